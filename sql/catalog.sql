@@ -1,0 +1,209 @@
+-- The gn_exports catalog, shared with GeoNature's EXPORT module 1.8.
+--
+-- Two paths:
+--  * a plain PostGIS database: the schema and tables are created here, with the same names,
+--    types, keys and cascades as GeoNature's migrations, plus safeguards;
+--  * a GeoNature database: the tables already exist and hold the administrators' data. They
+--    are adopted as they are. Only additive safeguards are attached (a token default, a
+--    token-healing trigger, a definition-validation trigger).
+--
+-- Either way the tables are NOT members of the extension (membership is dropped right after
+-- creation), so DROP EXTENSION gn_export, even with CASCADE, never drops them or their rows.
+-- The triggers are declared DEPENDS ON EXTENSION so that they, and only they, go away with it.
+
+CREATE FUNCTION gn_export.install_catalog() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $catalog$
+DECLARE
+    has_roles boolean := to_regclass('utilisateurs.t_roles') IS NOT NULL;
+    member record;
+BEGIN
+    IF to_regnamespace('gn_exports') IS NULL THEN
+        CREATE SCHEMA gn_exports;
+        COMMENT ON SCHEMA gn_exports IS 'GeoNature EXPORT module catalog (shared with GeoNature)';
+    END IF;
+
+    IF to_regclass('gn_exports.t_licences') IS NULL THEN
+        CREATE TABLE gn_exports.t_licences (
+            id_licence   serial PRIMARY KEY,
+            name_licence varchar(100) NOT NULL,
+            url_licence  varchar(500) NOT NULL
+        );
+        INSERT INTO gn_exports.t_licences (name_licence, url_licence) VALUES
+            ('Creative Commons Attribution 1.0 Generic (CC-BY-1.0)', 'https://spdx.org/licenses/CC-BY-1.0.html'),
+            ('Open Data Commons Open Database License v1.0 (ODbL-1.0)', 'https://spdx.org/licenses/ODbL-1.0.html'),
+            ('Licence Ouverte / Open Licence Version 2.0', 'https://spdx.org/licenses/etalab-2.0.html');
+    END IF;
+
+    IF to_regclass('gn_exports.t_exports') IS NULL THEN
+        CREATE TABLE gn_exports.t_exports (
+            id             serial PRIMARY KEY,
+            label          text NOT NULL CONSTRAINT uniq_label UNIQUE,
+            schema_name    text NOT NULL,
+            view_name      text NOT NULL,
+            "desc"         text,
+            geometry_field varchar(255),
+            geometry_srid  integer,
+            public         boolean NOT NULL DEFAULT false,
+            id_licence     integer NOT NULL
+                           REFERENCES gn_exports.t_licences (id_licence),
+            view_pk_column varchar NOT NULL
+        );
+    END IF;
+
+    IF to_regclass('gn_exports.cor_exports_roles') IS NULL THEN
+        CREATE TABLE gn_exports.cor_exports_roles (
+            id_export integer NOT NULL
+                      REFERENCES gn_exports.t_exports (id) ON DELETE CASCADE,
+            id_role   integer NOT NULL,
+            token     varchar NOT NULL,
+            PRIMARY KEY (id_export, id_role)
+        );
+        IF has_roles THEN
+            ALTER TABLE gn_exports.cor_exports_roles
+                ADD CONSTRAINT fk_cor_exports_roles_id_role FOREIGN KEY (id_role)
+                REFERENCES utilisateurs.t_roles (id_role) ON UPDATE CASCADE;
+        END IF;
+    END IF;
+
+    IF to_regclass('gn_exports.t_export_schedules') IS NULL THEN
+        CREATE TABLE gn_exports.t_export_schedules (
+            id_export_schedule serial PRIMARY KEY,
+            id_export  integer NOT NULL
+                       REFERENCES gn_exports.t_exports (id) ON DELETE CASCADE,
+            frequency  integer NOT NULL
+                       CONSTRAINT t_export_schedules_frequency_check CHECK (frequency BETWEEN 1 AND 365),
+            format     varchar(10) NOT NULL
+                       CONSTRAINT t_export_schedules_format_check
+                       CHECK (format IN ('csv', 'json', 'geojson', 'gpkg')),
+            in_process boolean NOT NULL DEFAULT false
+        );
+    END IF;
+
+    -- A fresh random token per association. md5 over a v4 UUID keeps the 32-hex shape GeoNature
+    -- uses (token_hex(16)) with 122 bits from the server's strong random source. The expression
+    -- uses only core functions, so the default survives DROP EXTENSION harmlessly.
+    ALTER TABLE gn_exports.cor_exports_roles
+        ALTER COLUMN token SET DEFAULT md5(gen_random_uuid()::text);
+
+    -- Tokens unique per export. On an adopted GeoNature catalog the shared-token defect may
+    -- already be in the rows; those rows are not rewritten, so the index is then skipped with a
+    -- warning (new rows are still healed by the trigger below).
+    IF to_regclass('gn_exports.cor_exports_roles_token_key') IS NULL THEN
+        IF EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles
+                   GROUP BY id_export, token HAVING count(*) > 1) THEN
+            RAISE WARNING 'gn_export: some exports share one token between several roles (GeoNature defect); tokens are not unique per export'
+                USING HINT = 'Give each association its own token with gn_export.rotate_token(id_export, id_role), then run CREATE UNIQUE INDEX cor_exports_roles_token_key ON gn_exports.cor_exports_roles (id_export, token).';
+        ELSE
+            CREATE UNIQUE INDEX cor_exports_roles_token_key
+                ON gn_exports.cor_exports_roles (id_export, token);
+        END IF;
+    END IF;
+
+    -- The catalog belongs to the database, not to the extension: whatever this script created
+    -- in gn_exports (schema, tables, serial sequences) leaves the extension's membership.
+    FOR member IN
+        SELECT c.oid, CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind,
+               format('%I.%I', n.nspname, c.relname) AS name
+        FROM pg_depend d
+        JOIN pg_class c ON c.oid = d.objid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE d.classid = 'pg_class'::regclass
+          AND d.refclassid = 'pg_extension'::regclass
+          AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'gn_export')
+          AND d.deptype = 'e'
+          AND n.nspname = 'gn_exports'
+        ORDER BY c.relkind DESC  -- tables ('r') before sequences ('S')
+    LOOP
+        -- re-checked: releasing a table may already have released what it owns
+        IF EXISTS (SELECT 1 FROM pg_depend d
+                   WHERE d.classid = 'pg_class'::regclass AND d.objid = member.oid
+                     AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e') THEN
+            EXECUTE format('ALTER EXTENSION gn_export DROP %s %s', member.kind, member.name);
+        END IF;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_depend d
+               WHERE d.classid = 'pg_namespace'::regclass
+                 AND d.objid = 'gn_exports'::regnamespace
+                 AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e') THEN
+        ALTER EXTENSION gn_export DROP SCHEMA gn_exports;
+    END IF;
+
+    -- Safeguard triggers. DEPENDS ON EXTENSION makes DROP EXTENSION remove them (and only them).
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'gn_export_heal_token'
+                   AND tgrelid = 'gn_exports.cor_exports_roles'::regclass) THEN
+        CREATE TRIGGER gn_export_heal_token
+            BEFORE INSERT OR UPDATE OF token ON gn_exports.cor_exports_roles
+            FOR EACH ROW EXECUTE FUNCTION gn_export.tg_heal_token();
+        ALTER TRIGGER gn_export_heal_token ON gn_exports.cor_exports_roles
+            DEPENDS ON EXTENSION gn_export;
+    END IF;
+
+    -- Only when a column the check reads is written: renaming a label or flipping `public`
+    -- on an old row whose view has gone stays possible, and existing rows are never re-checked.
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'gn_export_check_definition'
+                   AND tgrelid = 'gn_exports.t_exports'::regclass) THEN
+        CREATE TRIGGER gn_export_check_definition
+            BEFORE INSERT OR UPDATE OF schema_name, view_name, view_pk_column, geometry_field, geometry_srid
+            ON gn_exports.t_exports
+            FOR EACH ROW EXECUTE FUNCTION gn_export.tg_check_definition();
+        ALTER TRIGGER gn_export_check_definition ON gn_exports.t_exports
+            DEPENDS ON EXTENSION gn_export;
+    END IF;
+END
+$catalog$;
+COMMENT ON FUNCTION gn_export.install_catalog() IS
+    'Creates the gn_exports catalog where it is missing, or adopts the existing one, and attaches the safeguards (token default, token healing, unique tokens, definition validation). Idempotent. CREATE EXTENSION runs it, except during a pg_dump restore.';
+REVOKE EXECUTE ON FUNCTION gn_export.install_catalog() FROM PUBLIC;
+
+-- Heals GeoNature's shared-token defect for new associations: its Python default computes one
+-- token per process, so every row it inserts would carry the same token. A missing, empty or
+-- already-used token is replaced by a fresh random one.
+CREATE FUNCTION gn_export.tg_heal_token() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.token IS NULL OR NEW.token = ''
+       OR EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
+                  WHERE c.token = NEW.token
+                    AND (c.id_export, c.id_role) IS DISTINCT FROM (NEW.id_export, NEW.id_role)) THEN
+        NEW.token := md5(gen_random_uuid()::text);
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION gn_export.tg_heal_token() IS
+    'Trigger on gn_exports.cor_exports_roles: gives every association its own random token.';
+
+-- Refuses export definitions that can never run (see gn_export.check_definition).
+CREATE FUNCTION gn_export.tg_check_definition() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM gn_export.check_definition(NEW.label, NEW.schema_name, NEW.view_name,
+                                       NEW.view_pk_column, NEW.geometry_field, NEW.geometry_srid);
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION gn_export.tg_check_definition() IS
+    'Trigger on gn_exports.t_exports: refuses a definition whose view, pk column, geometry column or SRID is wrong.';
+
+-- pg_dump restores CREATE EXTENSION before the tables it dumped (our catalog is not part of the
+-- extension, so it is dumped as ordinary tables with their triggers). Creating the catalog here
+-- would make those CREATE TABLEs fail. pg_dump's scripts (and pg_restore) always run with
+-- row_security off, ordinary sessions with it on: that tells the two apart. (The extension
+-- script itself runs with check_function_bodies off, so that one cannot be used.)
+DO $install$
+BEGIN
+    IF current_setting('row_security') = 'off'
+       AND to_regclass('gn_exports.t_exports') IS NULL THEN
+        RAISE WARNING 'gn_export: row_security is off (a pg_dump restore?), so the gn_exports catalog was not created'
+            USING HINT = 'A restore brings the catalog tables next. Otherwise run SELECT gn_export.install_catalog();';
+    ELSE
+        PERFORM gn_export.install_catalog();
+    END IF;
+END
+$install$;

@@ -1,0 +1,102 @@
+//! The `gn_export.*` settings. The prefix is reserved, so a typo such as
+//! `SET gn_export.exportdir = ...` is an error instead of a silently ignored placeholder.
+
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use std::ffi::CString;
+
+/// Root of every file the extension writes. Superuser only, and no default: writing files is a
+/// server privilege, and a clear error beats a surprising location.
+pub static EXPORT_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// Public URL of `export_dir`, used to build download links.
+pub static BASE_URL: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// CSV field separator (GeoNature's `csv_separator`, which GeoNature itself never read).
+pub static CSV_SEPARATOR: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c";"));
+/// Days generated files are kept by `clean_files`.
+pub static KEEP_DAYS: GucSetting<i32> = GucSetting::<i32>::new(15);
+/// Page size of the partner API when the caller gives none.
+pub static API_DEFAULT_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
+/// Largest page the partner API serves.
+pub static API_MAX_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
+/// Decimals kept in GeoJSON coordinates.
+pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
+
+pub fn init() {
+    GucRegistry::define_string_guc(
+        c"gn_export.export_dir",
+        c"Directory under which gn_export writes export files.",
+        c"Files go to <export_dir>/schedules and <export_dir>/usr_generated. Must be writable by the server.",
+        &EXPORT_DIR,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"gn_export.base_url",
+        c"Public URL that serves export_dir, used to build download URLs.",
+        c"",
+        &BASE_URL,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"gn_export.csv_separator",
+        c"Field separator of CSV exports (one character).",
+        c"",
+        &CSV_SEPARATOR,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"gn_export.keep_days",
+        c"Days generated files are kept before clean_files() deletes them.",
+        c"",
+        &KEEP_DAYS,
+        1,
+        36500,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"gn_export.api_default_limit",
+        c"Default page size of gn_export.api().",
+        c"",
+        &API_DEFAULT_LIMIT,
+        1,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"gn_export.api_max_limit",
+        c"Largest page size gn_export.api() serves.",
+        c"",
+        &API_MAX_LIMIT,
+        1,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"gn_export.geojson_decimals",
+        c"Decimals kept in GeoJSON coordinates.",
+        c"",
+        &GEOJSON_DECIMALS,
+        0,
+        17,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    reserve_prefix();
+}
+
+#[cfg(any(feature = "pg13", feature = "pg14"))]
+fn reserve_prefix() {
+    // SAFETY: called from _PG_init with a static NUL-terminated string.
+    unsafe { pgrx::pg_sys::EmitWarningsOnPlaceholders(c"gn_export".as_ptr()) }
+}
+
+#[cfg(not(any(feature = "pg13", feature = "pg14")))]
+fn reserve_prefix() {
+    // SAFETY: called from _PG_init with a static NUL-terminated string.
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"gn_export".as_ptr()) }
+}

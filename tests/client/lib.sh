@@ -1,0 +1,39 @@
+# Helpers for client-side tests: a throw-away cluster, assertions and a summary line.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+CLIENT_PORT="${CLIENT_PORT:-54318}"
+CLIENT_DIR="$REPO/target/client-cluster"
+PASSED=0
+FAILED=0
+
+client_cluster_up() {
+  cluster_down "$CLIENT_DIR"
+  rm -rf "$CLIENT_DIR"
+  cluster_up "$CLIENT_DIR" "$CLIENT_PORT" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'"
+  trap 'cluster_down "$CLIENT_DIR"' EXIT
+}
+
+Q() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt "$@"; }
+
+# check NAME EXPECTED ACTUAL
+check() {
+  if [ "$2" == "$3" ]; then
+    PASSED=$((PASSED + 1)); printf 'ok     %s\n' "$1"
+  else
+    FAILED=$((FAILED + 1)); printf 'FAILED %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
+  fi
+}
+
+# a database with the GeoNature-like demo schema, the extension, the demo exports and N rows
+make_demo_db() {
+  local db="$1" rows="${2:-100}"
+  psql_at "$CLIENT_PORT" postgres -qc "CREATE DATABASE $db"
+  (cd "$REPO/sql/demo" && psql_at "$CLIENT_PORT" "$db" -q -f geonature_schema.sql -f reference_data.sql \
+      -f synthese_generator.sql -c "CREATE EXTENSION gn_export CASCADE" -f exports.sql \
+      -c "SELECT gn_demo.generate_synthese($rows)") >/dev/null
+}
+
+finish() {
+  echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}

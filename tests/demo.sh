@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Newcomer demo: set the machine up, build and install the release extension, run a private
+# PostgreSQL 15 cluster, load a GeoNature-like database with ROWS observations (default 100000),
+# create the extension and show the export catalog. Safe to rerun: the cluster and the database
+# are reused, and the observations are regenerated only when ROWS changes.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+ROWS="${ROWS:-100000}"
+PORT="${DEMO_PORT:-54315}"
+DIR="$REPO/target/demo-cluster"
+DB="${DEMO_DB:-gn_demo}"
+
+bash "$REPO/tests/setup.sh" | grep -v '^$' || true
+say "building and installing gn_export (release)"
+install_extension --release 2>&1 | grep -E 'Finished|Installing|error' || true
+
+say "starting the demo cluster on port $PORT ($DIR)"
+cluster_up "$DIR" "$PORT"
+
+if ! psql_at "$PORT" postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+  psql_at "$PORT" postgres -qc "CREATE DATABASE $DB"
+fi
+P() { psql_at "$PORT" "$DB" "$@"; }
+
+say "loading the GeoNature-like schema and reference data"
+( cd "$REPO/sql/demo" && P -q -f geonature_schema.sql -f reference_data.sql -f synthese_generator.sql ) >/dev/null
+P -qc "CREATE EXTENSION IF NOT EXISTS gn_export CASCADE"
+P -qc "ALTER EXTENSION gn_export UPDATE" 2>/dev/null || true
+( cd "$REPO/sql/demo" && P -q -f exports.sql ) >/dev/null
+
+have=$(P -Atc "SELECT count(*) FROM gn_synthese.synthese")
+if [ "$have" != "$ROWS" ]; then
+  say "generating $ROWS observations (had $have)"
+  start=$(date +%s%N)
+  P -qc "TRUNCATE gn_synthese.synthese" \
+    -c "SELECT gn_demo.generate_synthese($ROWS) AS generated" \
+    -c "VACUUM ANALYZE gn_synthese.synthese"
+  end=$(date +%s%N)
+  ms=$(( (end - start) / 1000000 ))
+  say "generated $ROWS observations in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s"
+else
+  say "reusing $have observations"
+fi
+
+say "gn_export $(P -Atc 'SELECT gn_export.version()') in database $DB"
+P -c "SELECT e.id, e.label, e.schema_name || '.' || e.view_name AS view, e.geometry_field AS geom,
+             e.geometry_srid AS srid, e.public, l.name_licence AS licence,
+             (SELECT string_agg(r.id_role::text, ',') FROM gn_exports.cor_exports_roles r WHERE r.id_export = e.id) AS roles
+      FROM gn_exports.t_exports e JOIN gn_exports.t_licences l USING (id_licence) ORDER BY e.id"
+P -c "SELECT count(*) AS observations, count(*) FILTER (WHERE geom IS NULL) AS without_geometry,
+             count(DISTINCT geometrytype(geom)) AS geometry_types FROM gn_exports.v_synthese_sinp"
+
+cat <<MSG
+== demo ready: psql -h $PG_SOCKDIR -p $PORT -U postgres $DB
+   stop it with: runuser -u postgres -- $PG_BIN/pg_ctl -D $DIR stop
+MSG

@@ -1,0 +1,62 @@
+# Shared shell helpers for the demo, the tests and the benchmark (sourced, not run).
+# PostgreSQL refuses to run as root, so clusters run as the `postgres` system user with the
+# Debian PostgreSQL 15 binaries; their sockets live in /tmp on their own port.
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_CONFIG="${PG_CONFIG:-$PG_BIN/pg_config}"
+PG_SOCKDIR=/tmp
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+say() { printf '== %s\n' "$*"; }
+
+as_postgres() {
+  if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+# cluster_up DIR PORT [extra postgresql.conf lines...]: initdb DIR if needed, then start it
+# (or leave it running if it already is). The directory is owned by postgres.
+cluster_up() {
+  local dir="$1" port="$2"; shift 2
+  if [ ! -s "$dir/PG_VERSION" ]; then
+    install -d -o postgres -g postgres -m 700 "$dir"
+    as_postgres "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    {
+      echo "port = $port"
+      echo "listen_addresses = '127.0.0.1'"
+      echo "unix_socket_directories = '$PG_SOCKDIR'"
+      echo "fsync = on"
+      echo "max_connections = 40"
+      echo "shared_buffers = 512MB"
+      echo "work_mem = 32MB"
+      echo "maintenance_work_mem = 512MB"
+      echo "max_wal_size = 4GB"
+      echo "logging_collector = off"
+      for line in "$@"; do echo "$line"; done
+    } >> "$dir/postgresql.conf"
+  fi
+  if ! as_postgres "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+  fi
+}
+
+cluster_down() {
+  local dir="$1"
+  if [ -s "$dir/PG_VERSION" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+  fi
+}
+
+# psql against a cluster started by cluster_up: psql_at PORT DB [psql args...]
+psql_at() {
+  local port="$1" db="$2"; shift 2
+  "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$port" -U postgres -d "$db" "$@"
+}
+
+# Builds and installs the extension into the system PostgreSQL (debug unless --release given).
+install_extension() {
+  (cd "$REPO" && cargo pgrx install --pg-config "$PG_CONFIG" "$@")
+}

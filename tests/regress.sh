@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# pg_regress golden-file tests of the SQL interface (tests/pg_regress/sql -> expected).
+#
+# `cargo pgrx regress` 0.18.1 cannot run as root: it starts its server with its own initdb and
+# ignores --runas/--pgdata for it. So we install the extension with `cargo pgrx install` and
+# drive PostgreSQL's own pg_regress against a throw-away cluster run as postgres.
+#
+#   bash tests/regress.sh            run every test
+#   bash tests/regress.sh NAME...    run some tests
+#   ACCEPT=1 bash tests/regress.sh   copy the results over the expected files (review the diff!)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+PORT="${REGRESS_PORT:-54317}"
+DIR="$REPO/target/regress-cluster"
+PG_REGRESS="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress"
+RDIR="$REPO/tests/pg_regress"
+
+if [ "${SKIP_INSTALL:-}" != 1 ]; then
+  say "installing gn_export (debug build) for pg_regress"
+  install_extension 2>&1 | grep -E '^error|warning: unused|Finished' || true
+fi
+
+cluster_down "$DIR"
+rm -rf "$DIR"
+cluster_up "$DIR" "$PORT" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'"
+trap 'cluster_down "$DIR"' EXIT
+
+if [ $# -gt 0 ]; then
+  tests=("$@")
+else
+  mapfile -t tests < <(cd "$RDIR/sql" && ls *.sql | sed 's/\.sql$//' | sort)
+fi
+
+mkdir -p "$RDIR/results" "$RDIR/expected"
+if [ "${ACCEPT:-}" = 1 ]; then
+  for t in "${tests[@]}"; do [ -f "$RDIR/expected/$t.out" ] || : > "$RDIR/expected/$t.out"; done
+fi
+# psql runs from tests/pg_regress, so tests can \i ../../sql/demo/*.sql
+status=0
+(cd "$RDIR" && "$PG_REGRESS" --host="$PG_SOCKDIR" --port="$PORT" --user=postgres \
+    --inputdir=. --outputdir=. --dbname=gn_export_regress "${tests[@]}") || status=$?
+
+if [ "${ACCEPT:-}" = 1 ]; then
+  for t in "${tests[@]}"; do cp "$RDIR/results/$t.out" "$RDIR/expected/$t.out"; done
+  say "expected files updated from results: review with git diff"
+fi
+if [ $status -ne 0 ] && [ -f "$RDIR/regression.diffs" ]; then
+  head -200 "$RDIR/regression.diffs"
+fi
+exit $status

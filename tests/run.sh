@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, #[pg_test]/unit tests, pg_regress golden files and
+# client-side tests. Needs `bash tests/setup.sh` once. Run as root (PostgreSQL runs as postgres).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+say "cargo fmt --check"
+cargo fmt --check
+
+say "cargo clippy -D warnings"
+cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
+
+say "cargo pgrx test (unit tests and #[pg_test])"
+PGRX_TEST_DIR="$REPO/target/pgrx-test-data"
+install -d -o postgres -g postgres "$PGRX_TEST_DIR"
+cargo pgrx test pg15 --runas postgres --pgdata "$PGRX_TEST_DIR"
+
+say "pg_regress golden files"
+# the test build installed above is replaced by a plain debug build inside regress.sh
+bash tests/regress.sh
+
+suites=(pgrx-test pg_regress)
+for t in tests/client/*.sh; do
+  [ -e "$t" ] || continue
+  say "client test $(basename "$t")"
+  bash "$t"
+  suites+=("$(basename "$t")")
+done
+
+echo "tests: ${#suites[@]} passed, 0 failed"
