@@ -4,14 +4,15 @@
 # create the extension and show the export catalog. Safe to rerun: the cluster and the database
 # are reused, and the observations are regenerated only when ROWS changes.
 set -euo pipefail
+# setup first: lib.sh looks for the postgres user, which setup's packages create
+bash "$(dirname "$0")/setup.sh" | grep -v '^$' || true
 source "$(dirname "$0")/lib.sh"
 
 ROWS="${ROWS:-100000}"
 PORT="${DEMO_PORT:-54315}"
-DIR="$REPO/target/demo-cluster"
+DIR="$STATE_DIR/demo-cluster"
 DB="${DEMO_DB:-gn_demo}"
 
-bash "$REPO/tests/setup.sh" | grep -v '^$' || true
 say "building and installing gn_export (release)"
 install_extension --release 2>&1 | grep -E 'Finished|Installing|error' || true
 

@@ -13,6 +13,15 @@ fi
 
 say() { printf '== %s\n' "$*"; }
 
+# Where clusters live. They run as postgres, which must be able to reach the directory: under
+# target/ when the checkout is reachable by postgres, else in /var/tmp (e.g. a clone in /root).
+STATE_DIR="$REPO/target"
+mkdir -p "$STATE_DIR"
+if ! runuser -u postgres -- test -x "$STATE_DIR" 2>/dev/null; then
+  STATE_DIR="/var/tmp/gn_export-$(printf '%s' "$REPO" | md5sum | cut -c1-8)"
+  mkdir -p "$STATE_DIR"
+fi
+
 as_postgres() {
   if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
 }

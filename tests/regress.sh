@@ -12,7 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 PORT="${REGRESS_PORT:-54317}"
-DIR="$REPO/target/regress-cluster"
+DIR="$STATE_DIR/regress-cluster"
 PG_REGRESS="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress"
 RDIR="$REPO/tests/pg_regress"
 

@@ -12,7 +12,7 @@ say "cargo clippy -D warnings"
 cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
 
 say "cargo pgrx test (unit tests and #[pg_test])"
-PGRX_TEST_DIR="$REPO/target/pgrx-test-data"
+PGRX_TEST_DIR="$STATE_DIR/pgrx-test-data"
 install -d -o postgres -g postgres "$PGRX_TEST_DIR"
 cargo pgrx test pg15 --runas postgres --pgdata "$PGRX_TEST_DIR"
 

@@ -2,7 +2,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 CLIENT_PORT="${CLIENT_PORT:-54318}"
-CLIENT_DIR="$REPO/target/client-cluster"
+CLIENT_DIR="$STATE_DIR/client-cluster"
 PASSED=0
 FAILED=0
 
