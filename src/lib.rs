@@ -6,6 +6,7 @@
 
 use pgrx::prelude::*;
 
+mod access;
 mod catalog;
 mod error;
 mod settings;

@@ -48,7 +48,9 @@ cluster_up() {
     } >> "$dir/postgresql.conf"
   fi
   if ! as_postgres "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-    as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+    # without RUST_BACKTRACE: pgrx would append a Rust backtrace to the DETAIL of errors
+    as_postgres env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
+      "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
   fi
 }
 

@@ -1,0 +1,210 @@
+//! Who may read an export: GeoNature's scopes on module EXPORTS, public exports, user and
+//! group associations, and per-association tokens. Every reading path (run, generate, api)
+//! goes through [`require_read`].
+
+pub mod geonature;
+pub mod list;
+pub mod rule;
+pub mod scope;
+pub mod token;
+
+use crate::catalog::export::{self, Export};
+use crate::error::{GnError, GnResult, OrRaise};
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use rule::{Refusal, TokenCheck};
+
+/// A token of "" means none, as in GeoNature (`if token:`).
+fn given(token: Option<&str>) -> Option<&str> {
+    token.filter(|t| !t.is_empty())
+}
+
+/// Applies GeoNature's rule to one export; the facts that cost a query are fetched only when
+/// the rule reaches them.
+pub fn check_read(
+    export: &Export,
+    id_role: Option<i32>,
+    token: Option<&str>,
+) -> GnResult<Result<(), Refusal>> {
+    let token_check = match given(token) {
+        None => TokenCheck::NotGiven,
+        Some(t) if export.public => {
+            let _ = t; // a public export ignores tokens, as GeoNature does
+            TokenCheck::NotGiven
+        }
+        Some(t) => {
+            if token::matches(export.id, t)? {
+                TokenCheck::Matches
+            } else {
+                TokenCheck::Mismatch
+            }
+        }
+    };
+    // GeoNature's tables are looked at only when the rule gets that far: reading a public
+    // export or using a token needs no privilege on them.
+    rule::decide(
+        export.public,
+        token_check,
+        id_role,
+        |role| scope::scope_with(&geonature::detect()?, role, "R"),
+        |role| token::is_associated(&geonature::detect()?, export.id, role),
+    )
+}
+
+/// The single choke point of every reading path: returns the export when the caller may read
+/// it, or the 42501 error that says why not. Never echoes a token.
+pub fn require_read(id_export: i32, id_role: Option<i32>, token: Option<&str>) -> GnResult<Export> {
+    let export = export::load(id_export)?;
+    match check_read(&export, id_role, token)? {
+        Ok(()) => Ok(export),
+        Err(refusal) => Err(refusal_error(&export, id_role, refusal)),
+    }
+}
+
+fn refusal_error(export: &Export, id_role: Option<i32>, refusal: Refusal) -> GnError {
+    let denied = |msg: String| GnError::new(Code::ERRCODE_INSUFFICIENT_PRIVILEGE, msg);
+    let role = id_role.map(|r| r.to_string()).unwrap_or_default();
+    match refusal {
+        Refusal::NoUser => denied(format!("{} is private: no user and no token given", export.name()))
+            .hint("Pass id_role (the GeoNature user asking), or the token of one of the export's associations."),
+        Refusal::WrongToken => denied(format!("{}: the token given is not a token of this export", export.name()))
+            .hint("Use the token of an association of this export (gn_export.exports(id_role) lists the caller's own tokens)."),
+        Refusal::NoPermission => {
+            let err = denied(format!(
+                "{}: user {role} has no read permission (scope 0) on module EXPORTS",
+                export.name()
+            ));
+            if geonature::detect().map(|gn| gn.permissions).unwrap_or(false) {
+                err.hint("An administrator can grant the R action on module EXPORTS to the user or one of their groups (gn_permissions.t_permissions).")
+            } else {
+                err.hint("This database has no GeoNature permission tables: only public exports and tokens give access.")
+            }
+        }
+        Refusal::NotAssociated => denied(format!(
+            "{} is private and user {role} is not associated with it, nor is any of their groups",
+            export.name()
+        ))
+        .hint("An administrator can associate the user or a group in gn_exports.cor_exports_roles, or grant scope 3 on module EXPORTS."),
+    }
+}
+
+fn required<T>(v: Option<T>, what: &str) -> T {
+    v.unwrap_or_else(|| {
+        GnError::new(
+            Code::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            format!("{what} must not be NULL"),
+        )
+        .raise()
+    })
+}
+
+/// The user's scope (0 to 3) for an action on module EXPORTS, object ALL, computed as
+/// GeoNature's `get_scopes_by_action`: their own permissions and their groups' (one level of
+/// utilisateurs.cor_roles) that are not expired and are validated; 0 without any, 3 if one
+/// has no scope limit (NULL scope_value), else the highest scope_value. 0 on a database
+/// without GeoNature's permission tables. An unknown action code raises 22023.
+#[pg_extern(stable, parallel_safe)]
+fn scope(id_role: Option<i32>, action: default!(Option<&str>, "'R'")) -> i32 {
+    let action = required(action, "action");
+    let gn = geonature::detect().or_raise();
+    scope::check_action(&gn, action).or_raise();
+    match id_role {
+        None => 0,
+        Some(role) => scope::scope_with(&gn, role, action).or_raise(),
+    }
+}
+
+/// Whether a user (id_role), a token holder, or anyone may read an export, by GeoNature's
+/// rule: a public export is readable by anyone; a given token must belong to the export (a
+/// wrong token refuses even an allowed user); without a user, refuse; scope 3 allows; scope 1
+/// or 2 allows when the user or one of their groups is associated with the export. An unknown
+/// export raises P0002.
+#[pg_extern(stable, parallel_safe)]
+fn can_read(
+    id_export: Option<i32>,
+    id_role: default!(Option<i32>, "NULL"),
+    token: default!(Option<&str>, "NULL"),
+) -> bool {
+    let export = export::load(required(id_export, "id_export")).or_raise();
+    check_read(&export, id_role, token).or_raise().is_ok()
+}
+
+/// Raises insufficient_privilege (42501) with the reason when can_read() would be false;
+/// P0002 for an unknown export. The check that run(), generate() and api() make.
+#[pg_extern(name = "require_read", stable, parallel_safe)]
+fn require_read_sql(
+    id_export: Option<i32>,
+    id_role: default!(Option<i32>, "NULL"),
+    token: default!(Option<&str>, "NULL"),
+) {
+    require_read(required(id_export, "id_export"), id_role, token).or_raise();
+}
+
+/// Gives the association of a user or group with an export a new random token and returns
+/// it; the old token stops working at once. Not executable by PUBLIC.
+#[pg_extern(volatile)]
+fn rotate_token(id_export: Option<i32>, id_role: Option<i32>) -> String {
+    token::rotate(
+        required(id_export, "id_export"),
+        required(id_role, "id_role"),
+    )
+    .or_raise()
+}
+
+pgrx::extension_sql!(
+    r#"
+GRANT USAGE ON SCHEMA gn_export TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION gn_export.rotate_token(integer, integer) FROM PUBLIC;
+"#,
+    name = "access_grants",
+    requires = [require_read_sql, rotate_token]
+);
+
+#[cfg(test)]
+mod unit {
+    use super::given;
+
+    #[test]
+    fn empty_token_is_no_token() {
+        assert_eq!(given(None), None);
+        assert_eq!(given(Some("")), None);
+        assert_eq!(given(Some("abc")), Some("abc"));
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use super::geonature;
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn detects_geonature_tables_and_their_columns() {
+        assert_eq!(
+            geonature::detect().unwrap(),
+            geonature::GeoNature::default()
+        );
+        Spi::run(
+            "CREATE SCHEMA gn_permissions; CREATE SCHEMA gn_commons; CREATE SCHEMA utilisateurs;
+             CREATE TABLE gn_permissions.t_permissions (id_role int, validated boolean);
+             CREATE TABLE gn_permissions.bib_actions (id_action int);
+             CREATE TABLE gn_permissions.t_objects (id_object int);
+             CREATE TABLE gn_commons.t_modules (id_module int);",
+        )
+        .unwrap();
+        let gn = geonature::detect().unwrap();
+        assert!(gn.permissions && gn.actions && gn.validated);
+        assert!(!gn.expire_on && !gn.groups);
+        Spi::run(
+            "CREATE TABLE utilisateurs.cor_roles (id_role_groupe int, id_role_utilisateur int)",
+        )
+        .unwrap();
+        assert!(geonature::detect().unwrap().groups);
+    }
+
+    #[pg_test]
+    fn scope_is_zero_without_geonature() {
+        let s = Spi::get_one::<i32>("SELECT gn_export.scope(1)").unwrap();
+        assert_eq!(s, Some(0));
+    }
+}

@@ -1,0 +1,63 @@
+//! One export definition as stored in `gn_exports.t_exports`, with its licence.
+
+use crate::error::{GnError, GnResult};
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    pub id: i32,
+    pub label: String,
+    pub description: Option<String>,
+    pub schema_name: String,
+    pub view_name: String,
+    pub geometry_field: Option<String>,
+    pub geometry_srid: Option<i32>,
+    pub public: bool,
+    pub view_pk_column: String,
+    pub licence_name: Option<String>,
+    pub licence_url: Option<String>,
+}
+
+impl Export {
+    /// How messages name an export: its label and id.
+    pub fn name(&self) -> String {
+        format!("export \"{}\" (id {})", self.label, self.id)
+    }
+}
+
+/// Loads one export, or P0002 when there is none with that id.
+pub fn load(id_export: i32) -> GnResult<Export> {
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT e.id, e.label, e.\"desc\", e.schema_name, e.view_name,
+                    e.geometry_field::text, e.geometry_srid, e.public, e.view_pk_column::text,
+                    l.name_licence::text, l.url_licence::text
+               FROM gn_exports.t_exports e
+               LEFT JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
+              WHERE e.id = $1",
+            Some(1),
+            &[id_export.into()],
+        )?;
+        let Some(row) = rows.into_iter().next() else {
+            return Err(GnError::new(
+                Code::ERRCODE_NO_DATA_FOUND,
+                format!("export {id_export} does not exist"),
+            )
+            .hint("List the exports you may read with SELECT * FROM gn_export.exports(id_role)."));
+        };
+        Ok(Export {
+            id: row.get::<i32>(1)?.unwrap_or(id_export),
+            label: row.get::<String>(2)?.unwrap_or_default(),
+            description: row.get::<String>(3)?,
+            schema_name: row.get::<String>(4)?.unwrap_or_default(),
+            view_name: row.get::<String>(5)?.unwrap_or_default(),
+            geometry_field: row.get::<String>(6)?,
+            geometry_srid: row.get::<i32>(7)?,
+            public: row.get::<bool>(8)?.unwrap_or(false),
+            view_pk_column: row.get::<String>(9)?.unwrap_or_default(),
+            licence_name: row.get::<String>(10)?,
+            licence_url: row.get::<String>(11)?,
+        })
+    })
+}
