@@ -8,14 +8,20 @@ use pgrx::prelude::*;
 
 mod access;
 mod catalog;
+mod encode;
 mod error;
+mod query;
 mod settings;
+mod sink;
+mod source;
+mod subxact;
 
 ::pgrx::pg_module_magic!(name, version);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::init();
+    sink::copy::install();
 }
 
 /// The version of the gn_export extension library that is loaded.

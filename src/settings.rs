@@ -100,3 +100,26 @@ fn reserve_prefix() {
     // SAFETY: called from _PG_init with a static NUL-terminated string.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"gn_export".as_ptr()) }
 }
+
+fn string(setting: &GucSetting<Option<CString>>) -> Option<String> {
+    setting
+        .get()
+        .map(|c| c.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+}
+
+pub fn export_dir() -> Option<String> {
+    string(&EXPORT_DIR)
+}
+
+pub fn base_url() -> Option<String> {
+    string(&BASE_URL)
+}
+
+pub fn csv_separator() -> String {
+    string(&CSV_SEPARATOR).unwrap_or_else(|| ";".into())
+}
+
+pub fn geojson_decimals() -> usize {
+    GEOJSON_DECIMALS.get().clamp(0, 17) as usize
+}

@@ -1,0 +1,155 @@
+//! ISO 8601 rendering of PostgreSQL dates and times from their internal integers, independent
+//! of the session's DateStyle: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.ffffff]`, offsets `±HH:MM`.
+
+const USECS_PER_DAY: i64 = 86_400_000_000;
+/// Days from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+const PG_EPOCH_DAYS: i64 = 10_957;
+
+/// Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn pad(out: &mut Vec<u8>, v: i64, width: usize) {
+    let mut b = itoa::Buffer::new();
+    let s = b.format(v);
+    for _ in s.len()..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Writes the date part; years before 1 AD are written as PostgreSQL does, `YYYY-MM-DD BC`.
+fn write_ymd(days_since_pg_epoch: i64, out: &mut Vec<u8>) -> bool {
+    let (y, m, d) = civil_from_days(days_since_pg_epoch + PG_EPOCH_DAYS);
+    let bc = y <= 0;
+    pad(out, if bc { 1 - y } else { y }, 4);
+    out.push(b'-');
+    pad(out, m as i64, 2);
+    out.push(b'-');
+    pad(out, d as i64, 2);
+    bc
+}
+
+pub fn write_date(d: i32, out: &mut Vec<u8>) {
+    match d {
+        i32::MIN => out.extend_from_slice(b"-infinity"),
+        i32::MAX => out.extend_from_slice(b"infinity"),
+        _ => {
+            if write_ymd(d as i64, out) {
+                out.extend_from_slice(b" BC");
+            }
+        }
+    }
+}
+
+/// `HH:MM:SS` and, when there are any, six digits of microseconds.
+pub fn write_time(usecs: i64, out: &mut Vec<u8>) {
+    let secs = usecs / 1_000_000;
+    pad(out, secs / 3600, 2);
+    out.push(b':');
+    pad(out, secs / 60 % 60, 2);
+    out.push(b':');
+    pad(out, secs % 60, 2);
+    let frac = usecs % 1_000_000;
+    if frac != 0 {
+        out.push(b'.');
+        pad(out, frac, 6);
+    }
+}
+
+pub fn is_infinite_timestamp(ts: i64) -> bool {
+    ts == i64::MIN || ts == i64::MAX
+}
+
+pub fn write_timestamp(ts: i64, out: &mut Vec<u8>) {
+    match ts {
+        i64::MIN => out.extend_from_slice(b"-infinity"),
+        i64::MAX => out.extend_from_slice(b"infinity"),
+        _ => {
+            let days = ts.div_euclid(USECS_PER_DAY);
+            let bc = write_ymd(days, out);
+            out.push(b'T');
+            write_time(ts.rem_euclid(USECS_PER_DAY), out);
+            if bc {
+                out.extend_from_slice(b" BC");
+            }
+        }
+    }
+}
+
+/// `+HH:MM`, or `+HH:MM:SS` for the odd historical offsets that have seconds.
+pub fn write_offset(seconds_east: i32, out: &mut Vec<u8>) {
+    out.push(if seconds_east < 0 { b'-' } else { b'+' });
+    let s = seconds_east.unsigned_abs() as i64;
+    pad(out, s / 3600, 2);
+    out.push(b':');
+    pad(out, s / 60 % 60, 2);
+    if s % 60 != 0 {
+        out.push(b':');
+        pad(out, s % 60, 2);
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(s(|o| write_date(0, o)), "2000-01-01");
+        assert_eq!(s(|o| write_date(-1, o)), "1999-12-31");
+        assert_eq!(s(|o| write_date(59, o)), "2000-02-29");
+        assert_eq!(s(|o| write_date(-10957, o)), "1970-01-01");
+        assert_eq!(s(|o| write_date(2_921_940, o)), "10000-01-01");
+        assert_eq!(s(|o| write_date(-746_117, o)), "0044-03-15 BC");
+        assert_eq!(s(|o| write_date(i32::MAX, o)), "infinity");
+        assert_eq!(s(|o| write_date(i32::MIN, o)), "-infinity");
+    }
+
+    #[test]
+    fn timestamps() {
+        let t = 8_826 * USECS_PER_DAY + (10 * 3600 + 20 * 60 + 30) * 1_000_000;
+        assert_eq!(s(|o| write_timestamp(t, o)), "2024-03-01T10:20:30");
+        assert_eq!(
+            s(|o| write_timestamp(t + 123_456, o)),
+            "2024-03-01T10:20:30.123456"
+        );
+        assert_eq!(
+            s(|o| write_timestamp(t + 100_000, o)),
+            "2024-03-01T10:20:30.100000"
+        );
+        assert_eq!(s(|o| write_timestamp(-1, o)), "1999-12-31T23:59:59.999999");
+        assert_eq!(s(|o| write_timestamp(i64::MAX, o)), "infinity");
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(s(|o| write_offset(0, o)), "+00:00");
+        assert_eq!(s(|o| write_offset(3600, o)), "+01:00");
+        assert_eq!(s(|o| write_offset(-(9 * 3600 + 30 * 60), o)), "-09:30");
+        assert_eq!(s(|o| write_offset(561, o)), "+00:09:21");
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(s(|o| write_time(0, o)), "00:00:00");
+        assert_eq!(s(|o| write_time(USECS_PER_DAY, o)), "24:00:00");
+        assert_eq!(s(|o| write_time(45_296_000_001, o)), "12:34:56.000001");
+    }
+}

@@ -1,0 +1,114 @@
+//! The columns of an export's view, in view order, with what the query layer needs to know
+//! about their types.
+
+use crate::catalog::definition::{typmod_srid, Relation};
+use crate::error::{GnError, GnResult};
+use pgrx::pg_sys::{self, Oid};
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Text,
+    Integer,
+    Float,
+    Numeric,
+    Bool,
+    Date,
+    Timestamp,
+    TimestampTz,
+    Geometry,
+    Geography,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewColumn {
+    pub name: String,
+    /// the type as SQL spells it (`character varying(255)`, `geometry(Point,2154)`)
+    pub type_name: String,
+    pub category: Category,
+    /// SRID from a geometry typmod
+    pub srid: Option<i32>,
+}
+
+impl ViewColumn {
+    pub fn is_spatial(&self) -> bool {
+        matches!(self.category, Category::Geometry | Category::Geography)
+    }
+}
+
+pub fn category(base: Oid, typname: &str, postgis_type: bool) -> Category {
+    match base {
+        pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID | pg_sys::NAMEOID => {
+            Category::Text
+        }
+        pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID => Category::Integer,
+        pg_sys::FLOAT4OID | pg_sys::FLOAT8OID => Category::Float,
+        pg_sys::NUMERICOID => Category::Numeric,
+        pg_sys::BOOLOID => Category::Bool,
+        pg_sys::DATEOID => Category::Date,
+        pg_sys::TIMESTAMPOID => Category::Timestamp,
+        pg_sys::TIMESTAMPTZOID => Category::TimestampTz,
+        _ if postgis_type && typname == "geometry" => Category::Geometry,
+        _ if postgis_type && typname == "geography" => Category::Geography,
+        _ if typname == "citext" => Category::Text,
+        _ => Category::Other,
+    }
+}
+
+pub fn view_columns(rel: &Relation) -> GnResult<Vec<ViewColumn>> {
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod),
+                    CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END,
+                    bt.typname::text,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_extension e
+                             WHERE e.extname = 'postgis' AND e.extnamespace = bt.typnamespace),
+                    a.atttypmod
+               FROM pg_catalog.pg_attribute a
+               JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+               JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum",
+            None,
+            &[rel.oid.into()],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            let typname = r.get::<String>(4)?.unwrap_or_default();
+            let cat = category(
+                r.get::<Oid>(3)?.unwrap_or(Oid::INVALID),
+                &typname,
+                r.get::<bool>(5)?.unwrap_or(false),
+            );
+            let typmod = r.get::<i32>(6)?.unwrap_or(-1);
+            out.push(ViewColumn {
+                name: r.get::<String>(1)?.unwrap_or_default(),
+                type_name: r.get::<String>(2)?.unwrap_or_default(),
+                category: cat,
+                srid: if cat == Category::Geometry {
+                    typmod_srid(typmod)
+                } else {
+                    None
+                },
+            });
+        }
+        Ok(out)
+    })
+}
+
+/// PostGIS's schema, quoted, to call its functions whatever the search_path.
+pub fn postgis_schema() -> GnResult<String> {
+    let s = Spi::get_one::<String>(
+        "SELECT n.nspname::text FROM pg_catalog.pg_extension e
+           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'",
+    )?;
+    s.map(spi::quote_identifier).ok_or_else(|| {
+        GnError::new(
+            Code::ERRCODE_UNDEFINED_OBJECT,
+            "PostGIS is not installed in this database",
+        )
+        .hint("CREATE EXTENSION postgis;")
+    })
+}

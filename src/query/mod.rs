@@ -1,0 +1,228 @@
+//! The SELECT of an export: its view's columns in view order (geometries as WKT, or the
+//! GeoJSON feature geometry as WKB in EPSG:4326), the filters, the order, limit and offset.
+//! Identifiers are always quoted and every value is a bound parameter.
+
+pub mod columns;
+pub mod filters;
+
+use crate::catalog::definition::{self, check_definition};
+use crate::catalog::export::Export;
+use crate::encode::{Column, Feature, Format};
+use crate::error::{GnError, GnResult};
+use crate::settings;
+use crate::source::{Decoding, Param};
+use crate::subxact::try_in_subtransaction;
+use columns::ViewColumn;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+
+/// A double-quoted SQL identifier.
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Everything needed to run an export in a format.
+#[derive(Debug)]
+pub struct Plan {
+    pub sql: String,
+    pub params: Vec<Param>,
+    /// the columns the encoders see, in select-list order
+    pub columns: Vec<Column>,
+    pub feature: Option<Feature>,
+    pub decoding: Decoding,
+}
+
+/// How the GeoJSON feature geometry is selected: curves linearised, then reprojected to
+/// EPSG:4326 when its SRID differs, as WKB.
+fn feature_geometry_sql(pg: &str, col: &str, srid: Option<i32>) -> String {
+    let lin =
+        format!("CASE WHEN {pg}.st_hasarc({col}) THEN {pg}.st_curvetoline({col}) ELSE {col} END");
+    let g4326 = match srid {
+        Some(4326) => lin,
+        Some(_) => format!("{pg}.st_transform({lin}, 4326)"),
+        // unknown SRID: decide per row; SRID 0 cannot be transformed and is taken as is
+        None => format!(
+            "CASE WHEN {pg}.st_srid({col}) IN (0, 4326) THEN {lin} ELSE {pg}.st_transform({lin}, 4326) END"
+        ),
+    };
+    format!("{pg}.st_asbinary({g4326})")
+}
+
+/// Checks that `value` casts to `typ` (or is valid WKT for "wkt") without aborting the
+/// transaction, and turns a failure into an error that names the filter and the column.
+fn cast_check<'a>(
+    export: &str,
+    pg: &'a str,
+) -> impl FnMut(&str, &ViewColumn, &str, &str) -> GnResult<()> + 'a {
+    let export = export.to_string();
+    move |key, col, value, typ| {
+        let sql = if typ == "wkt" {
+            format!("SELECT {pg}.st_geomfromtext($1, 4326) IS NOT NULL")
+        } else {
+            format!("SELECT CAST($1 AS {typ}) IS NOT NULL")
+        };
+        let v = value.to_string();
+        let res =
+            try_in_subtransaction(|| Spi::get_one_with_args::<bool>(&sql, &[v.clone().into()]));
+        let shown: String = value.chars().take(60).collect();
+        let ell = if value.chars().count() > 60 {
+            "…"
+        } else {
+            ""
+        };
+        match res {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.into()),
+            Err(caught) if typ == "wkt" => Err(GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{export}: filter \"{key}\": \"{shown}{ell}\" is not a valid WKT geometry ({})", caught.message),
+            )
+            .hint("Give a WKT geometry in EPSG:4326, e.g. POLYGON((6 45, 6.1 45, 6.1 45.1, 6 45))")),
+            Err(caught) => Err(GnError::new(
+                caught.code,
+                format!(
+                    "{export}: filter \"{key}\": \"{shown}{ell}\" is not a valid {typ} for column \"{}\" ({})",
+                    col.name, col.type_name
+                ),
+            )
+            .hint(caught.message)),
+        }
+    }
+}
+
+/// Builds the query of an export in a format, with optional filters (a JSON object).
+pub fn plan(
+    export: &Export,
+    format: Format,
+    filters: Option<&serde_json::Value>,
+) -> GnResult<Plan> {
+    let rel = check_definition(
+        &export.label,
+        &export.schema_name,
+        &export.view_name,
+        &export.view_pk_column,
+        export.geometry_field.as_deref(),
+        export.geometry_srid,
+    )?;
+    let cols = columns::view_columns(&rel)?;
+    let pg = columns::postgis_schema()?;
+    let geom_name = definition::geometry_field(export.geometry_field.as_deref());
+    let geom = geom_name.and_then(|g| cols.iter().find(|c| c.name == g));
+    // only a typmod SRID is trusted for a static transform; otherwise each row says its own
+    let geom_srid = geom.and_then(|g| g.srid);
+
+    if format.needs_geometry() && geom.is_none() {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "{} has no geometry: {} needs one",
+                export.name(),
+                format.name()
+            ),
+        )
+        .hint("Use csv or json for this export, or set its geometry_field."));
+    }
+
+    let mut select = Vec::new();
+    let mut out_cols = Vec::new();
+    let mut feature = None;
+    let mut wkb_column = None;
+    let mut id_index = None;
+    for c in &cols {
+        let q = format!("t.{}", ident(&c.name));
+        let is_feature_geom = format.needs_geometry() && Some(c.name.as_str()) == geom_name;
+        if format.needs_geometry() && c.is_spatial() && !is_feature_geom {
+            continue; // GeoJSON: other geometries are not properties
+        }
+        let idx = select.len();
+        if is_feature_geom {
+            select.push(format!(
+                "{} AS {}",
+                feature_geometry_sql(&pg, &q, geom_srid),
+                ident(&c.name)
+            ));
+            wkb_column = Some(idx);
+            feature = Some(idx);
+        } else if c.is_spatial() {
+            select.push(format!("{pg}.st_astext({q}) AS {}", ident(&c.name)));
+        } else {
+            select.push(q);
+        }
+        if c.name == export.view_pk_column {
+            id_index = Some(idx);
+        }
+        out_cols.push(Column {
+            name: c.name.clone(),
+            geometry: c.is_spatial(),
+        });
+    }
+
+    let mut params = Vec::new();
+    let mut sql = format!("SELECT {} FROM {} AS t", select.join(", "), rel.qualified);
+    if let Some(f) = filters.filter(|f| !f.is_null()) {
+        let obj = f.as_object().ok_or_else(|| {
+            GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{}: filters must be a JSON object, not {f}", export.name()),
+            )
+        })?;
+        let ctx = filters::Ctx {
+            export: &export.name(),
+            columns: &cols,
+            geometry: geom.map(|g| (g, geom_srid)),
+            postgis: &pg,
+        };
+        let name = export.name();
+        let mut check = cast_check(&name, &pg);
+        let built = filters::build(obj, &ctx, &mut params, &mut check)?;
+        if !built.conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&built.conditions.join(" AND "));
+        }
+        if let Some(o) = built.order {
+            sql.push_str(" ORDER BY ");
+            sql.push_str(&o);
+        }
+        if let Some(l) = built.limit {
+            params.push(Param::Int(l));
+            sql.push_str(&format!(" LIMIT ${}", params.len()));
+        }
+        if let Some(o) = built.offset {
+            params.push(Param::Int(o));
+            sql.push_str(&format!(" OFFSET ${}", params.len()));
+        }
+    }
+    Ok(Plan {
+        sql,
+        params,
+        columns: out_cols,
+        feature: feature.map(|g| Feature {
+            geometry: g,
+            id: id_index,
+            decimals: settings::geojson_decimals(),
+        }),
+        decoding: Decoding { wkb_column },
+    })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_always_quoted() {
+        assert_eq!(ident("id"), "\"id\"");
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(ident("Mixed Case"), "\"Mixed Case\"");
+    }
+
+    #[test]
+    fn feature_geometry() {
+        let s = feature_geometry_sql("public", "t.\"g\"", Some(4326));
+        assert!(!s.contains("st_transform"));
+        let s = feature_geometry_sql("public", "t.\"g\"", Some(2154));
+        assert!(s.starts_with("public.st_asbinary(public.st_transform("));
+        let s = feature_geometry_sql("public", "t.\"g\"", None);
+        assert!(s.contains("IN (0, 4326)"));
+    }
+}

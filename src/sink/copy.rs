@@ -1,0 +1,724 @@
+//! The COPY hook: `COPY (query) TO STDOUT|'file' WITH (FORMAT raw|json|geojson|geojsonseq
+//! [, GEOMETRY 'col'] [, ID 'col'])`. Every other utility statement, and every other COPY, goes
+//! to the previous hook or to PostgreSQL untouched.
+//!
+//! The query is planned and run by the executor straight into a DestReceiver that encodes each
+//! row and sends the bytes in 64 KiB CopyData messages, as PostgreSQL's own COPY does: no
+//! SPI, no materialisation, a per-row memory context reset after every row.
+
+use super::file::Temp;
+use crate::encode::csv::Csv;
+use crate::encode::geojson::GeoJson;
+use crate::encode::json::Json;
+use crate::encode::{Column, Encoder, Feature, Value};
+use crate::error::{GnError, GnResult, OrRaise};
+use crate::settings;
+use crate::source::decode::Kind;
+use pgrx::pg_sys::{self, Datum, Oid};
+use pgrx::prelude::*;
+use pgrx::{PgList, PgSqlErrorCode as Code};
+use std::ffi::{CStr, CString};
+use std::path::PathBuf;
+
+const FLUSH_AT: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CopyFormat {
+    Raw,
+    Json,
+    GeoJson,
+    GeoJsonSeq,
+}
+
+impl CopyFormat {
+    fn parse(s: &str) -> Option<CopyFormat> {
+        match s.to_ascii_lowercase().as_str() {
+            "raw" => Some(CopyFormat::Raw),
+            "json" => Some(CopyFormat::Json),
+            "geojson" => Some(CopyFormat::GeoJson),
+            "geojsonseq" => Some(CopyFormat::GeoJsonSeq),
+            _ => None,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            CopyFormat::Raw => "raw",
+            CopyFormat::Json => "json",
+            CopyFormat::GeoJson => "geojson",
+            CopyFormat::GeoJsonSeq => "geojsonseq",
+        }
+    }
+}
+
+struct Request {
+    format: CopyFormat,
+    geometry: Option<String>,
+    id: Option<String>,
+}
+
+static mut PREV_HOOK: pg_sys::ProcessUtility_hook_type = None;
+
+/// Installs the hook; called from _PG_init.
+pub fn install() {
+    // SAFETY: _PG_init runs once per backend, before any statement, on the only thread.
+    unsafe {
+        PREV_HOOK = pg_sys::ProcessUtility_hook;
+        pg_sys::ProcessUtility_hook = Some(process_utility);
+    }
+}
+
+/// # Safety
+/// `l` must be a valid List of DefElem (or NIL).
+unsafe fn options(l: *mut pg_sys::List) -> Vec<(String, *mut pg_sys::DefElem)> {
+    PgList::<pg_sys::DefElem>::from_pg(l)
+        .iter_ptr()
+        .map(|d| {
+            (
+                CStr::from_ptr((*d).defname).to_string_lossy().into_owned(),
+                d,
+            )
+        })
+        .collect()
+}
+
+/// # Safety
+/// `d` must be a valid DefElem.
+unsafe fn def_string(d: *mut pg_sys::DefElem) -> String {
+    CStr::from_ptr(pg_sys::defGetString(d))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Whether this statement is a COPY in one of our formats, and with which options.
+///
+/// # Safety
+/// `stmt` must be a valid utility statement node.
+unsafe fn our_copy(stmt: *mut pg_sys::Node) -> GnResult<Option<(Request, *mut pg_sys::CopyStmt)>> {
+    if stmt.is_null() || (*stmt).type_ != pg_sys::NodeTag::T_CopyStmt {
+        return Ok(None);
+    }
+    let copy = stmt as *mut pg_sys::CopyStmt;
+    let opts = options((*copy).options);
+    let Some(format) = opts
+        .iter()
+        .find(|(n, _)| n == "format")
+        .and_then(|(_, d)| CopyFormat::parse(&def_string(*d)))
+    else {
+        return Ok(None);
+    };
+    let mut req = Request {
+        format,
+        geometry: None,
+        id: None,
+    };
+    for (name, d) in &opts {
+        match name.as_str() {
+            "format" => {}
+            "geometry" if format != CopyFormat::Raw => req.geometry = Some(def_string(*d)),
+            "id" if format != CopyFormat::Raw => req.id = Some(def_string(*d)),
+            other => {
+                let allowed = if format == CopyFormat::Raw {
+                    "none"
+                } else {
+                    "GEOMETRY 'column' and ID 'column'"
+                };
+                return Err(GnError::new(
+                    Code::ERRCODE_SYNTAX_ERROR,
+                    format!(
+                        "COPY option \"{other}\" is not supported with FORMAT {}",
+                        format.name()
+                    ),
+                )
+                .hint(format!(
+                    "Options allowed with FORMAT {}: {allowed}.",
+                    format.name()
+                )));
+            }
+        }
+    }
+    if (*copy).is_from {
+        return Err(GnError::new(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!("COPY FROM is not supported with FORMAT {}", format.name()),
+        ));
+    }
+    if (*copy).is_program {
+        return Err(GnError::new(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            format!(
+                "COPY TO PROGRAM is not supported with FORMAT {}",
+                format.name()
+            ),
+        )
+        .hint(
+            "COPY to STDOUT and pipe it, e.g. psql -c \"COPY ... TO STDOUT ...\" | gzip > file",
+        ));
+    }
+    Ok(Some((req, copy)))
+}
+
+#[allow(clippy::too_many_arguments)] // PostgreSQL's ProcessUtility_hook signature
+#[pg_guard]
+unsafe extern "C-unwind" fn process_utility(
+    pstmt: *mut pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+    read_only_tree: bool,
+    context: pg_sys::ProcessUtilityContext::Type,
+    params: pg_sys::ParamListInfo,
+    query_env: *mut pg_sys::QueryEnvironment,
+    dest: *mut pg_sys::DestReceiver,
+    qc: *mut pg_sys::QueryCompletion,
+) {
+    if let Some((req, copy)) = our_copy((*pstmt).utilityStmt).or_raise() {
+        let n = run_copy(req, copy, pstmt, query_string, params).or_raise();
+        if !qc.is_null() {
+            (*qc).commandTag = pg_sys::CommandTag::CMDTAG_COPY;
+            (*qc).nprocessed = n;
+        }
+        return;
+    }
+    match PREV_HOOK {
+        Some(prev) => prev(
+            pstmt,
+            query_string,
+            read_only_tree,
+            context,
+            params,
+            query_env,
+            dest,
+            qc,
+        ),
+        None => pg_sys::standard_ProcessUtility(
+            pstmt,
+            query_string,
+            read_only_tree,
+            context,
+            params,
+            query_env,
+            dest,
+            qc,
+        ),
+    }
+}
+
+/// PostGIS functions called on geometry values, looked up once per COPY.
+#[derive(Clone, Copy)]
+struct Postgis {
+    geometry: Oid,
+    as_binary: Oid,
+    as_text: Oid,
+    srid: Oid,
+    transform: Oid,
+    has_arc: Oid,
+    curve_to_line: Oid,
+}
+
+fn postgis() -> GnResult<Option<Postgis>> {
+    let row = Spi::connect(|client| -> GnResult<Option<Postgis>> {
+        let rows = client.select(
+            "SELECT t.oid,
+                    to_regprocedure(format('%I.st_asbinary(%I.geometry)', n.nspname, n.nspname))::oid,
+                    to_regprocedure(format('%I.st_astext(%I.geometry)', n.nspname, n.nspname))::oid,
+                    to_regprocedure(format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
+                    to_regprocedure(format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
+                    to_regprocedure(format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
+                    to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid
+               FROM pg_catalog.pg_extension e
+               JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+               JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'
+              WHERE e.extname = 'postgis'",
+            Some(1),
+            &[],
+        )?;
+        let Some(r) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let o = |i: usize| -> GnResult<Oid> { Ok(r.get::<Oid>(i)?.unwrap_or(Oid::INVALID)) };
+        Ok(Some(Postgis {
+            geometry: o(1)?,
+            as_binary: o(2)?,
+            as_text: o(3)?,
+            srid: o(4)?,
+            transform: o(5)?,
+            has_arc: o(6)?,
+            curve_to_line: o(7)?,
+        }))
+    })?;
+    Ok(row)
+}
+
+/// How one result column becomes a value.
+enum Col {
+    Plain(Kind),
+    /// the feature geometry: linearised, in EPSG:4326, as WKB
+    Feature,
+    /// another geometry: WKT
+    Wkt,
+}
+
+enum Target {
+    Client(Box<pg_sys::StringInfoData>),
+    File(Temp),
+}
+
+struct State {
+    req: Request,
+    postgis: Option<Postgis>,
+    cols: Vec<Col>,
+    encoder: Option<Box<dyn Encoder>>,
+    out: Vec<u8>,
+    target: Target,
+    rows: u64,
+    row_cxt: pg_sys::MemoryContext,
+}
+
+#[repr(C)]
+struct Receiver {
+    base: pg_sys::DestReceiver,
+    state: *mut State,
+}
+
+impl State {
+    fn flush(&mut self, force: bool) -> GnResult<()> {
+        if self.out.is_empty() || (!force && self.out.len() < FLUSH_AT) {
+            return Ok(());
+        }
+        match &mut self.target {
+            Target::Client(buf) => {
+                // SAFETY: buf is a StringInfo we initialised; pq_*_reuse keep its allocation.
+                unsafe {
+                    pg_sys::pq_beginmessage_reuse(buf.as_mut(), b'd' as std::ffi::c_char);
+                    pg_sys::pq_sendbytes(
+                        buf.as_mut(),
+                        self.out.as_ptr() as *const _,
+                        self.out.len() as i32,
+                    );
+                    pg_sys::pq_endmessage_reuse(buf.as_mut());
+                }
+            }
+            Target::File(t) => t.write(&self.out)?,
+        }
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Chooses how each column is rendered and builds the encoder, from the result's TupleDesc.
+    ///
+    /// # Safety
+    /// `desc` must be the valid TupleDesc of the rows to come.
+    unsafe fn start(&mut self, desc: pg_sys::TupleDesc) -> GnResult<()> {
+        let natts = (*desc).natts as usize;
+        let attrs = std::slice::from_raw_parts((*desc).attrs.as_ptr(), natts);
+        let names: Vec<String> = attrs
+            .iter()
+            .map(|a| {
+                CStr::from_ptr(a.attname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let geom_type = self.postgis.map(|p| p.geometry);
+        let is_geom =
+            |a: &pg_sys::FormData_pg_attribute| Some(pg_sys::getBaseType(a.atttypid)) == geom_type;
+        if self.req.format == CopyFormat::Raw {
+            let ok = natts == 1
+                && matches!(
+                    pg_sys::getBaseType(attrs[0].atttypid),
+                    pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID | pg_sys::BYTEAOID
+                );
+            if !ok {
+                return Err(GnError::new(
+                    Code::ERRCODE_DATATYPE_MISMATCH,
+                    format!("COPY FORMAT raw needs a query with exactly one text or bytea column, not {natts} column(s)"),
+                )
+                .hint("For instance: COPY (SELECT gn_export.run(1, 'geojson')) TO STDOUT WITH (FORMAT raw)"));
+            }
+            self.cols = vec![Col::Plain(Kind::Bytea)];
+            self.encoder = None;
+            return Ok(());
+        }
+        let find = |opt: &str, name: &str| -> GnResult<usize> {
+            names.iter().position(|n| n == name).ok_or_else(|| {
+                GnError::new(
+                    Code::ERRCODE_UNDEFINED_COLUMN,
+                    format!("COPY {opt} '{name}': the query has no column \"{name}\""),
+                )
+                .hint(format!("Columns: {}.", names.join(", ")))
+            })
+        };
+        let needs_geom = matches!(
+            self.req.format,
+            CopyFormat::GeoJson | CopyFormat::GeoJsonSeq
+        );
+        let feature_geom = if needs_geom {
+            let g = match &self.req.geometry {
+                Some(name) => {
+                    let i = find("GEOMETRY", name)?;
+                    if !is_geom(&attrs[i]) {
+                        return Err(GnError::new(
+                            Code::ERRCODE_DATATYPE_MISMATCH,
+                            format!("COPY GEOMETRY '{name}': column \"{name}\" is not a PostGIS geometry"),
+                        )
+                        .hint("Cast it in the query, e.g. geog::geometry."));
+                    }
+                    i
+                }
+                None => attrs.iter().position(is_geom).ok_or_else(|| {
+                    GnError::new(
+                        Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                        format!(
+                            "COPY FORMAT {}: the query has no geometry column",
+                            self.req.format.name()
+                        ),
+                    )
+                    .hint("Select a PostGIS geometry column, or use FORMAT json.")
+                })?,
+            };
+            Some(g)
+        } else {
+            None
+        };
+        let id = match &self.req.id {
+            Some(name) => Some(find("ID", name)?),
+            None => None,
+        };
+        let mut columns = Vec::with_capacity(natts);
+        self.cols = attrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let geom = is_geom(a);
+                columns.push(Column {
+                    name: names[i].clone(),
+                    geometry: geom,
+                });
+                if Some(i) == feature_geom {
+                    Col::Feature
+                } else if geom {
+                    Col::Wkt
+                } else {
+                    Col::Plain(Kind::for_type(a.atttypid))
+                }
+            })
+            .collect();
+        self.encoder = Some(match (self.req.format, feature_geom) {
+            (CopyFormat::Json, _) => Box::new(Json::new(&columns)),
+            (f, Some(g)) => Box::new(GeoJson::new(
+                &columns,
+                Feature {
+                    geometry: g,
+                    id,
+                    decimals: settings::geojson_decimals(),
+                },
+                f == CopyFormat::GeoJsonSeq,
+            )),
+            _ => Box::new(Csv::new(&columns, b';')), // unreachable: geojson always has a geometry
+        });
+        if let Some(e) = self.encoder.as_mut() {
+            e.header(&mut self.out);
+        }
+        Ok(())
+    }
+
+    /// # Safety
+    /// `d` must be a valid geometry datum and PostGIS functions must be resolved.
+    unsafe fn feature_wkb<'a>(&self, mut d: Datum) -> Value<'a> {
+        let p = self.postgis.expect("geometry columns imply PostGIS");
+        let coll = Oid::INVALID;
+        if pg_sys::OidFunctionCall1Coll(p.has_arc, coll, d).value() != 0 {
+            d = pg_sys::OidFunctionCall4Coll(
+                p.curve_to_line,
+                coll,
+                d,
+                Datum::from(32.0f64.to_bits() as usize),
+                Datum::from(0usize),
+                Datum::from(0usize),
+            );
+        }
+        let srid = pg_sys::OidFunctionCall1Coll(p.srid, coll, d).value() as i32;
+        if srid != 0 && srid != 4326 {
+            d = pg_sys::OidFunctionCall2Coll(p.transform, coll, d, Datum::from(4326usize));
+        }
+        let wkb = pg_sys::OidFunctionCall1Coll(p.as_binary, coll, d);
+        Kind::Wkb.decode(wkb, false)
+    }
+
+    /// # Safety
+    /// `slot` must be a valid slot of the TupleDesc given to `start`.
+    unsafe fn row(&mut self, slot: *mut pg_sys::TupleTableSlot) -> GnResult<()> {
+        pg_sys::slot_getallattrs(slot);
+        let natts = self.cols.len();
+        let values = std::slice::from_raw_parts((*slot).tts_values, natts);
+        let nulls = std::slice::from_raw_parts((*slot).tts_isnull, natts);
+        if self.req.format == CopyFormat::Raw {
+            if !nulls[0] {
+                let bytes = match Kind::Bytea.decode(values[0], false) {
+                    Value::Bytea(b) => b,
+                    _ => &[],
+                };
+                self.out.extend_from_slice(bytes);
+            }
+        } else {
+            let mut row: Vec<Value> = Vec::with_capacity(natts);
+            for (i, c) in self.cols.iter().enumerate() {
+                row.push(match c {
+                    _ if nulls[i] => Value::Null,
+                    Col::Plain(k) => k.decode(values[i], false),
+                    Col::Feature => self.feature_wkb(values[i]),
+                    Col::Wkt => {
+                        let p = self.postgis.expect("geometry columns imply PostGIS");
+                        let t = pg_sys::OidFunctionCall1Coll(p.as_text, Oid::INVALID, values[i]);
+                        Kind::Text.decode(t, false)
+                    }
+                });
+            }
+            let enc = self.encoder.as_mut().expect("started");
+            enc.row(&row, &mut self.out).map_err(|e| {
+                GnError::new(
+                    Code::ERRCODE_DATA_EXCEPTION,
+                    format!("COPY FORMAT {}: {}", self.req.format.name(), e.0),
+                )
+            })?;
+        }
+        self.rows += 1;
+        self.flush(false)
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn r_startup(
+    me: *mut pg_sys::DestReceiver,
+    _op: std::ffi::c_int,
+    desc: pg_sys::TupleDesc,
+) {
+    let state = &mut *(*(me as *mut Receiver)).state;
+    state.start(desc).or_raise();
+    if let Target::Client(_) = state.target {
+        // CopyOutResponse: text format, one column per result column (all text)
+        let natts = if state.req.format == CopyFormat::Raw {
+            1
+        } else {
+            (*desc).natts as u16
+        };
+        let mut buf: pg_sys::StringInfoData = std::mem::zeroed();
+        pg_sys::pq_beginmessage(&mut buf, b'H' as std::ffi::c_char);
+        pg_sys::pq_sendbyte(&mut buf, 0);
+        pg_sys::pq_sendint16(&mut buf, natts);
+        for _ in 0..natts {
+            pg_sys::pq_sendint16(&mut buf, 0);
+        }
+        pg_sys::pq_endmessage(&mut buf);
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn r_receive(
+    slot: *mut pg_sys::TupleTableSlot,
+    me: *mut pg_sys::DestReceiver,
+) -> bool {
+    let state = &mut *(*(me as *mut Receiver)).state;
+    let old = pg_sys::MemoryContextSwitchTo(state.row_cxt);
+    let res = state.row(slot);
+    pg_sys::MemoryContextSwitchTo(old);
+    pg_sys::MemoryContextReset(state.row_cxt);
+    res.or_raise();
+    true
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn r_shutdown(_me: *mut pg_sys::DestReceiver) {}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn r_destroy(_me: *mut pg_sys::DestReceiver) {}
+
+/// Plans and runs the query of a COPY statement into our receiver; returns the row count.
+///
+/// # Safety
+/// Arguments come from ProcessUtility and are valid for its duration.
+unsafe fn run_copy(
+    req: Request,
+    copy: *mut pg_sys::CopyStmt,
+    pstmt: *mut pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+    params: pg_sys::ParamListInfo,
+) -> GnResult<u64> {
+    let format = req.format;
+    // where the bytes go: the client, or a server file (a privilege, as for core COPY)
+    let (target, final_path) = if (*copy).filename.is_null() {
+        if pg_sys::whereToSendOutput != pg_sys::CommandDest::DestRemote {
+            return Err(GnError::new(
+                Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "COPY TO STDOUT with FORMAT {} needs a client connection",
+                    format.name()
+                ),
+            ));
+        }
+        let mut buf: Box<pg_sys::StringInfoData> = Box::new(std::mem::zeroed());
+        pg_sys::initStringInfo(buf.as_mut());
+        (Target::Client(buf), None)
+    } else {
+        let allowed = pg_sys::superuser()
+            || pg_sys::has_privs_of_role(
+                pg_sys::GetUserId(),
+                Oid::from(pg_sys::ROLE_PG_WRITE_SERVER_FILES),
+            );
+        if !allowed {
+            return Err(GnError::new(
+                Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                "must be superuser or have privileges of the pg_write_server_files role to COPY to a file",
+            )
+            .hint("Anyone can COPY to stdout or stdin. psql's \\copy command also works for anyone."));
+        }
+        let name = CStr::from_ptr((*copy).filename)
+            .to_string_lossy()
+            .into_owned();
+        let path = PathBuf::from(&name);
+        if !path.is_absolute() {
+            return Err(GnError::new(
+                Code::ERRCODE_INVALID_NAME,
+                "relative path not allowed for COPY to file",
+            ));
+        }
+        let dir = path
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (Target::File(Temp::create(&dir, &file)?), Some(path))
+    };
+
+    // the raw statement: the COPY's query, or SELECT * FROM its table
+    let (raw, text): (*mut pg_sys::RawStmt, *const std::ffi::c_char);
+    let owned_text: CString;
+    if !(*copy).query.is_null() {
+        let r = pg_sys::palloc0(std::mem::size_of::<pg_sys::RawStmt>()) as *mut pg_sys::RawStmt;
+        (*r).type_ = pg_sys::NodeTag::T_RawStmt;
+        (*r).stmt = (*copy).query;
+        (*r).stmt_location = (*pstmt).stmt_location;
+        (*r).stmt_len = (*pstmt).stmt_len;
+        raw = r;
+        text = query_string;
+    } else {
+        let rv = (*copy).relation;
+        let rel = if (*rv).schemaname.is_null() {
+            crate::query::ident(&CStr::from_ptr((*rv).relname).to_string_lossy())
+        } else {
+            format!(
+                "{}.{}",
+                crate::query::ident(&CStr::from_ptr((*rv).schemaname).to_string_lossy()),
+                crate::query::ident(&CStr::from_ptr((*rv).relname).to_string_lossy())
+            )
+        };
+        owned_text = CString::new(format!("SELECT * FROM {rel}")).expect("no NUL in identifiers");
+        let list = pg_sys::raw_parser(owned_text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+        raw = PgList::<pg_sys::RawStmt>::from_pg(list)
+            .get_ptr(0)
+            .expect("one statement");
+        text = owned_text.as_ptr();
+    }
+
+    let pg = if format == CopyFormat::Raw {
+        None
+    } else {
+        postgis()?
+    };
+    let rewritten = pg_sys::pg_analyze_and_rewrite_fixedparams(
+        raw,
+        text,
+        std::ptr::null_mut(),
+        0,
+        std::ptr::null_mut(),
+    );
+    let queries = PgList::<pg_sys::Query>::from_pg(rewritten);
+    let query = match queries.get_ptr(0) {
+        Some(q)
+            if queries.len() == 1
+                && (*q).commandType == pg_sys::CmdType::CMD_SELECT
+                && (*q).utilityStmt.is_null() =>
+        {
+            q
+        }
+        _ => {
+            return Err(GnError::new(
+                Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+                format!(
+                    "COPY with FORMAT {} needs a single SELECT query",
+                    format.name()
+                ),
+            ))
+        }
+    };
+    let plan = pg_sys::pg_plan_query(query, text, pg_sys::CURSOR_OPT_PARALLEL_OK as i32, params);
+
+    let row_cxt = pg_sys::AllocSetContextCreateInternal(
+        pg_sys::CurrentMemoryContext,
+        c"gn_export COPY row".as_ptr(),
+        0,
+        8 * 1024,
+        8 * 1024 * 1024,
+    );
+    let mut state = Box::new(State {
+        req,
+        postgis: pg,
+        cols: Vec::new(),
+        encoder: None,
+        out: Vec::with_capacity(FLUSH_AT * 2),
+        target,
+        rows: 0,
+        row_cxt,
+    });
+    let mut receiver = Box::new(Receiver {
+        base: pg_sys::DestReceiver {
+            receiveSlot: Some(r_receive),
+            rStartup: Some(r_startup),
+            rShutdown: Some(r_shutdown),
+            rDestroy: Some(r_destroy),
+            mydest: pg_sys::CommandDest::DestCopyOut,
+        },
+        state: state.as_mut(),
+    });
+
+    pg_sys::PushCopiedSnapshot(pg_sys::GetActiveSnapshot());
+    pg_sys::UpdateActiveSnapshotCommandId();
+    let qd = pg_sys::CreateQueryDesc(
+        plan,
+        text,
+        pg_sys::GetActiveSnapshot(),
+        std::ptr::null_mut(),
+        &mut receiver.base,
+        params,
+        std::ptr::null_mut(),
+        0,
+    );
+    pg_sys::ExecutorStart(qd, 0);
+    pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
+    pg_sys::ExecutorFinish(qd);
+    pg_sys::ExecutorEnd(qd);
+    pg_sys::FreeQueryDesc(qd);
+    pg_sys::PopActiveSnapshot();
+
+    if let Some(enc) = state.encoder.as_mut() {
+        enc.footer(&mut state.out);
+    }
+    state.flush(true)?;
+    drop(receiver);
+    let State {
+        rows,
+        row_cxt,
+        target,
+        ..
+    } = *state;
+    pg_sys::MemoryContextDelete(row_cxt);
+    match target {
+        Target::Client(buf) => {
+            pg_sys::pfree(buf.data.cast());
+            pg_sys::pq_putemptymessage(b'c' as std::ffi::c_char);
+        }
+        Target::File(t) => t.publish(&final_path.expect("file target has a path"))?,
+    }
+    Ok(rows)
+}

@@ -1,0 +1,426 @@
+//! `gn_export.generate()`: the export written as a file under `gn_export.export_dir`, published
+//! atomically: a hidden temporary file in the same directory, fsynced, then renamed over the
+//! final name. A failure or a cancel removes the temporary file and leaves any previous file
+//! untouched.
+
+use super::{encode_error, encoder, parse_format};
+use crate::access;
+use crate::catalog::export::{self, Export};
+use crate::encode::{Encoder, Format};
+use crate::error::{GnError, GnResult, OrRaise};
+use crate::query;
+use crate::settings;
+use crate::source::Cursor;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use unicode_normalization::UnicodeNormalization;
+
+/// GeoNature's `removeDisallowedFilenameChars`: NFKD (accents lose their mark), spaces to
+/// `_`, then only `[0-9A-Za-z_-]` kept.
+pub fn safe_label(label: &str) -> String {
+    label
+        .nfkd()
+        .map(|c| if c == ' ' { '_' } else { c })
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+pub fn file_stem(export: &Export) -> String {
+    let s = safe_label(&export.label);
+    if s.is_empty() {
+        format!("export_{}", export.id)
+    } else {
+        s
+    }
+}
+
+/// A file being written: removed on drop unless published.
+pub struct Temp {
+    path: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl Temp {
+    pub fn create(dir: &Path, final_name: &str) -> GnResult<Temp> {
+        let path = dir.join(format!(".{final_name}.{}.tmp", std::process::id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| io_error(&format!("cannot create {}", path.display()), e))?;
+        // like COPY TO a file: readable by all (PostgreSQL's umask would make it owner-only),
+        // so that the web server publishing export_dir can serve it
+        let _ = file.set_permissions(fs::Permissions::from_mode(0o644));
+        Ok(Temp {
+            path,
+            writer: Some(BufWriter::with_capacity(1 << 18, file)),
+        })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
+        let w = self.writer.as_mut().expect("open until published");
+        w.write_all(bytes)
+            .map_err(|e| io_error(&format!("cannot write {}", self.path.display()), e))
+    }
+
+    pub fn publish(mut self, to: &Path) -> GnResult<()> {
+        let w = self.writer.take().expect("open until published");
+        let file = w.into_inner().map_err(|e| {
+            io_error(
+                &format!("cannot write {}", self.path.display()),
+                e.into_error(),
+            )
+        })?;
+        file.sync_all()
+            .map_err(|e| io_error(&format!("cannot fsync {}", self.path.display()), e))?;
+        drop(file);
+        fs::rename(&self.path, to)
+            .map_err(|e| io_error(&format!("cannot rename to {}", to.display()), e))?;
+        if let Some(dir) = to.parent() {
+            // the rename itself must survive a crash
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        self.writer.take();
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> GnError {
+    let code = match e.raw_os_error() {
+        Some(28) => Code::ERRCODE_DISK_FULL,
+        _ => Code::ERRCODE_IO_ERROR,
+    };
+    GnError::new(code, format!("gn_export: {what}: {e}"))
+}
+
+/// `export_dir`, checked: set, absolute, an existing writable directory.
+pub fn export_dir() -> GnResult<PathBuf> {
+    let dir = settings::export_dir().ok_or_else(|| {
+        GnError::new(Code::ERRCODE_CONFIG_FILE_ERROR, "gn_export.export_dir is not set")
+            .hint("A superuser sets it, e.g. ALTER SYSTEM SET gn_export.export_dir = '/srv/geonature/media/exports'; SELECT pg_reload_conf();")
+    })?;
+    let p = PathBuf::from(&dir);
+    if !p.is_absolute() {
+        return Err(GnError::new(
+            Code::ERRCODE_CONFIG_FILE_ERROR,
+            format!("gn_export.export_dir \"{dir}\" is not an absolute path"),
+        ));
+    }
+    match fs::metadata(&p) {
+        Ok(m) if m.is_dir() => Ok(p),
+        Ok(_) => Err(GnError::new(
+            Code::ERRCODE_CONFIG_FILE_ERROR,
+            format!("gn_export.export_dir \"{dir}\" is not a directory"),
+        )),
+        Err(e) => Err(GnError::new(
+            Code::ERRCODE_CONFIG_FILE_ERROR,
+            format!("gn_export.export_dir \"{dir}\" is not usable: {e}"),
+        )
+        .hint("Create it and give it to the PostgreSQL server's system user.")),
+    }
+}
+
+fn subdir(root: &Path, name: &str) -> GnResult<PathBuf> {
+    let d = root.join(name);
+    if !d.is_dir() {
+        fs::create_dir_all(&d)
+            .map_err(|e| io_error(&format!("cannot create {}", d.display()), e))?;
+        let _ = fs::set_permissions(&d, fs::Permissions::from_mode(0o755));
+    }
+    Ok(d)
+}
+
+/// Writing files is a server privilege, as for COPY TO a file.
+fn check_privilege() -> GnResult<()> {
+    // SAFETY: reads the current user id and checks role membership in the catalogs.
+    let allowed = unsafe {
+        let user = pg_sys::GetUserId();
+        pg_sys::superuser()
+            || pg_sys::has_privs_of_role(
+                user,
+                pg_sys::Oid::from(pg_sys::ROLE_PG_WRITE_SERVER_FILES),
+            )
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(GnError::new(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            "gn_export.generate() writes files on the server: only superusers and members of pg_write_server_files may",
+        )
+        .hint("GRANT pg_write_server_files TO the role that generates exports, as for COPY ... TO 'file'."))
+    }
+}
+
+/// The outcome of one generation.
+pub struct Generation {
+    pub id_export: i32,
+    pub format: Format,
+    pub path: PathBuf,
+    pub url: Option<String>,
+    pub rows: i64,
+    pub bytes: i64,
+    pub started_at: pgrx::datum::TimestampWithTimeZone,
+    pub finished_at: pgrx::datum::TimestampWithTimeZone,
+    pub status: &'static str,
+    pub error: Option<String>,
+}
+
+fn now() -> pgrx::datum::TimestampWithTimeZone {
+    Spi::get_one::<pgrx::datum::TimestampWithTimeZone>("SELECT clock_timestamp()")
+        .ok()
+        .flatten()
+        .expect("clock_timestamp() is never NULL")
+}
+
+fn url_for(root: &Path, path: &Path) -> Option<String> {
+    let base = settings::base_url()?;
+    let rel = path.strip_prefix(root).ok()?;
+    Some(format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        rel.to_string_lossy()
+    ))
+}
+
+/// The newest existing file of this export and format, if younger than `max_age`.
+fn newer_file(dir: &Path, suffix: &str, max_age: Duration) -> Option<PathBuf> {
+    let now = SystemTime::now();
+    fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            !n.starts_with('.') && n.ends_with(suffix)
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .filter(|(m, _)| {
+            now.duration_since(*m)
+                .map(|age| age < max_age)
+                .unwrap_or(true)
+        })
+        .max_by_key(|(m, _)| *m)
+        .map(|(_, p)| p)
+}
+
+pub fn generate_file(
+    id_export: i32,
+    format: Format,
+    id_role: Option<i32>,
+    skip_newer_than: Option<Duration>,
+) -> GnResult<Generation> {
+    check_privilege()?;
+    let export = match id_role {
+        Some(_) => access::require_read(id_export, id_role, None)?,
+        None => export::load(id_export)?,
+    };
+    let root = export_dir()?;
+    let stem = file_stem(&export);
+    let ext = format.extension();
+    let (dir, name, suffix) = if id_role.is_some() {
+        let stamp =
+            Spi::get_one::<String>("SELECT to_char(now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS')")?
+                .unwrap_or_default();
+        (
+            subdir(&root, "usr_generated")?,
+            format!("{stamp}_{stem}.{ext}"),
+            format!("_{stem}.{ext}"),
+        )
+    } else {
+        (
+            subdir(&root, "schedules")?,
+            format!("{stem}.{ext}"),
+            format!("{stem}.{ext}"),
+        )
+    };
+    let started_at = now();
+    if let Some(age) = skip_newer_than {
+        let existing = if id_role.is_some() {
+            newer_file(&dir, &suffix, age)
+        } else {
+            Some(dir.join(&name)).filter(|p| {
+                fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .map(|m| {
+                        SystemTime::now()
+                            .duration_since(m)
+                            .map(|a| a < age)
+                            .unwrap_or(true)
+                    })
+                    .unwrap_or(false)
+            })
+        };
+        if let Some(p) = existing {
+            let bytes = fs::metadata(&p).map(|m| m.len() as i64).unwrap_or(0);
+            return Ok(Generation {
+                id_export,
+                format,
+                url: url_for(&root, &p),
+                path: p,
+                rows: 0,
+                bytes,
+                started_at,
+                finished_at: now(),
+                status: "skipped",
+                error: None,
+            });
+        }
+    }
+
+    let plan = query::plan(&export, format, None)?;
+    let mut enc = encoder(format, &plan)?;
+    let mut temp = Temp::create(&dir, &name)?;
+    let mut cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding)?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let (mut rows, mut bytes) = (0i64, 0i64);
+    enc.header(&mut buf);
+    let label = export.name();
+    while !cursor.is_done() {
+        let enc: &mut dyn Encoder = enc.as_mut();
+        cursor.next_batch(|row| {
+            enc.row(row, &mut buf)
+                .map_err(|e| encode_error(&label, e))?;
+            rows += 1;
+            Ok(())
+        })?;
+        bytes += buf.len() as i64;
+        temp.write(&buf)?;
+        buf.clear();
+    }
+    cursor.close();
+    enc.footer(&mut buf);
+    bytes += buf.len() as i64;
+    temp.write(&buf)?;
+    let path = dir.join(&name);
+    temp.publish(&path)?;
+    Ok(Generation {
+        id_export,
+        format,
+        url: url_for(&root, &path),
+        path,
+        rows,
+        bytes,
+        started_at,
+        finished_at: now(),
+        status: "done",
+        error: None,
+    })
+}
+
+fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Duration>> {
+    let Some(i) = i else { return Ok(None) };
+    let secs = Spi::get_one_with_args::<f64>("SELECT extract(epoch FROM $1)::float8", &[i.into()])?
+        .unwrap_or(0.0);
+    if secs < 0.0 || !secs.is_finite() {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            "skip_newer_than must be a positive interval",
+        ));
+    }
+    Ok(Some(Duration::from_secs_f64(secs)))
+}
+
+/// Writes an export as a file on the server, like GeoNature's `geonature exports generate`.
+/// With id_role: access-checked, written to `<export_dir>/usr_generated/<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>`.
+/// Without: administrative or scheduled, written to `<export_dir>/schedules/<label>.<ext>`.
+/// The file is published atomically (temporary file, fsync, rename): a failure or a cancel
+/// never leaves a partial file and never damages the previous one. With skip_newer_than, a
+/// file of this export and format younger than that is kept and reported as 'skipped'.
+/// Superusers and members of pg_write_server_files only, as for COPY TO a file.
+#[pg_extern(volatile, parallel_unsafe)]
+fn generate(
+    id_export: i32,
+    format: default!(Option<&str>, "'csv'"),
+    id_role: default!(Option<i32>, "NULL"),
+    skip_newer_than: default!(Option<pgrx::datum::Interval>, "NULL"),
+) -> pgrx::composite_type!('static, "generation") {
+    let format = parse_format(format).or_raise();
+    let skip = interval_duration(skip_newer_than).or_raise();
+    let g = generate_file(id_export, format, id_role, skip).or_raise();
+    let mut t = PgHeapTuple::new_composite_type("gn_export.generation")
+        .expect("gn_export.generation exists");
+    fn set<T: IntoDatum>(t: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, v: T) {
+        t.set_by_name(name, v).unwrap_or_else(|e| {
+            GnError::new(
+                Code::ERRCODE_INTERNAL_ERROR,
+                format!("gn_export.generation.{name}: {e}"),
+            )
+            .raise()
+        });
+    }
+    set(&mut t, "id_export", g.id_export);
+    set(&mut t, "format", g.format.name().to_string());
+    set(&mut t, "path", g.path.to_string_lossy().into_owned());
+    set(&mut t, "url", g.url);
+    set(&mut t, "rows", g.rows);
+    set(&mut t, "bytes", g.bytes);
+    set(&mut t, "started_at", g.started_at);
+    set(&mut t, "finished_at", g.finished_at);
+    set(&mut t, "status", g.status.to_string());
+    set(&mut t, "error", g.error);
+    t
+}
+
+pgrx::extension_sql!(
+    r#"
+CREATE TYPE gn_export.generation AS (
+    id_export   integer,
+    format      text,
+    path        text,
+    url         text,
+    rows        bigint,
+    bytes       bigint,
+    started_at  timestamptz,
+    finished_at timestamptz,
+    status      text,
+    error       text
+);
+COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): status is done, skipped or failed.';
+"#,
+    name = "generation_type",
+    bootstrap
+);
+
+pgrx::extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) TO pg_write_server_files;
+"#,
+    name = "generate_grants",
+    requires = [generate]
+);
+
+#[cfg(test)]
+mod unit {
+    use super::safe_label;
+
+    #[test]
+    fn labels_made_safe_like_geonature() {
+        assert_eq!(safe_label("Synthese SINP"), "Synthese_SINP");
+        assert_eq!(safe_label("Jeux de données"), "Jeux_de_donnees");
+        assert_eq!(
+            safe_label("Synthèse (données floutées) / 2024"),
+            "Synthese_donnees_floutees__2024"
+        );
+        assert_eq!(safe_label("a-b_c.d"), "a-b_cd");
+        assert_eq!(safe_label("漢字"), "");
+    }
+}

@@ -1,0 +1,70 @@
+//! Where the bytes go: a stream of text chunks (`run`), an atomically published file
+//! (`generate`), or the COPY protocol (the hook).
+
+pub mod copy;
+pub mod file;
+pub mod stream;
+
+use crate::encode::csv::{valid_separator, Csv};
+use crate::encode::geojson::GeoJson;
+use crate::encode::json::Json;
+use crate::encode::{Encoder, Format, FORMATS};
+use crate::error::{GnError, GnResult};
+use crate::query::Plan;
+use crate::settings;
+use pgrx::PgSqlErrorCode as Code;
+
+/// Parses a format name given by a caller.
+pub fn parse_format(name: Option<&str>) -> GnResult<Format> {
+    let name = name.unwrap_or("csv");
+    match Format::parse(name) {
+        Some(Format::Gpkg) => Err(GnError::new(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "format gpkg (GeoPackage) is not available yet",
+        )
+        .hint(format!("Use {FORMATS}."))),
+        Some(f) => Ok(f),
+        None => Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("unknown format \"{name}\""),
+        )
+        .hint(format!("Use {FORMATS}."))),
+    }
+}
+
+/// The encoder for a format and a planned query.
+pub fn encoder(format: Format, plan: &Plan) -> GnResult<Box<dyn Encoder>> {
+    Ok(match format {
+        Format::Csv => {
+            let s = settings::csv_separator();
+            let sep = valid_separator(&s).ok_or_else(|| {
+                GnError::new(
+                    Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                    format!("gn_export.csv_separator \"{s}\" is not a single ASCII character"),
+                )
+                .hint("SET gn_export.csv_separator = ';' (or ',', or E'\\t').")
+            })?;
+            Box::new(Csv::new(&plan.columns, sep))
+        }
+        Format::Json => Box::new(Json::new(&plan.columns)),
+        Format::GeoJson | Format::GeoJsonSeq => {
+            let feature = plan.feature.ok_or_else(|| {
+                GnError::new(
+                    Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                    "GeoJSON needs a geometry column",
+                )
+            })?;
+            Box::new(GeoJson::new(
+                &plan.columns,
+                feature,
+                format == Format::GeoJsonSeq,
+            ))
+        }
+        Format::Gpkg => return parse_format(Some("gpkg")).map(|_| unreachable!()),
+    })
+}
+
+/// Turns an encoder failure into a PostgreSQL error.
+pub fn encode_error(what: &str, e: crate::encode::EncodeError) -> GnError {
+    GnError::new(Code::ERRCODE_DATA_EXCEPTION, format!("{what}: {}", e.0))
+}

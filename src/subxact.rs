@@ -1,0 +1,61 @@
+//! Running a piece of work in a subtransaction and getting its error back as a value, the way
+//! PL/pgSQL's EXCEPTION blocks do. Query cancellation and shutdown are never swallowed.
+
+use pgrx::pg_sys;
+use pgrx::pg_sys::panic::CaughtError;
+use pgrx::{PgSqlErrorCode, PgTryBuilder};
+
+/// A PostgreSQL error caught in a subtransaction.
+#[derive(Debug, Clone)]
+pub struct Caught {
+    pub code: PgSqlErrorCode,
+    pub message: String,
+}
+
+/// Runs `f` in a subtransaction. On success the subtransaction is committed into the current
+/// one; on error it is rolled back and the error returned, except for cancellation, shutdown
+/// and out-of-memory, which go on aborting the whole statement as users expect.
+pub fn try_in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    // SAFETY: the same sequence PL/pgSQL uses (pl_exec.c, exec_stmt_block): remember the memory
+    // context and resource owner, start an internal subtransaction, and on either outcome end
+    // it and restore both. Every path below restores them before returning or rethrowing.
+    unsafe {
+        let old_cxt = pg_sys::CurrentMemoryContext;
+        let old_owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(old_cxt);
+        let mut f = std::panic::AssertUnwindSafe(Some(f));
+        PgTryBuilder::new(move || {
+            let cell = &mut f; // the whole wrapper, so the closure is unwind-safe
+            let r = (cell.0.take().expect("called once"))();
+            pg_sys::ReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(old_cxt);
+            pg_sys::CurrentResourceOwner = old_owner;
+            Ok(r)
+        })
+        .catch_others(move |e| {
+            pg_sys::MemoryContextSwitchTo(old_cxt);
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+            pg_sys::MemoryContextSwitchTo(old_cxt);
+            pg_sys::CurrentResourceOwner = old_owner;
+            let report = match &e {
+                CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+                CaughtError::RustPanic { ereport, .. } => ereport,
+            };
+            let code = report.sql_error_code();
+            if matches!(
+                code,
+                PgSqlErrorCode::ERRCODE_QUERY_CANCELED
+                    | PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN
+                    | PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY
+            ) {
+                e.rethrow();
+            }
+            Err(Caught {
+                code,
+                message: report.message().to_string(),
+            })
+        })
+        .execute()
+    }
+}
