@@ -32,6 +32,11 @@ else
   mapfile -t tests < <(cd "$RDIR/sql" && ls *.sql | sed 's/\.sql$//' | sort)
 fi
 
+# a directory the tests may write exports to, owned by the server's user
+export GN_EXPORT_TEST_DIR="$STATE_DIR/regress-exports/engine_dir"
+rm -rf "$STATE_DIR/regress-exports"
+install -d -o postgres -g postgres "$STATE_DIR/regress-exports" "$GN_EXPORT_TEST_DIR"
+
 mkdir -p "$RDIR/results" "$RDIR/expected"
 if [ "${ACCEPT:-}" = 1 ]; then
   for t in "${tests[@]}"; do [ -f "$RDIR/expected/$t.out" ] || : > "$RDIR/expected/$t.out"; done

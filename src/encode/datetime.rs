@@ -100,6 +100,43 @@ pub fn write_offset(seconds_east: i32, out: &mut Vec<u8>) {
     }
 }
 
+/// An interval as an ISO 8601 duration, as PostgreSQL's `IntervalStyle = iso_8601` writes it:
+/// `P1Y2M3DT4H5M6.5S`, `PT0S` for zero, signs on the parts that are negative.
+pub fn write_interval(months: i32, days: i32, micros: i64, out: &mut Vec<u8>) {
+    out.push(b'P');
+    let (y, m) = (months / 12, months % 12);
+    let part = |out: &mut Vec<u8>, v: i64, unit: u8| {
+        if v != 0 {
+            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            out.push(unit);
+        }
+    };
+    part(out, y as i64, b'Y');
+    part(out, m as i64, b'M');
+    part(out, days as i64, b'D');
+    if micros != 0 || (months == 0 && days == 0) {
+        out.push(b'T');
+        let (h, rest) = (micros / 3_600_000_000, micros % 3_600_000_000);
+        let (min, us) = (rest / 60_000_000, rest % 60_000_000);
+        part(out, h, b'H');
+        part(out, min, b'M');
+        if us != 0 || micros == 0 {
+            if us < 0 {
+                out.push(b'-');
+            }
+            let us = us.unsigned_abs();
+            out.extend_from_slice(itoa::Buffer::new().format(us / 1_000_000).as_bytes());
+            let frac = us % 1_000_000;
+            if frac != 0 {
+                let digits = format!("{frac:06}");
+                out.push(b'.');
+                out.extend_from_slice(digits.trim_end_matches('0').as_bytes());
+            }
+            out.push(b'S');
+        }
+    }
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -144,6 +181,19 @@ mod unit {
         assert_eq!(s(|o| write_offset(3600, o)), "+01:00");
         assert_eq!(s(|o| write_offset(-(9 * 3600 + 30 * 60), o)), "-09:30");
         assert_eq!(s(|o| write_offset(561, o)), "+00:09:21");
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(
+            s(|o| write_interval(14, 3, 14_706_000_000, o)),
+            "P1Y2M3DT4H5M6S"
+        );
+        assert_eq!(s(|o| write_interval(0, 0, 0, o)), "PT0S");
+        assert_eq!(s(|o| write_interval(0, -1, 7_380_000_000, o)), "P-1DT2H3M");
+        assert_eq!(s(|o| write_interval(0, 0, 6_500_000, o)), "PT6.5S");
+        assert_eq!(s(|o| write_interval(0, 0, -1_500_000, o)), "PT-1.5S");
+        assert_eq!(s(|o| write_interval(-12, 0, 0, o)), "P-1Y");
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub enum Value<'a> {
     Timestamp(i64),
     /// local microseconds since 2000-01-01 00:00 and the offset in seconds east of UTC
     TimestampTz(i64, i32),
+    /// months, days and microseconds, written as an ISO 8601 duration
+    Interval {
+        months: i32,
+        days: i32,
+        micros: i64,
+    },
     Uuid([u8; 16]),
     Bytea(&'a [u8]),
     /// elements of a one-dimensional array, or sub-arrays of a multi-dimensional one
@@ -147,6 +153,11 @@ pub fn write_text(v: &Value, out: &mut Vec<u8>) -> bool {
                 datetime::write_offset(*off, out);
             }
         }
+        Value::Interval {
+            months,
+            days,
+            micros,
+        } => datetime::write_interval(*months, *days, *micros, out),
         Value::Uuid(u) => write_uuid(u, out),
         Value::Bytea(b) | Value::Wkb(b) => write_bytea(b, out),
         Value::Array(_) => write_json(v, out),
@@ -167,6 +178,12 @@ pub fn write_json(v: &Value, out: &mut Vec<u8>) {
         Value::Numeric(s) if is_json_number(s) => out.extend_from_slice(s.as_bytes()),
         Value::Json(s) => out.extend_from_slice(s.as_bytes()),
         Value::Text(s) => json_string(s, out),
+        Value::Bytea(b) | Value::Wkb(b) => {
+            // the text is \x followed by hex: only its backslash needs escaping
+            out.extend_from_slice(b"\"\\");
+            write_bytea(b, out);
+            out.push(b'"');
+        }
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -246,7 +263,15 @@ mod unit {
             "\"12345678-9abc-def0-0123-456789abcdef\""
         );
         assert_eq!(text(Value::Bytea(&[0, 0xff, 0x10])).unwrap(), "\\x00ff10");
-        assert_eq!(json(Value::Bytea(&[0xab])), "\"\\xab\"");
+        assert_eq!(json(Value::Bytea(&[0xab])), r#""\\xab""#);
+        assert_eq!(
+            json(Value::Interval {
+                months: 14,
+                days: 3,
+                micros: 14_706_000_000
+            }),
+            r#""P1Y2M3DT4H5M6S""#
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub enum Kind {
     TimeTz,
     Timestamp,
     TimestampTz,
+    Interval,
     Uuid,
     Bytea,
     /// bytea holding (E)WKB: the GeoJSON feature geometry
@@ -134,6 +135,7 @@ impl Kind {
             pg_sys::TIMETZOID => Kind::TimeTz,
             pg_sys::TIMESTAMPOID => Kind::Timestamp,
             pg_sys::TIMESTAMPTZOID => Kind::TimestampTz,
+            pg_sys::INTERVALOID => Kind::Interval,
             pg_sys::UUIDOID => Kind::Uuid,
             pg_sys::BYTEAOID => Kind::Bytea,
             _ => {
@@ -221,6 +223,14 @@ impl Kind {
                     return Value::TimestampTz(ts, 0);
                 }
                 Value::TimestampTz(ts - tz as i64 * 1_000_000, -tz)
+            }
+            Kind::Interval => {
+                let i = &*(d.cast_mut_ptr::<pg_sys::Interval>());
+                Value::Interval {
+                    months: i.month,
+                    days: i.day,
+                    micros: i.time,
+                }
             }
             Kind::Uuid => {
                 let p = d.cast_mut_ptr::<[u8; 16]>();
