@@ -22,7 +22,14 @@ cluster_up "$DIR" "$PORT"
 if ! psql_at "$PORT" postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   psql_at "$PORT" postgres -qc "CREATE DATABASE $DB"
 fi
+export PGOPTIONS="-c client_min_messages=warning"
 P() { psql_at "$PORT" "$DB" "$@"; }
+EXPORT_DIR="$STATE_DIR/demo-exports"
+install -d -o postgres -g postgres "$EXPORT_DIR"
+# the COPY hook (FORMAT raw, geojson...) needs the library loaded before the statement
+psql_at "$PORT" postgres -q -c "ALTER DATABASE $DB SET session_preload_libraries = 'gn_export'" \
+  -c "ALTER DATABASE $DB SET gn_export.export_dir = '$EXPORT_DIR'" \
+  -c "ALTER DATABASE $DB SET gn_export.base_url = 'http://localhost/geonature/api/media/exports'"
 
 say "loading the GeoNature-like schema and reference data"
 ( cd "$REPO/sql/demo" && P -q -f geonature_schema.sql -f reference_data.sql -f synthese_generator.sql ) >/dev/null
@@ -51,6 +58,24 @@ P -c "SELECT e.id, e.label, e.schema_name || '.' || e.view_name AS view, e.geome
       FROM gn_exports.t_exports e JOIN gn_exports.t_licences l USING (id_licence) ORDER BY e.id"
 P -c "SELECT count(*) AS observations, count(*) FILTER (WHERE geom IS NULL) AS without_geometry,
              count(DISTINCT geometrytype(geom)) AS geometry_types FROM gn_exports.v_synthese_sinp"
+
+timed() { # label, then a command whose stdout is "rows|bytes"
+  local label="$1"; shift
+  local s e out
+  s=$(date +%s%N); out=$("$@"); e=$(date +%s%N)
+  local ms=$(( (e - s) / 1000000 ))
+  printf '   %-46s %9s rows %12s bytes %4d.%03d s\n' "$label" "${out%%|*}" "${out##*|}" $((ms / 1000)) $((ms % 1000))
+}
+say "exporting 'Synthese SINP' (the demo's 'admin' user, id_role 3)"
+timed "generate(1, 'csv')" P -XAtc "SELECT rows || '|' || bytes FROM gn_export.generate(1, 'csv')"
+timed "generate(1, 'geojson')" P -XAtc "SELECT rows || '|' || bytes FROM gn_export.generate(1, 'geojson')"
+stream_copy() {
+  P -c "COPY (SELECT gn_export.run(1, 'geojson', 3)) TO STDOUT WITH (FORMAT raw)" > "$EXPORT_DIR/streamed.geojson"
+  echo "$(P -XAtc "SELECT count(*) FROM gn_exports.v_synthese_sinp")|$(stat -c %s "$EXPORT_DIR/streamed.geojson")"
+}
+timed "COPY (SELECT run(1,'geojson',3)) TO STDOUT raw" stream_copy
+echo "   files in $EXPORT_DIR:"
+ls -l "$EXPORT_DIR"/schedules "$EXPORT_DIR"/streamed.geojson | sed 's/^/     /'
 
 cat <<MSG
 == demo ready: psql -h $PG_SOCKDIR -p $PORT -U postgres $DB

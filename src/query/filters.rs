@@ -369,18 +369,19 @@ mod unit {
                              "orderby": "date_debut:desc", "limit": 10, "offset": "20"}"#,
         )
         .unwrap();
+        // serde_json keeps object keys sorted: conditions come in key order
         assert_eq!(
             b.conditions,
             vec![
-                r#"t."id" = CAST($1 AS integer)"#,
-                r#"t."nom"::text ILIKE '%' || $2 || '%'"#,
-                r#"t."date_debut" < CAST($3 AS date) + 1"#,
-                r#"t."jour" = CAST($4 AS date)"#,
-                r#"t."x" >= CAST($5 AS numeric)"#,
+                r#"t."jour" = CAST($1 AS date)"#,
+                r#"t."date_debut" < CAST($2 AS date) + 1"#,
+                r#"t."x" >= CAST($3 AS numeric)"#,
+                r#"t."id" = CAST($4 AS integer)"#,
+                r#"t."nom"::text ILIKE '%' || $5 || '%'"#,
                 r#"t."nom" IS NULL"#,
             ]
         );
-        assert_eq!(p[1], Param::Text("é'; DROP".into()));
+        assert_eq!(p[4], Param::Text("é'; DROP".into()));
         assert_eq!(b.order.as_deref(), Some(r#"t."date_debut" DESC"#));
         assert_eq!((b.limit, b.offset), (Some(10), Some(20)));
     }
