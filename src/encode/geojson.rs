@@ -109,13 +109,7 @@ impl Encoder for GeoJson {
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::encode::hex;
 
     fn cols() -> Vec<Column> {
         vec![

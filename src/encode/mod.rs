@@ -81,3 +81,12 @@ pub struct Feature {
 }
 
 pub const FORMATS: &str = "csv, json, geojson or geojsonseq";
+
+/// Test helper: bytes from a hex string (WKB test vectors).
+#[cfg(test)]
+pub fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -289,13 +289,7 @@ pub fn hex_prefix(wkb: &[u8]) -> String {
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::encode::hex;
 
     fn gj(wkb_hex: &str, decimals: usize) -> String {
         let mut out = Vec::new();

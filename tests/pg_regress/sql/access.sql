@@ -2,18 +2,8 @@
 -- expected answer, plus the cases GeoNature got wrong (shared and leaked tokens).
 CREATE DATABASE gn_t_access;
 \c gn_t_access
-\set ECHO none
-\o /dev/null
-SET client_min_messages = warning;
-\i ../../sql/demo/geonature_schema.sql
-\i ../../sql/demo/reference_data.sql
-\i ../../sql/demo/synthese_generator.sql
-CREATE EXTENSION gn_export CASCADE;
-\i ../../sql/demo/exports.sql
-SELECT gn_demo.generate_synthese(20);
-RESET client_min_messages;
-\o
-\set ECHO all
+\set demo_rows 20
+\i demo_db.sql
 \set SHOW_CONTEXT never
 -- demo: export 1 'Synthese SINP' private, associated with user 4 (agent, scope 1);
 -- export 2 'Jeux de données' public; export 3 'Synthese Lambert-93' private, associated with

@@ -2,18 +2,8 @@
 -- with its SQLSTATE.
 CREATE DATABASE gn_t_engine;
 \c gn_t_engine
-\set ECHO none
-\o /dev/null
-SET client_min_messages = warning;
-\i ../../sql/demo/geonature_schema.sql
-\i ../../sql/demo/reference_data.sql
-\i ../../sql/demo/synthese_generator.sql
-CREATE EXTENSION gn_export CASCADE;
-\i ../../sql/demo/exports.sql
-SELECT gn_demo.generate_synthese(40);
-RESET client_min_messages;
-\o
-\set ECHO all
+\set demo_rows 40
+\i demo_db.sql
 \set SHOW_CONTEXT never
 -- the demo data holds every awkward value the outputs must survive
 SELECT bool_or(comment_releve LIKE '%;%') AS semicolon, bool_or(comment_releve LIKE '%"%') AS quote,
