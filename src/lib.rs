@@ -21,6 +21,7 @@ mod subxact;
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::init();
+    #[cfg(any(feature = "pg15", feature = "pg16", feature = "pg17"))]
     sink::copy::install();
 }
 
