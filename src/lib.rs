@@ -7,9 +7,11 @@
 use pgrx::prelude::*;
 
 mod access;
+mod api;
 mod catalog;
 mod encode;
 mod error;
+mod openapi;
 mod query;
 mod settings;
 mod sink;

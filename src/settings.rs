@@ -18,6 +18,8 @@ pub static KEEP_DAYS: GucSetting<i32> = GucSetting::<i32>::new(15);
 pub static API_DEFAULT_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
 /// Largest page the partner API serves.
 pub static API_MAX_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
+/// Seconds the partner API may reuse an export's unfiltered row count (0: count every time).
+pub static API_TOTAL_CACHE: GucSetting<i32> = GucSetting::<i32>::new(300);
 /// Decimals kept in GeoJSON coordinates.
 pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 
@@ -77,6 +79,16 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"gn_export.api_total_cache",
+        c"Seconds gn_export.api() may reuse an export's unfiltered row count (0 counts on every call).",
+        c"The count of a large view costs as much as reading it; partners page through the same export many times.",
+        &API_TOTAL_CACHE,
+        0,
+        86400,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"gn_export.geojson_decimals",
         c"Decimals kept in GeoJSON coordinates.",
         c"",
@@ -122,4 +134,16 @@ pub fn csv_separator() -> String {
 
 pub fn geojson_decimals() -> usize {
     GEOJSON_DECIMALS.get().clamp(0, 17) as usize
+}
+
+pub fn api_default_limit() -> i64 {
+    API_DEFAULT_LIMIT.get() as i64
+}
+
+pub fn api_max_limit() -> i64 {
+    API_MAX_LIMIT.get() as i64
+}
+
+pub fn api_total_cache() -> std::time::Duration {
+    std::time::Duration::from_secs(API_TOTAL_CACHE.get().max(0) as u64)
 }

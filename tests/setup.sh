@@ -48,4 +48,13 @@ if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "$PGRX_HOME/config.toml"; then
 else
   log "pgrx already initialised for pg15"
 fi
+# Python tools for the client tests (OpenAPI validation), in their own virtualenv
+VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
+if ! "$VENV/bin/openapi-spec-validator" --help >/dev/null 2>&1; then
+  log "python venv $VENV with openapi-spec-validator"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.7.2"
+else
+  log "python venv present"
+fi
 log "done"

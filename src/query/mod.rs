@@ -30,6 +30,19 @@ pub struct Plan {
     pub columns: Vec<Column>,
     pub feature: Option<Feature>,
     pub decoding: Decoding,
+    /// `SELECT count(*)` of the filtered rows (no order, limit or offset), with the first
+    /// `count_params` parameters
+    pub count_sql: String,
+    pub count_params: usize,
+    /// `SELECT count(*)` of the whole view
+    pub total_sql: String,
+    /// whether any filter condition applies
+    pub filtered: bool,
+    /// the page's keys alone (`SELECT pk::text ... ORDER BY ... LIMIT ... OFFSET ...`), same
+    /// parameters as `sql`: on a view of many joins, cheaper than the page itself
+    pub keys_sql: String,
+    /// the page's rows from its keys: `$1` is a text[] of pk values
+    pub by_keys_sql: String,
 }
 
 /// How the GeoJSON feature geometry is selected: curves linearised, then reprojected to
@@ -158,7 +171,19 @@ pub fn plan(
     }
 
     let mut params = Vec::new();
-    let mut sql = format!("SELECT {} FROM {} AS t", select.join(", "), rel.qualified);
+    let mut count_params = 0;
+    let pk = format!("t.{}", ident(&export.view_pk_column));
+    let pk_type = cols
+        .iter()
+        .find(|c| c.name == export.view_pk_column)
+        .map(|c| c.type_name.clone())
+        .unwrap_or_else(|| "text".into());
+    let select_from = format!("SELECT {} FROM {} AS t", select.join(", "), rel.qualified);
+    let mut sql = select_from.clone();
+    let mut keys_sql = format!("SELECT {pk}::text FROM {} AS t", rel.qualified);
+    let mut order_by = format!(" ORDER BY {pk}");
+    let mut count_sql = format!("SELECT count(*) FROM {} AS t", rel.qualified);
+    let mut filtered = false;
     if let Some(f) = filters.filter(|f| !f.is_null()) {
         let obj = f.as_object().ok_or_else(|| {
             GnError::new(
@@ -176,20 +201,34 @@ pub fn plan(
         let mut check = cast_check(&name, &pg);
         let built = filters::build(obj, &ctx, &mut params, &mut check)?;
         if !built.conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&built.conditions.join(" AND "));
+            let cond = format!(" WHERE {}", built.conditions.join(" AND "));
+            sql.push_str(&cond);
+            keys_sql.push_str(&cond);
+            count_sql.push_str(&cond);
+            filtered = true;
         }
+        count_params = params.len();
         if let Some(o) = built.order {
-            sql.push_str(" ORDER BY ");
-            sql.push_str(&o);
+            // ties broken by the pk, so that pages never overlap or miss rows
+            order_by = if o.starts_with(&format!("{pk} ")) {
+                format!(" ORDER BY {o}")
+            } else {
+                format!(" ORDER BY {o}, {pk}")
+            };
+            sql.push_str(&order_by);
         }
+        keys_sql.push_str(&order_by);
         if let Some(l) = built.limit {
             params.push(Param::Int(l));
-            sql.push_str(&format!(" LIMIT ${}", params.len()));
+            let lim = format!(" LIMIT ${}", params.len());
+            sql.push_str(&lim);
+            keys_sql.push_str(&lim);
         }
         if let Some(o) = built.offset {
             params.push(Param::Int(o));
-            sql.push_str(&format!(" OFFSET ${}", params.len()));
+            let off = format!(" OFFSET ${}", params.len());
+            sql.push_str(&off);
+            keys_sql.push_str(&off);
         }
     }
     Ok(Plan {
@@ -202,6 +241,12 @@ pub fn plan(
             decimals: settings::geojson_decimals(),
         }),
         decoding: Decoding { wkb_column },
+        total_sql: format!("SELECT count(*) FROM {} AS t", rel.qualified),
+        by_keys_sql: format!("{select_from} WHERE {pk} = ANY(CAST($1 AS {pk_type}[])){order_by}"),
+        keys_sql,
+        count_sql,
+        count_params,
+        filtered,
     })
 }
 

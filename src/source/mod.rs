@@ -19,13 +19,15 @@ pub const BATCH: i64 = 1000;
 pub enum Param {
     Text(String),
     Int(i64),
+    TextArray(Vec<String>),
 }
 
 impl Param {
-    fn datum(&self) -> DatumWithOid<'static> {
+    pub fn datum(&self) -> DatumWithOid<'static> {
         match self {
             Param::Text(s) => s.clone().into(),
             Param::Int(i) => (*i).into(),
+            Param::TextArray(v) => v.clone().into(),
         }
     }
 }

@@ -1,0 +1,355 @@
+//! `gn_export.api()`: one page of GeoNature's partner API (`GET /exports/api/<id>`), with its
+//! defects fixed: `limit=0` no longer dumps the whole view, `total_filtered` is not reduced by
+//! the offset, NULL geometries are kept (pages are honest), the geometry filter works in any
+//! SRID, and values render exactly as in the files.
+
+use crate::access;
+use crate::catalog::export::Export;
+use crate::encode::geojson::GeoJson;
+use crate::encode::json::Json;
+use crate::encode::{Encoder, Format};
+use crate::error::{GnError, GnResult, OrRaise};
+use crate::query::{self, Plan};
+use crate::settings;
+use crate::sink::encode_error;
+use crate::source::Cursor;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use serde_json::{Map, Value as JsonValue};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// The page a caller asks for, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub page: i64,
+}
+
+fn bad(export: &Export, what: String) -> GnError {
+    GnError::new(
+        Code::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("{}: {what}", export.name()),
+    )
+}
+
+fn integer(v: &JsonValue) -> Option<i64> {
+    match v {
+        JsonValue::Number(n) => n.as_i64(),
+        JsonValue::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+}
+
+/// `limit` (default and cap from the settings; must be a positive integer) and `offset`, which
+/// is a page index as in GeoNature (SQL offset = offset × limit; must be ≥ 0).
+pub fn page(
+    export: &Export,
+    params: &Map<String, JsonValue>,
+    default: i64,
+    max: i64,
+) -> GnResult<Page> {
+    let limit = match params.get("limit") {
+        None | Some(JsonValue::Null) => default,
+        Some(v) => match integer(v) {
+            Some(n) if n > 0 => n.min(max),
+            _ => {
+                return Err(
+                    bad(export, format!("limit {v} is not a positive integer")).hint(format!(
+                        "Pages hold 1 to {max} items (gn_export.api_max_limit)."
+                    )),
+                )
+            }
+        },
+    };
+    let page = match params.get("offset") {
+        None | Some(JsonValue::Null) => 0,
+        Some(v) => match integer(v) {
+            Some(n) if n >= 0 => n,
+            _ => {
+                return Err(bad(
+                    export,
+                    format!("offset {v} is not a page number (0, 1, 2…)"),
+                )
+                .hint("offset is a page index: the rows skipped are offset × limit."))
+            }
+        },
+    };
+    Ok(Page { limit, page })
+}
+
+/// The query parameters turned into filters: API keys removed, a deterministic order (the pk
+/// unless `orderby` says otherwise), and the page as rows.
+pub fn filters_for(
+    export: &Export,
+    params: &Map<String, JsonValue>,
+    p: Page,
+) -> GnResult<JsonValue> {
+    let mut f = params.clone();
+    for k in ["limit", "offset", "token"] {
+        f.remove(k);
+    }
+    if !f.contains_key("orderby") {
+        f.insert(
+            "orderby".into(),
+            JsonValue::String(export.view_pk_column.clone()),
+        );
+    }
+    let offset = p
+        .page
+        .checked_mul(p.limit)
+        .ok_or_else(|| bad(export, format!("offset {} is too large", p.page)))?;
+    f.insert("limit".into(), p.limit.into());
+    f.insert("offset".into(), offset.into());
+    Ok(JsonValue::Object(f))
+}
+
+thread_local! {
+    /// Unfiltered row counts per export, with when they were taken (per backend).
+    static TOTALS: RefCell<HashMap<String, (i64, Instant)>> = RefCell::new(HashMap::new());
+}
+
+fn count(sql: &str, plan: &Plan) -> GnResult<i64> {
+    let args: Vec<pgrx::datum::DatumWithOid> = plan.params[..plan.count_params]
+        .iter()
+        .map(crate::source::Param::datum)
+        .collect();
+    Ok(Spi::get_one_with_args::<i64>(sql, &args)?.unwrap_or(0))
+}
+
+/// The export's row count, reused for `gn_export.api_total_cache` seconds.
+fn total(export: &Export, plan: &Plan) -> GnResult<i64> {
+    let ttl = settings::api_total_cache();
+    // keyed by the query itself, so a redefined export never reuses its old view's count
+    let key = plan.total_sql.clone();
+    let cached = TOTALS.with(|t| {
+        t.borrow()
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < ttl)
+            .map(|(n, _)| *n)
+    });
+    if let Some(n) = cached {
+        return Ok(n);
+    }
+    let n = Spi::get_one::<i64>(&plan.total_sql)?.unwrap_or(0);
+    if !ttl.is_zero() {
+        TOTALS.with(|t| t.borrow_mut().insert(key, (n, Instant::now())));
+    }
+    let _ = export;
+    Ok(n)
+}
+
+fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
+    let mut enc: Box<dyn Encoder> = if geometry {
+        let feature = plan
+            .feature
+            .ok_or_else(|| bad(export, "no feature geometry".into()))?;
+        Box::new(GeoJson::new(&plan.columns, feature, false))
+    } else {
+        Box::new(Json::new(&plan.columns))
+    };
+    // two steps: the page's keys (the view's wide columns are never computed for rows that
+    // are skipped), then the page's rows by key (an index lookup on the view's base table)
+    let keys: Vec<String> = Spi::connect(|client| -> GnResult<Vec<String>> {
+        let args: Vec<pgrx::datum::DatumWithOid> = plan
+            .params
+            .iter()
+            .map(crate::source::Param::datum)
+            .collect();
+        let rows = client.select(&plan.keys_sql, None, &args)?;
+        let mut keys = Vec::new();
+        for r in rows {
+            if let Some(k) = r.get::<String>(1)? {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
+    })?;
+    let mut out = Vec::new();
+    enc.header(&mut out);
+    let mut cursor = Cursor::open(
+        &plan.by_keys_sql,
+        &[crate::source::Param::TextArray(keys)],
+        plan.decoding,
+    )?;
+    let name = export.name();
+    while !cursor.is_done() {
+        let e: &mut dyn Encoder = enc.as_mut();
+        cursor.next_batch(|row| e.row(row, &mut out).map_err(|err| encode_error(&name, err)))?;
+    }
+    cursor.close();
+    enc.footer(&mut out);
+    Ok(out)
+}
+
+pub fn page_of(
+    id_export: i32,
+    params: &JsonValue,
+    id_role: Option<i32>,
+    token: Option<&str>,
+) -> GnResult<String> {
+    let empty = Map::new();
+    let params = match params {
+        JsonValue::Object(m) => m,
+        JsonValue::Null => &empty,
+        other => {
+            return Err(GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("params must be a JSON object of query parameters, not {other}"),
+            ))
+        }
+    };
+    let token = token.or_else(|| params.get("token").and_then(JsonValue::as_str));
+    let export = access::require_read(id_export, id_role, token)?;
+    let geometry =
+        crate::catalog::definition::geometry_field(export.geometry_field.as_deref()).is_some();
+    let p = page(
+        &export,
+        params,
+        settings::api_default_limit(),
+        settings::api_max_limit(),
+    )?;
+    let filters = filters_for(&export, params, p)?;
+    let plan = query::plan(
+        &export,
+        if geometry {
+            Format::GeoJson
+        } else {
+            Format::Json
+        },
+        Some(&filters),
+    )?;
+    let total = total(&export, &plan)?;
+    let total_filtered = if plan.filtered {
+        count(&plan.count_sql, &plan)?
+    } else {
+        total
+    };
+    let items = items(&export, &plan, geometry)?;
+
+    let mut out = String::with_capacity(items.len() + 256);
+    out.push_str("{\"items\":");
+    out.push_str(std::str::from_utf8(&items).unwrap_or("null"));
+    let mut license = Map::new();
+    license.insert(
+        "href".into(),
+        export
+            .licence_url
+            .clone()
+            .map(JsonValue::String)
+            .unwrap_or(JsonValue::Null),
+    );
+    license.insert(
+        "name".into(),
+        export
+            .licence_name
+            .clone()
+            .map(JsonValue::String)
+            .unwrap_or(JsonValue::Null),
+    );
+    out.push_str(",\"license\":");
+    out.push_str(&JsonValue::Object(license).to_string());
+    out.push_str(&format!(
+        ",\"limit\":{},\"page\":{},\"total\":{total},\"total_filtered\":{total_filtered}}}",
+        p.limit, p.page
+    ));
+    Ok(out)
+}
+
+/// One page of the partner API, as GeoNature's `GET /exports/api/<id>` serves it:
+/// `{items, license: {name, href}, limit, page, total, total_filtered}`. `items` is a GeoJSON
+/// FeatureCollection (feature id = pk, NULL geometries kept) when the export has a geometry,
+/// else an array of objects, rendered as the files are. `params` are the query parameters:
+/// `limit` (default gn_export.api_default_limit, at most gn_export.api_max_limit), `offset`
+/// (a page index: rows skipped = offset × limit), `orderby` (`col[:ASC|DESC]`, default the pk),
+/// `geometry` (WKT in EPSG:4326), GeoNature's column filters, and `token` (or the argument).
+/// `total` is the export's row count, reused for gn_export.api_total_cache seconds;
+/// `total_filtered` counts the filtered rows, not reduced by the offset.
+#[pg_extern(volatile, parallel_unsafe)]
+fn api(
+    id_export: i32,
+    params: default!(Option<pgrx::JsonB>, "'{}'"),
+    id_role: default!(Option<i32>, "NULL"),
+    token: default!(Option<&str>, "NULL"),
+) -> pgrx::JsonB {
+    let params = params.map(|j| j.0).unwrap_or(JsonValue::Null);
+    let text = page_of(id_export, &params, id_role, token).or_raise();
+    // jsonb, as callers expect; parsed once by PostgreSQL's own jsonb input
+    Spi::get_one_with_args::<pgrx::JsonB>("SELECT $1::jsonb", &[text.into()])
+        .map_err(GnError::from)
+        .or_raise()
+        .unwrap_or(pgrx::JsonB(JsonValue::Null))
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn export() -> Export {
+        Export {
+            id: 1,
+            label: "T".into(),
+            description: None,
+            schema_name: "s".into(),
+            view_name: "v".into(),
+            geometry_field: None,
+            geometry_srid: None,
+            public: true,
+            view_pk_column: "id".into(),
+            licence_name: None,
+            licence_url: None,
+        }
+    }
+
+    fn p(json: &str) -> GnResult<Page> {
+        let m: Map<String, JsonValue> = serde_json::from_str(json).unwrap();
+        page(&export(), &m, 100, 1000)
+    }
+
+    #[test]
+    fn pages() {
+        assert_eq!(
+            p("{}").unwrap(),
+            Page {
+                limit: 100,
+                page: 0
+            }
+        );
+        assert_eq!(
+            p(r#"{"limit": 10, "offset": 3}"#).unwrap(),
+            Page { limit: 10, page: 3 }
+        );
+        assert_eq!(
+            p(r#"{"limit": "10", "offset": "3"}"#).unwrap(),
+            Page { limit: 10, page: 3 }
+        );
+        assert_eq!(p(r#"{"limit": 5000}"#).unwrap().limit, 1000);
+        for bad in [
+            r#"{"limit": 0}"#,
+            r#"{"limit": -1}"#,
+            r#"{"limit": "x"}"#,
+            r#"{"limit": 1.5}"#,
+            r#"{"offset": -1}"#,
+            r#"{"offset": "a"}"#,
+        ] {
+            assert_eq!(
+                p(bad).unwrap_err().code,
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn filters_get_an_order_and_rows() {
+        let m: Map<String, JsonValue> =
+            serde_json::from_str(r#"{"token": "t", "limit": 10, "offset": 2, "nom": "x"}"#)
+                .unwrap();
+        let f = filters_for(&export(), &m, Page { limit: 10, page: 2 }).unwrap();
+        assert_eq!(
+            f,
+            serde_json::json!({"nom": "x", "orderby": "id", "limit": 10, "offset": 20})
+        );
+    }
+}
