@@ -106,37 +106,38 @@ pub fn filters_for(
 }
 
 thread_local! {
-    /// Unfiltered row counts per export, with when they were taken (per backend).
+    /// Row counts by query, with when they were taken (per backend).
     static TOTALS: RefCell<HashMap<String, (i64, Instant)>> = RefCell::new(HashMap::new());
 }
 
-fn count(sql: &str, plan: &Plan) -> GnResult<i64> {
-    let args: Vec<pgrx::datum::DatumWithOid> = plan.params[..plan.count_params]
-        .iter()
-        .map(crate::source::Param::datum)
-        .collect();
-    Ok(Spi::get_one_with_args::<i64>(sql, &args)?.unwrap_or(0))
-}
-
-/// The export's row count, reused for `gn_export.api_total_cache` seconds.
-fn total(export: &Export, plan: &Plan) -> GnResult<i64> {
+/// A row count, reused for `gn_export.api_total_cache` seconds in this session. The key is the
+/// count's SQL text with its parameters: a redefined export or other filters never reuse it.
+fn cached_count(sql: &str, plan: &Plan, nparams: usize) -> GnResult<i64> {
     let ttl = settings::api_total_cache();
-    // keyed by the query itself, so a redefined export never reuses its old view's count
-    let key = plan.total_sql.clone();
-    let cached = TOTALS.with(|t| {
+    let key = format!("{sql}\u{0}{:?}", &plan.params[..nparams]);
+    let hit = TOTALS.with(|t| {
         t.borrow()
             .get(&key)
             .filter(|(_, at)| at.elapsed() < ttl)
             .map(|(n, _)| *n)
     });
-    if let Some(n) = cached {
+    if let Some(n) = hit {
         return Ok(n);
     }
-    let n = Spi::get_one::<i64>(&plan.total_sql)?.unwrap_or(0);
+    let args: Vec<pgrx::datum::DatumWithOid> = plan.params[..nparams]
+        .iter()
+        .map(crate::source::Param::datum)
+        .collect();
+    let n = Spi::get_one_with_args::<i64>(sql, &args)?.unwrap_or(0);
     if !ttl.is_zero() {
-        TOTALS.with(|t| t.borrow_mut().insert(key, (n, Instant::now())));
+        TOTALS.with(|t| {
+            let mut t = t.borrow_mut();
+            if t.len() > 1000 {
+                t.retain(|_, (_, at)| at.elapsed() < ttl); // bounded: stale entries go first
+            }
+            t.insert(key, (n, Instant::now()));
+        });
     }
-    let _ = export;
     Ok(n)
 }
 
@@ -220,9 +221,9 @@ pub fn page_of(
         },
         Some(&filters),
     )?;
-    let total = total(&export, &plan)?;
+    let total = cached_count(&plan.total_sql, &plan, 0)?;
     let total_filtered = if plan.filtered {
-        count(&plan.count_sql, &plan)?
+        cached_count(&plan.count_sql, &plan, plan.count_params)?
     } else {
         total
     };
@@ -264,8 +265,8 @@ pub fn page_of(
 /// `limit` (default gn_export.api_default_limit, at most gn_export.api_max_limit), `offset`
 /// (a page index: rows skipped = offset × limit), `orderby` (`col[:ASC|DESC]`, default the pk),
 /// `geometry` (WKT in EPSG:4326), GeoNature's column filters, and `token` (or the argument).
-/// `total` is the export's row count, reused for gn_export.api_total_cache seconds;
-/// `total_filtered` counts the filtered rows, not reduced by the offset.
+/// `total` counts the export and `total_filtered` the filtered rows (not reduced by the
+/// offset); both counts are reused for gn_export.api_total_cache seconds in the session.
 #[pg_extern(volatile, parallel_unsafe)]
 fn api(
     id_export: i32,

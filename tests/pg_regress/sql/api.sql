@@ -70,7 +70,9 @@ SELECT (SELECT array_agg(f->'properties'->>'nom_cite' ORDER BY ord) FROM jsonb_a
 FROM gn_export.api(1, '{"limit": 5, "orderby": "nom_cite:DESC"}', 3) r;
 
 -- paging through a filtered export: the pages' union is the filtered set, nothing twice,
--- and total_filtered stays the same on every page (GeoNature subtracted the offset)
+-- and total_filtered stays the same on every page (GeoNature subtracted the offset); counted
+-- afresh on every page here (no cache)
+SET gn_export.api_total_cache = 0;
 WITH pages AS (
     SELECT p, gn_export.api(1, jsonb_build_object('limit', 7, 'offset', p, 'filter_n_up_altitude_min', 1500, 'orderby', 'nom_cite'), 3) AS r
     FROM generate_series(0, 9) p
@@ -83,6 +85,18 @@ SELECT (SELECT count(DISTINCT r->'total_filtered') FROM pages) AS distinct_total
        (SELECT count(DISTINCT id) FROM ids) AS distinct_rows,
        (SELECT array_agg(id ORDER BY id) FROM ids) = (SELECT array_agg(id_synthese ORDER BY id_synthese) FROM gn_exports.v_synthese_sinp WHERE altitude_min >= 1500) AS union_is_filtered_set,
        (SELECT max(p) FROM pages WHERE pg_temp.n(r) > 0) AS last_full_page;
+RESET gn_export.api_total_cache;
+-- counts are reused for gn_export.api_total_cache seconds in a session: a new row shows in
+-- the items at once, in the counts once the cache is off or expired
+SELECT r->'total' AS total, r->'total_filtered' AS total_filtered FROM gn_export.api(2, '{"limit": 1}') r;
+INSERT INTO gn_meta.t_datasets (id_acquisition_framework, dataset_name, dataset_shortname, dataset_desc,
+    id_nomenclature_data_type, marine_domain, terrestrial_domain, id_nomenclature_dataset_objectif,
+    id_nomenclature_collecting_method, id_nomenclature_data_origin, id_nomenclature_source_status,
+    id_nomenclature_resource_type) VALUES (1, 'Nouveau', 'N', 'n', 1, false, true, 1, 1, 1, 1, 1);
+SELECT r->'total' AS cached_total, jsonb_array_length(r->'items') AS items FROM gn_export.api(2, '{"limit": 100}') r;
+SET gn_export.api_total_cache = 0;
+SELECT r->'total' AS fresh_total FROM gn_export.api(2, '{"limit": 100}') r;
+RESET gn_export.api_total_cache;
 -- a page past the end is empty, with the same totals
 SELECT pg_temp.n(r) AS n, r->'total_filtered' AS total_filtered, r->'page' AS page
 FROM gn_export.api(1, '{"limit": 7, "offset": 1000, "filter_n_up_altitude_min": 1500}', 3) r;
