@@ -20,6 +20,9 @@ pub static API_DEFAULT_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
 pub static API_MAX_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
 /// Seconds the partner API may reuse an export's unfiltered row count (0: count every time).
 pub static API_TOTAL_CACHE: GucSetting<i32> = GucSetting::<i32>::new(300);
+/// Minutes a schedule may run early: a daily schedule run by a daily cron job regenerates even
+/// if yesterday's run finished a little later than today's starts.
+pub static SCHEDULE_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(60);
 /// Decimals kept in GeoJSON coordinates.
 pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 
@@ -89,6 +92,16 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"gn_export.schedule_tolerance",
+        c"Minutes before its due time that run_scheduled() already regenerates a schedule.",
+        c"A daily schedule whose file is 23 h old is due with the default of 60 minutes.",
+        &SCHEDULE_TOLERANCE,
+        0,
+        1440,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"gn_export.geojson_decimals",
         c"Decimals kept in GeoJSON coordinates.",
         c"",
@@ -146,4 +159,12 @@ pub fn api_max_limit() -> i64 {
 
 pub fn api_total_cache() -> std::time::Duration {
     std::time::Duration::from_secs(API_TOTAL_CACHE.get().max(0) as u64)
+}
+
+pub fn keep_days() -> i32 {
+    KEEP_DAYS.get()
+}
+
+pub fn schedule_tolerance() -> std::time::Duration {
+    std::time::Duration::from_secs(SCHEDULE_TOLERANCE.get().max(0) as u64 * 60)
 }

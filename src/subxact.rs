@@ -12,6 +12,17 @@ pub struct Caught {
     pub message: String,
 }
 
+/// The five-character SQLSTATE of an error code (PostgreSQL packs it six bits a character).
+pub fn sqlstate_text(code: PgSqlErrorCode) -> String {
+    let mut v = code as i32;
+    let mut s = String::with_capacity(5);
+    for _ in 0..5 {
+        s.push(char::from(b'0' + (v & 0x3f) as u8));
+        v >>= 6;
+    }
+    s
+}
+
 /// Runs `f` in a subtransaction. On success the subtransaction is committed into the current
 /// one; on error it is rolled back and the error returned, except for cancellation, shutdown
 /// and out-of-memory, which go on aborting the whole statement as users expect.
@@ -57,5 +68,26 @@ pub fn try_in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
             })
         })
         .execute()
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn sqlstates() {
+        assert_eq!(
+            sqlstate_text(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE),
+            "22023"
+        );
+        assert_eq!(
+            sqlstate_text(PgSqlErrorCode::ERRCODE_QUERY_CANCELED),
+            "57014"
+        );
+        assert_eq!(
+            sqlstate_text(PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE),
+            "42P01"
+        );
     }
 }

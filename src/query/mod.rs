@@ -24,6 +24,8 @@ pub fn ident(s: &str) -> String {
 /// Everything needed to run an export in a format.
 #[derive(Debug)]
 pub struct Plan {
+    /// the export's view (or table)
+    pub relid: pgrx::pg_sys::Oid,
     pub sql: String,
     pub params: Vec<Param>,
     /// the columns the encoders see, in select-list order
@@ -232,6 +234,7 @@ pub fn plan(
         }
     }
     Ok(Plan {
+        relid: rel.oid,
         sql,
         params,
         columns: out_cols,

@@ -12,6 +12,7 @@ use crate::encode::geojson::GeoJson;
 use crate::encode::json::Json;
 use crate::encode::{Column, Encoder, Feature, Value};
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::progress::Progress;
 use crate::settings;
 use crate::source::decode::Kind;
 use pgrx::pg_sys::{self, Datum, Oid};
@@ -269,7 +270,9 @@ struct State {
     out: Vec<u8>,
     target: Target,
     rows: u64,
+    bytes: u64,
     row_cxt: pg_sys::MemoryContext,
+    progress: Progress,
 }
 
 #[repr(C)]
@@ -298,6 +301,8 @@ impl State {
             }
             Target::File(t) => t.write(&self.out)?,
         }
+        self.bytes += self.out.len() as u64;
+        self.progress.update(self.rows as i64, self.bytes as i64);
         self.out.clear();
         Ok(())
     }
@@ -669,7 +674,9 @@ unsafe fn run_copy(
         out: Vec::with_capacity(FLUSH_AT * 2),
         target,
         rows: 0,
+        bytes: 0,
         row_cxt,
+        progress: Progress::start(Oid::INVALID, final_path.is_some()),
     });
     let mut receiver = Box::new(Receiver {
         base: pg_sys::DestReceiver {

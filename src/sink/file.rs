@@ -11,6 +11,8 @@ use crate::error::{GnError, GnResult, OrRaise};
 use crate::query;
 use crate::settings;
 use crate::source::Cursor;
+use crate::subxact::{sqlstate_text, try_in_subtransaction};
+use crate::{history, notify, progress::Progress};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use std::fs::{self, File, OpenOptions};
@@ -148,7 +150,7 @@ fn subdir(root: &Path, name: &str) -> GnResult<PathBuf> {
 }
 
 /// Writing files is a server privilege, as for COPY TO a file.
-fn check_privilege() -> GnResult<()> {
+pub fn check_privilege() -> GnResult<()> {
     // SAFETY: reads the current user id and checks role membership in the catalogs.
     let allowed = unsafe {
         let user = pg_sys::GetUserId();
@@ -181,6 +183,7 @@ pub struct Generation {
     pub finished_at: pgrx::datum::TimestampWithTimeZone,
     pub status: &'static str,
     pub error: Option<String>,
+    pub sqlstate: Option<String>,
 }
 
 fn now() -> pgrx::datum::TimestampWithTimeZone {
@@ -200,9 +203,17 @@ fn url_for(root: &Path, path: &Path) -> Option<String> {
     ))
 }
 
+fn age(p: &Path) -> Option<Duration> {
+    let m = fs::metadata(p).and_then(|m| m.modified()).ok()?;
+    Some(
+        SystemTime::now()
+            .duration_since(m)
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 /// The newest existing file of this export and format, if younger than `max_age`.
 fn newer_file(dir: &Path, suffix: &str, max_age: Duration) -> Option<PathBuf> {
-    let now = SystemTime::now();
     fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -211,83 +222,68 @@ fn newer_file(dir: &Path, suffix: &str, max_age: Duration) -> Option<PathBuf> {
             let n = n.to_string_lossy();
             !n.starts_with('.') && n.ends_with(suffix)
         })
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .filter(|(m, _)| {
-            now.duration_since(*m)
-                .map(|age| age < max_age)
-                .unwrap_or(true)
-        })
-        .max_by_key(|(m, _)| *m)
+        .filter_map(|e| Some((age(&e.path())?, e.path())))
+        .filter(|(a, _)| *a < max_age)
+        .min_by_key(|(a, _)| *a)
         .map(|(_, p)| p)
 }
 
-pub fn generate_file(
-    id_export: i32,
-    format: Format,
-    id_role: Option<i32>,
-    skip_newer_than: Option<Duration>,
-) -> GnResult<Generation> {
-    check_privilege()?;
-    let export = match id_role {
-        Some(_) => access::require_read(id_export, id_role, None)?,
-        None => export::load(id_export)?,
-    };
-    let root = export_dir()?;
-    let stem = file_stem(&export);
-    let ext = format.extension();
-    let (dir, name, suffix) = if id_role.is_some() {
-        let stamp =
-            Spi::get_one::<String>("SELECT to_char(now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS')")?
-                .unwrap_or_default();
-        (
-            subdir(&root, "usr_generated")?,
-            format!("{stamp}_{stem}.{ext}"),
-            format!("_{stem}.{ext}"),
-        )
-    } else {
-        (
-            subdir(&root, "schedules")?,
-            format!("{stem}.{ext}"),
-            format!("{stem}.{ext}"),
-        )
-    };
-    let started_at = now();
-    if let Some(age) = skip_newer_than {
-        let existing = if id_role.is_some() {
-            newer_file(&dir, &suffix, age)
-        } else {
-            Some(dir.join(&name)).filter(|p| {
-                fs::metadata(p)
-                    .and_then(|m| m.modified())
-                    .map(|m| {
-                        SystemTime::now()
-                            .duration_since(m)
-                            .map(|a| a < age)
-                            .unwrap_or(true)
-                    })
-                    .unwrap_or(false)
+/// Where a generation writes: the directory, the file name, and the suffix its files share.
+pub struct Target {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+    pub name: String,
+    suffix: String,
+    user: bool,
+}
+
+impl Target {
+    pub fn new(export: &Export, format: Format, user: bool) -> GnResult<Target> {
+        let root = export_dir()?;
+        let stem = file_stem(export);
+        let ext = format.extension();
+        if user {
+            let stamp =
+                Spi::get_one::<String>("SELECT to_char(now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS')")?
+                    .unwrap_or_default();
+            Ok(Target {
+                dir: subdir(&root, "usr_generated")?,
+                name: format!("{stamp}_{stem}.{ext}"),
+                suffix: format!("_{stem}.{ext}"),
+                root,
+                user,
             })
-        };
-        if let Some(p) = existing {
-            let bytes = fs::metadata(&p).map(|m| m.len() as i64).unwrap_or(0);
-            return Ok(Generation {
-                id_export,
-                format,
-                url: url_for(&root, &p),
-                path: p,
-                rows: 0,
-                bytes,
-                started_at,
-                finished_at: now(),
-                status: "skipped",
-                error: None,
-            });
+        } else {
+            Ok(Target {
+                dir: subdir(&root, "schedules")?,
+                name: format!("{stem}.{ext}"),
+                suffix: format!("{stem}.{ext}"),
+                root,
+                user,
+            })
         }
     }
 
-    let plan = query::plan(&export, format, None)?;
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    /// The current file when it is younger than `max_age`.
+    pub fn fresh(&self, max_age: Duration) -> Option<PathBuf> {
+        if self.user {
+            newer_file(&self.dir, &self.suffix, max_age)
+        } else {
+            Some(self.path()).filter(|p| age(p).is_some_and(|a| a < max_age))
+        }
+    }
+}
+
+/// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
+fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64, i64)> {
+    let plan = query::plan(export, format, None)?;
+    let progress = Progress::start(plan.relid, true);
     let mut enc = encoder(format, &plan)?;
-    let mut temp = Temp::create(&dir, &name)?;
+    let mut temp = Temp::create(&target.dir, &target.name)?;
     let mut cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding)?;
     let mut buf = Vec::with_capacity(1 << 16);
     let (mut rows, mut bytes) = (0i64, 0i64);
@@ -304,25 +300,120 @@ pub fn generate_file(
         bytes += buf.len() as i64;
         temp.write(&buf)?;
         buf.clear();
+        progress.update(rows, bytes);
     }
     cursor.close();
     enc.footer(&mut buf);
     bytes += buf.len() as i64;
     temp.write(&buf)?;
-    let path = dir.join(&name);
-    temp.publish(&path)?;
-    Ok(Generation {
+    temp.publish(&target.path())?;
+    progress.update(rows, bytes);
+    Ok((rows, bytes))
+}
+
+/// One generation, from the caller's checks to the history, the notifications and the result.
+///
+/// Errors of the caller (privilege, unknown export, access, export_dir) raise. Errors of the
+/// export itself (its view fails, a value cannot be encoded, the disk is full) are caught in a
+/// subtransaction: no file is published, and the result, the history row and the user's
+/// notification say 'failed' with the error. Cancellation is never caught.
+pub fn generate_file(
+    id_export: i32,
+    format: Format,
+    id_role: Option<i32>,
+    skip_newer_than: Option<Duration>,
+    schedule: Option<i32>,
+) -> GnResult<Generation> {
+    check_privilege()?;
+    let export = match id_role {
+        Some(_) => access::require_read(id_export, id_role, None)?,
+        None => export::load(id_export)?,
+    };
+    let target = Target::new(&export, format, id_role.is_some())?;
+    let started_at = now();
+    let mut g = Generation {
         id_export,
         format,
-        url: url_for(&root, &path),
-        path,
-        rows,
-        bytes,
+        path: target.path(),
+        url: None,
+        rows: 0,
+        bytes: 0,
         started_at,
-        finished_at: now(),
+        finished_at: started_at,
         status: "done",
         error: None,
-    })
+        sqlstate: None,
+    };
+    if let Some(p) = skip_newer_than.and_then(|max| target.fresh(max)) {
+        g.bytes = fs::metadata(&p).map(|m| m.len() as i64).unwrap_or(0);
+        g.path = p;
+        g.status = "skipped";
+    } else {
+        match try_in_subtransaction(|| write_file(&export, format, &target)) {
+            Ok(Ok((rows, bytes))) => (g.rows, g.bytes) = (rows, bytes),
+            Ok(Err(e)) => {
+                g.status = "failed";
+                g.sqlstate = Some(sqlstate_text(e.code));
+                g.error = Some(e.message);
+            }
+            Err(caught) => {
+                g.status = "failed";
+                g.sqlstate = Some(sqlstate_text(caught.code));
+                g.error = Some(caught.message);
+            }
+        }
+    }
+    g.finished_at = now();
+    if g.status != "failed" {
+        g.url = url_for(&target.root, &g.path);
+    }
+    history::record(&history::Run {
+        id_export,
+        label: export.label.clone(),
+        format: format.name().into(),
+        id_role,
+        id_export_schedule: schedule,
+        status: g.status.into(),
+        rows: Some(g.rows),
+        bytes: Some(g.bytes),
+        path: Some(g.path.to_string_lossy().into_owned()),
+        url: g.url.clone(),
+        error: g.error.clone(),
+        sqlstate: g.sqlstate.clone(),
+        started_at: Some(g.started_at),
+    })?;
+    if let (Some(role), true) = (id_role, g.status != "skipped") {
+        // the file is published: a notification that cannot be written (say the caller may not
+        // insert into gn_notifications) is a warning, not a reason to fail
+        let sent = try_in_subtransaction(|| {
+            notify::notify_user(&export, role, g.url.as_deref(), g.error.as_deref())
+        });
+        let problem = match sent {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.message),
+            Err(c) => Some(c.message),
+        };
+        if let Some(p) = problem {
+            pgrx::warning!(
+                "gn_export: user {role} was not notified of {}: {p}",
+                export.name()
+            );
+        }
+    }
+    notify::announce(serde_json::json!({
+        "id_export": id_export,
+        "label": export.label,
+        "format": format.name(),
+        "status": g.status,
+        "rows": g.rows,
+        "bytes": g.bytes,
+        "path": g.path.strip_prefix(&target.root).map(|p| p.to_string_lossy().into_owned()).ok(),
+        "url": g.url,
+        "id_role": id_role,
+        "id_export_schedule": schedule,
+        "error": g.error,
+    }))?;
+    Ok(g)
 }
 
 fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Duration>> {
@@ -354,7 +445,7 @@ fn generate(
 ) -> pgrx::composite_type!('static, "generation") {
     let format = parse_format(format).or_raise();
     let skip = interval_duration(skip_newer_than).or_raise();
-    let g = generate_file(id_export, format, id_role, skip).or_raise();
+    let g = generate_file(id_export, format, id_role, skip, None).or_raise();
     let mut t = PgHeapTuple::new_composite_type("gn_export.generation")
         .expect("gn_export.generation exists");
     fn set<T: IntoDatum>(t: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, v: T) {
@@ -376,6 +467,7 @@ fn generate(
     set(&mut t, "finished_at", g.finished_at);
     set(&mut t, "status", g.status.to_string());
     set(&mut t, "error", g.error);
+    set(&mut t, "sqlstate", g.sqlstate);
     t
 }
 
@@ -391,7 +483,8 @@ CREATE TYPE gn_export.generation AS (
     started_at  timestamptz,
     finished_at timestamptz,
     status      text,
-    error       text
+    error       text,
+    sqlstate    text
 );
 COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): status is done, skipped or failed.';
 "#,

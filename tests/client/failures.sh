@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Failures never leave a partial file: a statement_timeout, a pg_cancel_backend() from another
 # session, a view that raises mid-way and a full disk all leave no file and no temporary file,
-# and the previous file byte-identical.
+# and the previous file byte-identical. Cancels abort the statement; the export's own errors
+# (its view, the disk) are generate()'s outcome: status 'failed' with the SQLSTATE and message.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 client_cluster_up
@@ -72,8 +73,9 @@ check "after the cancel: no temporary file" 0 "$(leftovers "$EXPORTS")"
 
 # a view that raises an error mid-way (after two batches were written)
 ctl "n = 5000, sleep_every = 0, boom = 2500"
-err=$(Q gn_fail -c "SELECT status FROM gn_export.generate($ID)" 2>&1 || true)
-check "the view's own error reaches the caller" 1 "$(echo "$err" | grep -c 'boom at row 2500')"
+out=$(Q gn_fail -c "SELECT status || ' ' || sqlstate || ' ' || error FROM gn_export.generate($ID)" 2>&1 || true)
+check "the view's own error is the generation's outcome (status failed, its SQLSTATE and message)" \
+  "failed P0001 boom at row 2500" "$out"
 check "after the view's error: previous file byte-identical" "$before" "$(md5sum < "$FILE")"
 check "after the view's error: no temporary file" 0 "$(leftovers "$EXPORTS")"
 
@@ -94,8 +96,8 @@ if mount -t tmpfs -o size=1m,mode=0755 tmpfs "$FULL" 2>/dev/null; then
   Q gn_fail -c "SET gn_export.export_dir = '$FULL'" -c "SELECT status FROM gn_export.generate($ID)" >/dev/null
   small=$(md5sum < "$FULL/schedules/Panne.csv")
   ctl "n = 200000"
-  err=$(Q gn_fail -c "\\set VERBOSITY verbose" -c "SET gn_export.export_dir = '$FULL'" -c "SELECT status FROM gn_export.generate($ID)" 2>&1 || true)
-  check "a full disk is a clear error (53100 disk_full)" 1 "$(echo "$err" | grep -c 'ERROR:  53100: gn_export: cannot write')"
+  out=$(Q gn_fail -c "SET gn_export.export_dir = '$FULL'" -c "SELECT status || ' ' || sqlstate || ' ' || error FROM gn_export.generate($ID)" 2>&1 || true)
+  check "a full disk is a clear failure (53100 disk_full)" 1 "$(echo "$out" | grep -c '^failed 53100 gn_export: cannot write .*No space left on device')"
   check "after the full disk: previous file byte-identical" "$small" "$(md5sum < "$FULL/schedules/Panne.csv")"
   check "after the full disk: no temporary file" 0 "$(leftovers "$FULL")"
   umount "$FULL"

@@ -9,7 +9,8 @@ FAILED=0
 client_cluster_up() {
   cluster_down "$CLIENT_DIR"
   rm -rf "$CLIENT_DIR"
-  cluster_up "$CLIENT_DIR" "$CLIENT_PORT" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'"
+  cluster_up "$CLIENT_DIR" "$CLIENT_PORT" "shared_preload_libraries = 'pg_cron'" "cron.database_name = 'postgres'" \
+    "cron.host = '$PG_SOCKDIR'"
   trap 'cluster_down "$CLIENT_DIR"' EXIT
 }
 

@@ -1,0 +1,92 @@
+//! The run history: every generate() and every scheduled generation leaves a row in
+//! `gn_export.t_runs` (the extension's own state; dumped by pg_dump with the extension).
+
+use crate::error::GnResult;
+use pgrx::prelude::*;
+
+/// One finished (or refused) generation.
+#[derive(Debug, Clone, Default)]
+pub struct Run {
+    pub id_export: i32,
+    pub label: String,
+    pub format: String,
+    pub id_role: Option<i32>,
+    pub id_export_schedule: Option<i32>,
+    pub status: String,
+    pub rows: Option<i64>,
+    pub bytes: Option<i64>,
+    pub path: Option<String>,
+    pub url: Option<String>,
+    pub error: Option<String>,
+    pub sqlstate: Option<String>,
+    pub started_at: Option<pgrx::datum::TimestampWithTimeZone>,
+}
+
+pub fn record(r: &Run) -> GnResult<i64> {
+    let id = Spi::get_one_with_args::<i64>(
+        "INSERT INTO gn_export.t_runs (id_export, label, format, id_role, id_export_schedule, status,
+                                      rows, bytes, path, url, error, sqlstate, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, clock_timestamp()), clock_timestamp())
+         RETURNING id_run",
+        &[
+            r.id_export.into(),
+            r.label.clone().into(),
+            r.format.clone().into(),
+            r.id_role.into(),
+            r.id_export_schedule.into(),
+            r.status.clone().into(),
+            r.rows.into(),
+            r.bytes.into(),
+            r.path.clone().into(),
+            r.url.clone().into(),
+            r.error.clone().into(),
+            r.sqlstate.clone().into(),
+            r.started_at.into(),
+        ],
+    )?;
+    Ok(id.unwrap_or(0))
+}
+
+pgrx::extension_sql!(
+    r#"
+CREATE TABLE gn_export.t_runs (
+    id_run             bigserial PRIMARY KEY,
+    id_export          integer NOT NULL,
+    label              text,
+    format             text NOT NULL,
+    id_role            integer,
+    id_export_schedule integer,
+    requested_by       name NOT NULL DEFAULT current_user,
+    started_at         timestamptz NOT NULL,
+    finished_at        timestamptz,
+    status             text NOT NULL CHECK (status IN ('done', 'skipped', 'failed', 'busy')),
+    rows               bigint,
+    bytes              bigint,
+    path               text,
+    url                text,
+    error              text,
+    sqlstate           text
+);
+CREATE INDEX t_runs_export_started ON gn_export.t_runs (id_export, started_at DESC);
+COMMENT ON TABLE gn_export.t_runs IS 'History of gn_export generations: who (id_role, or the schedule), what, when, the outcome.';
+SELECT pg_catalog.pg_extension_config_dump('gn_export.t_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('gn_export.t_runs_id_run_seq', '');
+
+CREATE VIEW gn_export.v_runs AS
+SELECT r.id_run, r.id_export, r.label, r.format,
+       CASE WHEN r.id_export_schedule IS NOT NULL THEN 'schedule ' || r.id_export_schedule
+            WHEN r.id_role IS NOT NULL THEN 'user ' || r.id_role
+            ELSE 'admin (' || r.requested_by || ')' END AS requested_for,
+       r.status, r.rows, r.bytes, pg_catalog.pg_size_pretty(r.bytes) AS size,
+       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
+       r.path, r.url, r.error, r.sqlstate
+FROM gn_export.t_runs r;
+COMMENT ON VIEW gn_export.v_runs IS 'The run history for administrators (labels as they were at run time).';
+REVOKE ALL ON gn_export.t_runs, gn_export.v_runs FROM PUBLIC;
+-- those who may generate files record their runs and read the history
+GRANT SELECT, INSERT ON gn_export.t_runs TO pg_write_server_files;
+GRANT USAGE ON SEQUENCE gn_export.t_runs_id_run_seq TO pg_write_server_files;
+GRANT SELECT ON gn_export.v_runs TO pg_write_server_files;
+"#,
+    name = "history"
+);

@@ -1,0 +1,129 @@
+//! Telling people a file is ready: a GeoNature notification (EXPORT-DONE, method DB) for user
+//! generations, and `pg_notify('gn_export', json)` for every finished generation.
+
+use crate::catalog::export::Export;
+use crate::error::GnResult;
+use crate::settings;
+use pgrx::prelude::*;
+use serde_json::json;
+
+/// Whether this database has GeoNature's notification tables.
+fn has_notifications() -> GnResult<bool> {
+    Ok(Spi::get_one::<bool>(
+        "SELECT count(*) = 2 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'gn_notifications' AND c.relname IN ('t_notifications', 't_notifications_rules')",
+    )?
+    .unwrap_or(false))
+}
+
+/// The user's effective rule for EXPORT-DONE by method DB: their own row overrides the default
+/// (id_role NULL) row, as GeoNature's dispatch does. No rule at all means no notification.
+fn subscribed(id_role: i32) -> GnResult<bool> {
+    Ok(Spi::get_one_with_args::<bool>(
+        "SELECT subscribed FROM gn_notifications.t_notifications_rules
+          WHERE code_category = 'EXPORT-DONE' AND code_method = 'DB'
+            AND (id_role = $1 OR id_role IS NULL)
+          ORDER BY id_role NULLS LAST LIMIT 1",
+        &[id_role.into()],
+    )
+    .unwrap_or(None)
+    .unwrap_or(false))
+}
+
+/// The text GeoNature's EXPORT-DONE template says, in French as GeoNature does.
+pub fn content(export: &Export, url: Option<&str>, error: Option<&str>, keep_days: i32) -> String {
+    match error {
+        Some(e) => format!(
+            "La génération du fichier de l'export « {} » a échoué : {e}",
+            export.label
+        ),
+        None => {
+            let link = url
+                .map(|u| format!(" : <a href='{u}'>{u}</a>"))
+                .unwrap_or_default();
+            let licence = match (&export.licence_name, &export.licence_url) {
+                (Some(n), Some(u)) => format!(" Licence : <a href='{u}'>{n}</a>."),
+                (Some(n), None) => format!(" Licence : {n}."),
+                _ => String::new(),
+            };
+            format!(
+                "Le fichier de l'export « {} » est disponible{link}.{licence} Il sera conservé {keep_days} jours.",
+                export.label
+            )
+        }
+    }
+}
+
+/// Inserts the EXPORT-DONE notification for a user generation, when GeoNature's tables exist
+/// and the user is subscribed. Returns whether a row was written.
+pub fn notify_user(
+    export: &Export,
+    id_role: i32,
+    url: Option<&str>,
+    error: Option<&str>,
+) -> GnResult<bool> {
+    if !has_notifications()? || !subscribed(id_role)? {
+        return Ok(false);
+    }
+    let title = Spi::get_one::<String>(
+        "SELECT label::text FROM gn_notifications.bib_notifications_categories WHERE code = 'EXPORT-DONE'",
+    )
+    .unwrap_or(None)
+    .unwrap_or_else(|| "Fichier d'export généré".into());
+    let text = content(export, url, error, settings::keep_days());
+    Spi::run_with_args(
+        "INSERT INTO gn_notifications.t_notifications (id_role, title, content, url, code_status, creation_date)
+         VALUES ($1, $2, $3, $4, 'UNREAD', timezone('UTC', now()))",
+        &[id_role.into(), title.into(), text.into(), url.map(str::to_string).into()],
+    )?;
+    Ok(true)
+}
+
+/// `pg_notify('gn_export', …)` with what a listener needs and no secret: never a token.
+pub fn announce(payload: serde_json::Value) -> GnResult<()> {
+    let mut text = payload.to_string();
+    if text.len() > 7900 {
+        // NOTIFY payloads are limited to 8000 bytes; errors are the only long field
+        let mut p = payload;
+        p["error"] = json!("(too long, see gn_export.t_runs)");
+        text = p.to_string();
+    }
+    Spi::run_with_args(
+        "SELECT pg_catalog.pg_notify('gn_export', $1)",
+        &[text.into()],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn export() -> Export {
+        Export {
+            id: 1,
+            label: "Synthese SINP".into(),
+            description: None,
+            schema_name: "s".into(),
+            view_name: "v".into(),
+            geometry_field: None,
+            geometry_srid: None,
+            public: false,
+            view_pk_column: "id".into(),
+            licence_name: Some("ODbL".into()),
+            licence_url: Some("https://l".into()),
+        }
+    }
+
+    #[test]
+    fn texts() {
+        assert_eq!(
+            content(&export(), Some("https://x/f.csv"), None, 15),
+            "Le fichier de l'export « Synthese SINP » est disponible : <a href='https://x/f.csv'>https://x/f.csv</a>. Licence : <a href='https://l'>ODbL</a>. Il sera conservé 15 jours."
+        );
+        assert_eq!(
+            content(&export(), None, Some("boom"), 15),
+            "La génération du fichier de l'export « Synthese SINP » a échoué : boom"
+        );
+    }
+}

@@ -1,0 +1,403 @@
+//! Scheduled exports (GeoNature's Celery beat tasks, without their defects): run_scheduled()
+//! generates every schedule that is due, each in its own subtransaction so that one failing or
+//! busy schedule never stops the others, and clean_files() removes old files but never the
+//! current file of a live schedule.
+
+use crate::catalog::export;
+use crate::encode::Format;
+use crate::error::{GnError, GnResult, OrRaise};
+use crate::history;
+use crate::settings;
+use crate::sink::file::{check_privilege, export_dir, file_stem, generate_file, Target};
+use crate::subxact::{sqlstate_text, try_in_subtransaction};
+use pgrx::datum::TimestampWithTimeZone;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// Advisory-lock class of schedules ("gnex"), so that two sessions never run the same one.
+const LOCK_CLASS: i32 = 0x676e_6578;
+
+struct Schedule {
+    id: i32,
+    id_export: i32,
+    frequency: i32,
+    format: String,
+}
+
+fn schedules() -> GnResult<Vec<Schedule>> {
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT id_export_schedule, id_export, frequency, format::text
+               FROM gn_exports.t_export_schedules ORDER BY id_export_schedule",
+            None,
+            &[],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(Schedule {
+                id: r.get::<i32>(1)?.unwrap_or_default(),
+                id_export: r.get::<i32>(2)?.unwrap_or_default(),
+                frequency: r.get::<i32>(3)?.unwrap_or(1),
+                format: r.get::<String>(4)?.unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    })
+}
+
+/// When a schedule's file is old enough to be regenerated.
+pub fn due_age(frequency_days: i32, tolerance: Duration) -> Duration {
+    Duration::from_secs(frequency_days.max(1) as u64 * 86_400).saturating_sub(tolerance)
+}
+
+struct Outcome {
+    status: &'static str,
+    path: Option<String>,
+    rows: Option<i64>,
+    bytes: Option<i64>,
+    error: Option<String>,
+    started_at: Option<TimestampWithTimeZone>,
+    finished_at: Option<TimestampWithTimeZone>,
+}
+
+impl Outcome {
+    fn simple(status: &'static str, error: Option<String>) -> Outcome {
+        Outcome {
+            status,
+            path: None,
+            rows: None,
+            bytes: None,
+            error,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+}
+
+fn set_in_process(id: i32, value: bool) -> GnResult<()> {
+    Spi::run_with_args(
+        "UPDATE gn_exports.t_export_schedules SET in_process = $2
+          WHERE id_export_schedule = $1 AND in_process IS DISTINCT FROM $2",
+        &[id.into(), value.into()],
+    )?;
+    Ok(())
+}
+
+fn run_one(s: &Schedule) -> GnResult<Outcome> {
+    let format = match Format::parse(&s.format) {
+        Some(f) if f != Format::Gpkg => f,
+        _ => {
+            return Ok(Outcome::simple(
+                "failed",
+                Some(format!(
+                    "format \"{}\" cannot be generated (use csv, json, geojson or geojsonseq)",
+                    s.format
+                )),
+            ))
+        }
+    };
+    let locked = Spi::get_one_with_args::<bool>(
+        "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
+        &[LOCK_CLASS.into(), s.id.into()],
+    )?
+    .unwrap_or(false);
+    if !locked {
+        return Ok(Outcome::simple("busy", None));
+    }
+    let ex = export::load(s.id_export)?;
+    let target = Target::new(&ex, format, false)?;
+    if let Some(p) = target.fresh(due_age(s.frequency, settings::schedule_tolerance())) {
+        let mut o = Outcome::simple("skipped", None);
+        o.path = Some(p.to_string_lossy().into_owned());
+        return Ok(o);
+    }
+    set_in_process(s.id, true)?;
+    let g = generate_file(s.id_export, format, None, None, Some(s.id))?;
+    set_in_process(s.id, false)?;
+    Ok(Outcome {
+        status: g.status,
+        path: Some(g.path.to_string_lossy().into_owned()),
+        rows: Some(g.rows),
+        bytes: Some(g.bytes),
+        error: g.error,
+        started_at: Some(g.started_at),
+        finished_at: Some(g.finished_at),
+    })
+}
+
+type Row = (
+    i32,
+    i32,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<TimestampWithTimeZone>,
+    Option<TimestampWithTimeZone>,
+);
+
+fn run_all() -> GnResult<Vec<Row>> {
+    check_privilege()?;
+    let mut out = Vec::new();
+    for s in schedules()? {
+        let o = match try_in_subtransaction(|| run_one(&s)) {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => Outcome::simple(
+                "failed",
+                Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
+            ),
+            Err(c) => Outcome::simple(
+                "failed",
+                Some(format!("{} ({})", c.message, sqlstate_text(c.code))),
+            ),
+        };
+        // GeoNature left in_process true forever after a crash; whatever happened, it is
+        // false once this schedule is over
+        set_in_process(s.id, false)?;
+        if matches!(o.status, "busy") || (o.status == "failed" && o.started_at.is_none()) {
+            history::record(&history::Run {
+                id_export: s.id_export,
+                label: export::load(s.id_export)
+                    .map(|e| e.label)
+                    .unwrap_or_default(),
+                format: s.format.clone(),
+                id_export_schedule: Some(s.id),
+                status: o.status.into(),
+                error: o.error.clone(),
+                ..Default::default()
+            })?;
+        }
+        out.push((
+            s.id,
+            s.id_export,
+            s.format.clone(),
+            o.status.to_string(),
+            o.path,
+            o.rows,
+            o.bytes,
+            o.error,
+            o.started_at,
+            o.finished_at,
+        ));
+        pg_sys::check_for_interrupts!();
+    }
+    Ok(out)
+}
+
+/// Generates every schedule of gn_exports.t_export_schedules that is due: its file is missing or
+/// older than `frequency` days (less gn_export.schedule_tolerance minutes, so that a daily
+/// cron job regenerates every day). Schedules run one at a time, each in its own
+/// subtransaction: a failure is recorded ('failed' and the error) and the loop goes on; a
+/// schedule another session is generating is reported 'busy'; one that is not due 'skipped'.
+/// in_process is true only while a schedule is being generated and never stays true.
+/// Cancellation aborts the whole run. Meant for pg_cron:
+/// `SELECT cron.schedule('gn-export-scheduled', '0 3 * * *', 'SELECT * FROM gn_export.run_scheduled()')`.
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
+#[pg_extern(volatile, parallel_unsafe)]
+fn run_scheduled() -> TableIterator<
+    'static,
+    (
+        name!(id_export_schedule, i32),
+        name!(id_export, i32),
+        name!(format, String),
+        name!(status, String),
+        name!(path, Option<String>),
+        name!(rows, Option<i64>),
+        name!(bytes, Option<i64>),
+        name!(error, Option<String>),
+        name!(started_at, Option<TimestampWithTimeZone>),
+        name!(finished_at, Option<TimestampWithTimeZone>),
+    ),
+> {
+    TableIterator::new(run_all().or_raise())
+}
+
+/// Our file names: user files `<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>`, schedule files
+/// `<label>.<ext>`, temporary files `.<name>.<pid>.tmp`.
+pub fn is_user_file(name: &str) -> bool {
+    let b = name.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    b.len() > 21
+        && digits(0..4)
+        && b[4] == b'_'
+        && digits(5..7)
+        && b[7] == b'_'
+        && digits(8..10)
+        && b[10] == b'_'
+        && digits(11..13)
+        && b[13] == b'h'
+        && digits(14..16)
+        && b[16] == b'm'
+        && digits(17..19)
+        && b[19] == b'_'
+        && is_schedule_file(&name[20..])
+}
+
+pub fn is_schedule_file(name: &str) -> bool {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) => {
+            !stem.is_empty()
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && matches!(ext, "csv" | "json" | "geojson" | "geojsonl" | "gpkg")
+        }
+        None => false,
+    }
+}
+
+fn is_temp_file(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+type Removed = (String, String, i64, Option<TimestampWithTimeZone>);
+
+fn modified_ts(secs: f64) -> Option<TimestampWithTimeZone> {
+    Spi::get_one_with_args::<TimestampWithTimeZone>("SELECT to_timestamp($1)", &[secs.into()])
+        .ok()
+        .flatten()
+}
+
+fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
+    check_privilege()?;
+    let keep = keep_days.unwrap_or_else(settings::keep_days);
+    if keep < 0 {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("keep_days {keep} is negative"),
+        ));
+    }
+    let root = export_dir()?;
+    let max_age = Duration::from_secs(keep as u64 * 86_400);
+    // the current file of every live schedule, whatever its age
+    let mut live = HashSet::new();
+    for s in schedules()? {
+        if let (Ok(e), Some(f)) = (export::load(s.id_export), Format::parse(&s.format)) {
+            live.insert(format!("{}.{}", file_stem(&e), f.extension()));
+        }
+    }
+    let mut removed = Vec::new();
+    for (sub, is_ours) in [
+        ("usr_generated", is_user_file as fn(&str) -> bool),
+        ("schedules", is_schedule_file),
+    ] {
+        let dir = root.join(sub);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = e.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().unwrap_or(SystemTime::now());
+            let age = SystemTime::now()
+                .duration_since(modified)
+                .unwrap_or(Duration::ZERO);
+            let reason = if is_temp_file(&name) && age > Duration::from_secs(86_400) {
+                "stale temporary file".to_string()
+            } else if is_ours(&name)
+                && age > max_age
+                && !(sub == "schedules" && live.contains(&name))
+            {
+                if sub == "schedules" {
+                    format!("no schedule, older than {keep} days")
+                } else {
+                    format!("older than {keep} days")
+                }
+            } else {
+                continue;
+            };
+            let path = dir.join(&name);
+            remove(&path)?;
+            let secs = modified
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            removed.push((
+                path.to_string_lossy().into_owned(),
+                reason,
+                meta.len() as i64,
+                modified_ts(secs),
+            ));
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+fn remove(p: &Path) -> GnResult<()> {
+    fs::remove_file(p).map_err(|e| {
+        GnError::new(
+            Code::ERRCODE_IO_ERROR,
+            format!("gn_export: cannot remove {}: {e}", p.display()),
+        )
+    })
+}
+
+/// Deletes generated files older than keep_days (default gn_export.keep_days): user files under
+/// usr_generated, and files under schedules that belong to no schedule any more; also stale
+/// temporary files left by a crash. Never the current file of a live schedule, and only files
+/// that match gn_export's naming. Returns what it deleted.
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
+#[pg_extern(volatile, parallel_unsafe)]
+fn clean_files(
+    keep_days: default!(Option<i32>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(path, String),
+        name!(reason, String),
+        name!(bytes, i64),
+        name!(modified, Option<TimestampWithTimeZone>),
+    ),
+> {
+    TableIterator::new(clean(keep_days).or_raise())
+}
+
+pgrx::extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION gn_export.run_scheduled() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gn_export.run_scheduled() TO pg_write_server_files;
+REVOKE EXECUTE ON FUNCTION gn_export.clean_files(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION gn_export.clean_files(integer) TO pg_write_server_files;
+"#,
+    name = "schedule_grants",
+    requires = [run_scheduled, clean_files]
+);
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_user_file("2024_03_01_10h20m30_Synthese_SINP.csv"));
+        assert!(is_user_file("2024_03_01_10h20m30_a-b.geojsonl"));
+        assert!(!is_user_file("2024_03_01_10h20m30_.csv"));
+        assert!(!is_user_file("2024-03-01_10h20m30_x.csv"));
+        assert!(!is_user_file("notes.txt"));
+        assert!(is_schedule_file("Synthese_SINP.gpkg"));
+        assert!(!is_schedule_file("Synthese SINP.csv"));
+        assert!(!is_schedule_file(".Synthese_SINP.csv.123.tmp"));
+        assert!(!is_schedule_file("README"));
+        assert!(is_temp_file(".Synthese_SINP.csv.123.tmp"));
+    }
+
+    #[test]
+    fn due() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(due_age(1, hour), Duration::from_secs(23 * 3600));
+        // a daily schedule run 23h30 later regenerates
+        assert!(Duration::from_secs(23 * 3600 + 1800) >= due_age(1, hour));
+        assert_eq!(due_age(7, Duration::ZERO), Duration::from_secs(7 * 86_400));
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Scheduling seen from several sessions: a real pg_cron job produces a file, two concurrent
+# run_scheduled() calls generate each schedule exactly once, a cancel leaves in_process false
+# and no temporary file, a LISTEN client receives the pg_notify payload, and another session
+# sees a large generation's progress in pg_stat_progress_copy.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+client_cluster_up
+make_demo_db gn_sched 500
+EXPORTS="$STATE_DIR/schedule-exports"
+rm -rf "$EXPORTS"; install -d -o postgres -g postgres "$EXPORTS"
+Q postgres -c "ALTER DATABASE gn_sched SET gn_export.export_dir = '$EXPORTS'"
+tmp=$(mktemp -d); chmod 755 "$tmp"
+trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
+Q gn_sched <<'SQL'
+CREATE TABLE public.ctl (sleep_every int, n int);
+INSERT INTO public.ctl VALUES (100, 1500);
+CREATE FUNCTION public.slow(i int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE s int := (SELECT sleep_every FROM public.ctl);
+BEGIN
+    IF s > 0 AND i % s = 0 THEN PERFORM pg_sleep(0.1); END IF;
+    RETURN i;
+END $$;
+CREATE VIEW public.v_lent AS
+SELECT public.slow(i) AS id, 'ligne ' || i AS txt FROM generate_series(1, (SELECT n FROM public.ctl)) i;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+SELECT 'Lent ' || k, 'public', 'v_lent', true, 1, 'id' FROM generate_series(1, 3) k;
+DELETE FROM gn_exports.t_export_schedules;
+INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format)
+SELECT id, 1, 'csv' FROM gn_exports.t_exports WHERE label LIKE 'Lent %';
+SQL
+
+# two sessions run the schedules at the same time: each is generated exactly once
+psql_at "$CLIENT_PORT" gn_sched -XAtq -c "SELECT id_export_schedule || ':' || status FROM gn_export.run_scheduled()" > "$tmp/a.out" &
+a=$!
+psql_at "$CLIENT_PORT" gn_sched -XAtq -c "SELECT id_export_schedule || ':' || status FROM gn_export.run_scheduled()" > "$tmp/b.out" &
+b=$!
+wait $a; wait $b
+check "two concurrent run_scheduled(): each schedule generated exactly once" "1 1 1" \
+  "$(Q gn_sched -c "SELECT string_agg(n::text, ' ' ORDER BY s) FROM (SELECT s.id_export_schedule AS s, count(r.id_run) FILTER (WHERE r.status = 'done') AS n FROM gn_exports.t_export_schedules s LEFT JOIN gn_export.t_runs r USING (id_export_schedule) GROUP BY 1) x")"
+check "the other session saw them busy or already fresh" 3 \
+  "$(cat "$tmp/a.out" "$tmp/b.out" | grep -cE ':(busy|skipped)$')"
+check "in_process is false once both are over" 0 "$(Q gn_sched -c "SELECT count(*) FROM gn_exports.t_export_schedules WHERE in_process")"
+
+# a cancel (statement_timeout) in the middle of a scheduled generation
+Q gn_sched -c "UPDATE public.ctl SET n = 100000"
+find "$EXPORTS/schedules" -name '*.csv' -exec touch -d '2 days ago' {} +
+before=$(md5sum "$EXPORTS/schedules/Lent_1.csv" | cut -d' ' -f1)
+err=$(Q gn_sched -c "SET statement_timeout = '1500ms'" -c "SELECT * FROM gn_export.run_scheduled()" 2>&1 || true)
+check "statement_timeout cancels the whole run (not swallowed as a failed schedule)" 1 "$(echo "$err" | grep -c 'canceling statement due to statement timeout')"
+check "in_process is false after the cancel" 0 "$(Q gn_sched -c "SELECT count(*) FROM gn_exports.t_export_schedules WHERE in_process")"
+check "after the cancel: no temporary file, previous file intact" "0 $before" \
+  "$(find "$EXPORTS" -name '.*' -type f | wc -l) $(md5sum "$EXPORTS/schedules/Lent_1.csv" | cut -d' ' -f1)"
+
+# progress of a large generation, seen from another session
+PGAPPNAME=gn_progress psql_at "$CLIENT_PORT" gn_sched -XAtq -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'Lent 1'))" > /dev/null 2>&1 &
+g=$!
+sleep 2
+p1=$(Q gn_sched -c "SELECT p.tuples_processed || ' ' || p.bytes_processed || ' ' || p.command || ' ' || p.type || ' ' || p.relid::regclass
+                      FROM pg_stat_progress_copy p JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'gn_progress'")
+sleep 1.5
+p2=$(Q gn_sched -c "SELECT p.tuples_processed FROM pg_stat_progress_copy p JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'gn_progress'")
+echo "  progress: $p1 then $p2 rows"
+check "progress visible in pg_stat_progress_copy (COPY TO FILE, the export's view)" "COPY TO FILE v_lent" "$(echo "$p1" | cut -d' ' -f3-)"
+check "progress grows while rows flow" 1 "$([ "${p2:-0}" -gt "${p1%% *}" ] && [ "${p1%% *}" -gt 0 ] && echo 1 || echo 0)"
+Q postgres -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'gn_progress'" > /dev/null
+wait $g || true
+Q gn_sched -c "UPDATE public.ctl SET n = 1500, sleep_every = 0"
+
+# a LISTEN client receives the payload of every finished generation, with no token in it
+psql_at "$CLIENT_PORT" gn_sched -X -c "LISTEN gn_export" -c "SELECT pg_sleep(3)" > "$tmp/listen.out" 2>&1 &
+l=$!
+sleep 1
+Q gn_sched -c "SELECT status FROM gn_export.generate(1, 'csv', id_role => 4)" > /dev/null
+wait $l
+check "the LISTEN client received the notification" 1 "$(grep -c 'Asynchronous notification "gn_export" with payload' "$tmp/listen.out")"
+payload=$(grep -o 'payload "{.*}"' "$tmp/listen.out" | sed 's/^payload "//; s/"$//')
+check "the payload describes the generation" '"done" 1 4' \
+  "$(echo "$payload" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps(p["status"]), p["id_export"], p["id_role"])')"
+tokens=$(Q gn_sched -c "SELECT string_agg(token, '|') FROM gn_exports.cor_exports_roles")
+check "the payload carries no token" 0 "$(echo "$payload" | grep -cE "$tokens" || true)"
+
+# a real pg_cron job runs the schedules
+rm -f "$EXPORTS/schedules/Lent_2.csv"
+since=$(Q gn_sched -c "SELECT now()")
+Q postgres -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
+           -c "SELECT cron.schedule_in_database('gn-export-scheduled', '* * * * *', 'SELECT * FROM gn_export.run_scheduled()', 'gn_sched')" > /dev/null
+for _ in $(seq 1 90); do
+  [ -s "$EXPORTS/schedules/Lent_2.csv" ] && break
+  sleep 1
+done
+check "the pg_cron job produced the file" 1501 "$(wc -l < "$EXPORTS/schedules/Lent_2.csv" 2>/dev/null || echo 0)"
+check "cron.job_run_details says it succeeded" 1 \
+  "$(Q postgres -c "SELECT count(*) FILTER (WHERE status = 'succeeded') > 0 FROM cron.job_run_details" | tr -d '\n' | sed 's/t/1/; s/f/0/')"
+check "and the history says which schedule did it" 1 \
+  "$(Q gn_sched -c "SELECT count(*) FROM gn_export.t_runs r JOIN gn_exports.t_exports e ON e.id = r.id_export WHERE e.label = 'Lent 2' AND r.status = 'done' AND r.id_export_schedule IS NOT NULL AND r.started_at > '$since'")"
+Q postgres -c "SELECT cron.unschedule('gn-export-scheduled')" > /dev/null
+finish
