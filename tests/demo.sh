@@ -33,8 +33,9 @@ psql_at "$PORT" postgres -q -c "ALTER DATABASE $DB SET session_preload_libraries
 
 say "loading the GeoNature-like schema and reference data"
 ( cd "$REPO/sql/demo" && P -q -f geonature_schema.sql -f reference_data.sql -f synthese_generator.sql ) >/dev/null
-P -qc "CREATE EXTENSION IF NOT EXISTS gn_export CASCADE"
-P -qc "ALTER EXTENSION gn_export UPDATE" 2>/dev/null || true
+# recreated at each run so that the demo always has the extension just built: the catalog
+# and its rows are not part of the extension and survive (only the run history restarts)
+P -qc "DROP EXTENSION IF EXISTS gn_export CASCADE" -c "CREATE EXTENSION gn_export CASCADE"
 ( cd "$REPO/sql/demo" && P -q -f exports.sql ) >/dev/null
 
 have=$(P -Atc "SELECT count(*) FROM gn_synthese.synthese")
