@@ -60,6 +60,7 @@ P -c "SELECT e.id, e.label, e.schema_name || '.' || e.view_name AS view, e.geome
 P -c "SELECT count(*) AS observations, count(*) FILTER (WHERE geom IS NULL) AS without_geometry,
              count(DISTINCT geometrytype(geom)) AS geometry_types FROM gn_exports.v_synthese_sinp"
 
+if [ "${DEMO_EXPORTS:-1}" = 1 ]; then
 timed() { # label, then a command whose stdout is "rows|bytes"
   local label="$1"; shift
   local s e out
@@ -80,6 +81,7 @@ P -c "SELECT id_export_schedule AS schedule, id_export, format, status, rows, pg
 P -c "SELECT id_run, label, format, requested_for, status, rows, size, duration FROM gn_export.v_runs ORDER BY id_run DESC LIMIT 6"
 echo "   files in $EXPORT_DIR:"
 ls -l "$EXPORT_DIR"/schedules "$EXPORT_DIR"/streamed.geojson | sed 's/^/     /'
+fi
 
 cat <<MSG
 == demo ready: psql -h $PG_SOCKDIR -p $PORT -U postgres $DB

@@ -71,3 +71,29 @@ psql_at() {
 install_extension() {
   (cd "$REPO" && cargo pgrx install --pg-config "$PG_CONFIG" "$@")
 }
+
+# timed_backend PORT COMMAND...: runs COMMAND with PGAPPNAME set to a fresh name, watches the
+# backend serving it, and prints "<seconds> <peak RssAnon kB>". COMMAND's stdout goes to
+# $TIMED_OUT (default /dev/null).
+timed_backend() {
+  local port="$1"; shift
+  local app="gn_watch_$RANDOM$RANDOM" pid="" peak=0 v start end
+  start=$(date +%s%N)
+  PGAPPNAME="$app" "$@" > "${TIMED_OUT:-/dev/null}" &
+  local bg=$!
+  for _ in $(seq 1 1000); do
+    pid=$(psql_at "$port" postgres -XAtc "SELECT pid FROM pg_stat_activity WHERE application_name = '$app'" 2>/dev/null || true)
+    [ -n "$pid" ] && break
+    kill -0 $bg 2>/dev/null || break
+    sleep 0.01
+  done
+  while [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; do
+    v=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+    kill -0 $bg 2>/dev/null || break
+    sleep 0.02
+  done
+  wait $bg
+  end=$(date +%s%N)
+  echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", (b-a)/1e9}') $peak"
+}

@@ -1,6 +1,6 @@
-//! Rows in bounded batches: a cursor fetched a batch at a time, each batch in its own SPI
-//! session so that its tuples and everything decoded from them are freed before the next one.
-//! Memory stays flat however many rows the export has.
+//! Rows in bounded batches: the query is opened as a cursor (a portal), and each batch is
+//! fetched by running the portal straight into our own DestReceiver, which decodes every row
+//! in a memory context reset after it. Memory stays flat however many rows the export has.
 
 pub mod decode;
 
@@ -11,7 +11,8 @@ use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
-/// Rows per fetch: big enough to amortise the SPI round trip, small enough to keep memory low.
+/// Rows per fetch: big enough to amortise the fetch, small enough to keep the chunks queued by
+/// run() small.
 pub const BATCH: i64 = 1000;
 
 /// A bound parameter of a generated query.
@@ -66,27 +67,63 @@ impl Cursor {
 
     /// Fetches the next batch and hands each row to `f`; returns the number of rows.
     /// The decoded values only live during the call to `f`.
+    ///
+    /// The portal runs straight into our own DestReceiver, as FETCH does (PortalRunFetch):
+    /// no SPI tuple table, no copy of the tuples, a memory context reset after every row.
     pub fn next_batch(&mut self, mut f: impl FnMut(&[Value]) -> GnResult<()>) -> GnResult<usize> {
         if self.done {
             return Ok(0);
         }
-        let decoding = self.decoding;
-        let n = Spi::connect(|client| -> GnResult<usize> {
-            let mut cursor = client.find_cursor(&self.name)?;
-            let n = cursor.fetch(BATCH)?.len();
-            if n > 0 {
-                // SAFETY: SPI_tuptable is the table this fetch just produced in this SPI
-                // session; it, its tuples and everything decoded from them live until the
-                // session ends, after `f` has run for every row.
-                unsafe { each_row(pg_sys::SPI_tuptable, decoding, &mut f)? };
-            }
-            let _ = cursor.detach_into_name();
-            Ok(n)
-        })?;
+        let name = std::ffi::CString::new(self.name.as_str()).expect("portal names have no NUL");
+        // SAFETY: the portal was opened by Cursor::open in this transaction and is only closed
+        // by Cursor::close; GetPortalByName returns NULL if it has gone.
+        let portal = unsafe { pg_sys::GetPortalByName(name.as_ptr()) };
+        if portal.is_null() {
+            return Err(crate::error::GnError::new(
+                pgrx::PgSqlErrorCode::ERRCODE_INVALID_CURSOR_NAME,
+                format!("gn_export: cursor {} is gone", self.name),
+            ));
+        }
+        let mut f: &mut dyn FnMut(&[Value]) -> GnResult<()> = &mut f;
+        // the callback reaches the closure through a thin pointer to this fat reference
+        let f_ptr =
+            &mut f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()> as *mut std::ffi::c_void;
+        // SAFETY: the receiver lives on this stack frame for the whole PortalRunFetch call, and
+        // its callbacks only run during it; its memory context is a child of the current one
+        // and is deleted below (or with its parent if an ERROR unwinds through here).
+        let n = unsafe {
+            let row_cxt = pg_sys::AllocSetContextCreateInternal(
+                pg_sys::CurrentMemoryContext,
+                c"gn_export row".as_ptr(),
+                0,
+                8 * 1024,
+                8 * 1024 * 1024,
+            );
+            let mut rx = Receiver {
+                base: pg_sys::DestReceiver {
+                    receiveSlot: Some(rx_receive),
+                    rStartup: Some(rx_startup),
+                    rShutdown: Some(rx_noop),
+                    rDestroy: Some(rx_noop),
+                    mydest: pg_sys::CommandDest::DestNone,
+                },
+                decoding: self.decoding,
+                kinds: Vec::new(),
+                row_cxt,
+                f: f_ptr,
+            };
+            let n = pg_sys::PortalRunFetch(
+                portal,
+                pg_sys::FetchDirection::FETCH_FORWARD,
+                BATCH as _,
+                &mut rx.base,
+            );
+            pg_sys::MemoryContextDelete(row_cxt);
+            n as usize
+        };
         if (n as i64) < BATCH {
             self.done = true;
         }
-        pg_sys::check_for_interrupts!();
         Ok(n)
     }
 
@@ -100,39 +137,62 @@ impl Cursor {
     }
 }
 
-/// # Safety
-/// `tt` must be a valid SPI tuple table of the current SPI session.
-unsafe fn each_row(
-    tt: *mut pg_sys::SPITupleTable,
+/// The DestReceiver a batch is fetched into.
+#[repr(C)]
+struct Receiver {
+    base: pg_sys::DestReceiver,
     decoding: Decoding,
-    f: &mut impl FnMut(&[Value]) -> GnResult<()>,
-) -> GnResult<()> {
-    let desc = (*tt).tupdesc;
+    kinds: Vec<Kind>,
+    row_cxt: pg_sys::MemoryContext,
+    /// a `*mut &mut dyn FnMut(&[Value]) -> GnResult<()>`, alive during PortalRunFetch
+    f: *mut std::ffi::c_void,
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn rx_startup(
+    me: *mut pg_sys::DestReceiver,
+    _op: std::ffi::c_int,
+    desc: pg_sys::TupleDesc,
+) {
+    let rx = &mut *(me as *mut Receiver);
     let natts = (*desc).natts as usize;
     let attrs = std::slice::from_raw_parts((*desc).attrs.as_ptr(), natts);
-    let kinds: Vec<Kind> = attrs
+    rx.kinds = attrs
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            if Some(i) == decoding.wkb_column {
+            if Some(i) == rx.decoding.wkb_column {
                 Kind::Wkb
             } else {
                 Kind::for_type(a.atttypid)
             }
         })
         .collect();
-    let mut datums = vec![pg_sys::Datum::from(0usize); natts];
-    let mut nulls = vec![false; natts];
-    let mut row: Vec<Value> = Vec::with_capacity(natts);
-    let ntuples = (*tt).numvals as usize;
-    for t in 0..ntuples {
-        let tuple = *(*tt).vals.add(t);
-        pg_sys::heap_deform_tuple(tuple, desc, datums.as_mut_ptr(), nulls.as_mut_ptr());
-        row.clear();
-        for i in 0..natts {
-            row.push(kinds[i].decode(datums[i], nulls[i]));
-        }
-        f(&row)?;
-    }
-    Ok(())
 }
+
+#[pg_guard]
+unsafe extern "C-unwind" fn rx_receive(
+    slot: *mut pg_sys::TupleTableSlot,
+    me: *mut pg_sys::DestReceiver,
+) -> bool {
+    use crate::error::OrRaise;
+    let rx = &mut *(me as *mut Receiver);
+    pg_sys::slot_getallattrs(slot);
+    let natts = rx.kinds.len();
+    let values = std::slice::from_raw_parts((*slot).tts_values, natts);
+    let nulls = std::slice::from_raw_parts((*slot).tts_isnull, natts);
+    let old = pg_sys::MemoryContextSwitchTo(rx.row_cxt);
+    let row: Vec<Value> = (0..natts)
+        .map(|i| rx.kinds[i].decode(values[i], nulls[i]))
+        .collect();
+    let f = &mut *(rx.f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()>);
+    let res = f(&row);
+    drop(row);
+    pg_sys::MemoryContextSwitchTo(old);
+    pg_sys::MemoryContextReset(rx.row_cxt);
+    res.or_raise();
+    true
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn rx_noop(_me: *mut pg_sys::DestReceiver) {}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmark of the export paths against native COPY ... CSV, measured in the same run.
+#   bash tests/bench.sh [ROWS]        (default 1000000; RUNS=3 runs of each contender)
+# It builds or reuses the demo database at that size with the release build (tests/demo.sh),
+# then runs every contender RUNS times, each run right after a native COPY CSV run (A B A B),
+# writing every output to a local file. It prints one table: contender, format, rows, median
+# seconds, MB/s, output bytes, the backend's peak private memory (RssAnon) and the ratio of
+# the medians to native COPY CSV. Not part of the tests.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ROWS="${1:-${ROWS:-1000000}}"
+RUNS="${RUNS:-3}"
+PORT="${DEMO_PORT:-54315}"
+ROWS=$ROWS DEMO_EXPORTS=0 bash "$REPO/tests/demo.sh" > /dev/null
+OUT="$STATE_DIR/bench"
+rm -rf "$OUT"; install -d -o postgres -g postgres "$OUT"
+EXPORT_DIR=$(psql_at "$PORT" gn_demo -XAtc "SHOW gn_export.export_dir")
+VIEW=gn_exports.v_synthese_sinp
+P() { psql_at "$PORT" gn_demo -q "$@"; }
+PGCONN="PG:host=$PG_SOCKDIR port=$PORT dbname=gn_demo user=postgres"
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# contenders: label|format|output file|command (run with bash -c)
+contenders=(
+  "generate()|csv|$EXPORT_DIR/schedules/Synthese_SINP.csv|P -c \"SELECT status FROM gn_export.generate(1, 'csv')\""
+  "generate()|json|$EXPORT_DIR/schedules/Synthese_SINP.json|P -c \"SELECT status FROM gn_export.generate(1, 'json')\""
+  "generate()|geojson|$EXPORT_DIR/schedules/Synthese_SINP.geojson|P -c \"SELECT status FROM gn_export.generate(1, 'geojson')\""
+  "COPY run() raw|csv|$OUT/run.csv|P -c \"COPY (SELECT gn_export.run(1, 'csv', 3)) TO STDOUT WITH (FORMAT raw)\" > $OUT/run.csv"
+  "COPY run() raw|geojson|$OUT/run.geojson|P -c \"COPY (SELECT gn_export.run(1, 'geojson', 3)) TO STDOUT WITH (FORMAT raw)\" > $OUT/run.geojson"
+  "COPY hook FORMAT geojson|geojson|$OUT/hook.geojson|P -c \"COPY (SELECT * FROM $VIEW) TO STDOUT WITH (FORMAT geojson)\" > $OUT/hook.geojson"
+  "ST_AsGeoJSON(t.*) via COPY|geojson lines|$OUT/st_asgeojson.txt|P -c \"COPY (SELECT ST_AsGeoJSON(t.*) FROM $VIEW t) TO STDOUT\" > $OUT/st_asgeojson.txt"
+)
+if command -v ogr2ogr >/dev/null; then
+  contenders+=("ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)|geojson|$OUT/ogr2ogr.geojson|rm -f $OUT/ogr2ogr.geojson; ogr2ogr -f GeoJSON $OUT/ogr2ogr.geojson \"$PGCONN\" -sql \"SELECT * FROM $VIEW\"")
+fi
+export -f P psql_at; export PG_BIN PG_SOCKDIR PORT
+
+run_cmd() { bash -c "$1"; }
+baseline="P -c \"COPY (SELECT * FROM $VIEW) TO STDOUT WITH (FORMAT csv)\" > $OUT/native.csv"
+
+printf '# %s rows, %s runs each, %s, %s cores\n' "$ROWS" "$RUNS" "$(psql_at "$PORT" gn_demo -XAtc 'SELECT version()' | cut -d, -f1)" "$(nproc)"
+printf '%-28s %-13s %9s %9s %8s %14s %9s %7s\n' contender format rows median_s MB/s bytes peak_MB ratio
+declare -a all_base=()
+for c in "${contenders[@]}"; do
+  IFS='|' read -r label format file cmd <<< "$c"
+  ts=(); bs=(); peaks=()
+  for _ in $(seq 1 "$RUNS"); do
+    read -r b _ < <(timed_backend "$PORT" run_cmd "$baseline")
+    read -r t peak < <(timed_backend "$PORT" run_cmd "$cmd")
+    bs+=("$b"); ts+=("$t"); peaks+=("$peak"); all_base+=("$b")
+  done
+  mt=$(printf '%s\n' "${ts[@]}" | median)
+  mb=$(printf '%s\n' "${bs[@]}" | median)
+  bytes=$(stat -c %s "$file" 2>/dev/null || echo 0)
+  peak=$(printf '%s\n' "${peaks[@]}" | sort -g | tail -1)
+  awk -v l="$label" -v f="$format" -v r="$ROWS" -v t="$mt" -v b="$mb" -v by="$bytes" -v p="$peak" \
+    'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14d %9.1f %6.2fx\n", l, f, r, t, by/1e6/t, by, p/1024, t/b}'
+done
+nb=$(printf '%s\n' "${all_base[@]}" | median)
+awk -v r="$ROWS" -v t="$nb" -v by="$(stat -c %s "$OUT/native.csv")" \
+  'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14d %9s %6.2fx\n", "native COPY (baseline)", "csv", r, t, by/1e6/t, by, "-", 1}'
