@@ -14,8 +14,8 @@ use crate::encode::{Column, Encoder, Feature, Value};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::progress::Progress;
 use crate::settings;
-use crate::source::decode::Kind;
-use pgrx::pg_sys::{self, Datum, Oid};
+use crate::source::decode::{Kind, Postgis};
+use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
 use pgrx::{PgList, PgSqlErrorCode as Code};
 use std::ffi::{CStr, CString};
@@ -202,61 +202,6 @@ unsafe extern "C-unwind" fn process_utility(
     }
 }
 
-/// PostGIS functions called on geometry values, looked up once per COPY.
-#[derive(Clone, Copy)]
-struct Postgis {
-    geometry: Oid,
-    as_binary: Oid,
-    as_text: Oid,
-    srid: Oid,
-    transform: Oid,
-    has_arc: Oid,
-    curve_to_line: Oid,
-}
-
-fn postgis() -> GnResult<Option<Postgis>> {
-    let row = Spi::connect(|client| -> GnResult<Option<Postgis>> {
-        let rows = client.select(
-            "SELECT t.oid,
-                    to_regprocedure(format('%I.st_asbinary(%I.geometry)', n.nspname, n.nspname))::oid,
-                    to_regprocedure(format('%I.st_astext(%I.geometry)', n.nspname, n.nspname))::oid,
-                    to_regprocedure(format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
-                    to_regprocedure(format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
-                    to_regprocedure(format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
-                    to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid
-               FROM pg_catalog.pg_extension e
-               JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-               JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'
-              WHERE e.extname = 'postgis'",
-            Some(1),
-            &[],
-        )?;
-        let Some(r) = rows.into_iter().next() else {
-            return Ok(None);
-        };
-        let o = |i: usize| -> GnResult<Oid> { Ok(r.get::<Oid>(i)?.unwrap_or(Oid::INVALID)) };
-        Ok(Some(Postgis {
-            geometry: o(1)?,
-            as_binary: o(2)?,
-            as_text: o(3)?,
-            srid: o(4)?,
-            transform: o(5)?,
-            has_arc: o(6)?,
-            curve_to_line: o(7)?,
-        }))
-    })?;
-    Ok(row)
-}
-
-/// How one result column becomes a value.
-enum Col {
-    Plain(Kind),
-    /// the feature geometry: linearised, in EPSG:4326, as WKB
-    Feature,
-    /// another geometry: WKT
-    Wkt,
-}
-
 enum Target {
     Client(Box<pg_sys::StringInfoData>),
     File(Temp),
@@ -265,7 +210,7 @@ enum Target {
 struct State {
     req: Request,
     postgis: Option<Postgis>,
-    cols: Vec<Col>,
+    cols: Vec<Kind>,
     encoder: Option<Box<dyn Encoder>>,
     out: Vec<u8>,
     target: Target,
@@ -338,7 +283,7 @@ impl State {
                 )
                 .hint("For instance: COPY (SELECT gn_export.run(1, 'geojson')) TO STDOUT WITH (FORMAT raw)"));
             }
-            self.cols = vec![Col::Plain(Kind::Bytea)];
+            self.cols = vec![Kind::Bytea];
             self.encoder = None;
             return Ok(());
         }
@@ -397,12 +342,10 @@ impl State {
                     name: names[i].clone(),
                     geometry: geom,
                 });
-                if Some(i) == feature_geom {
-                    Col::Feature
-                } else if geom {
-                    Col::Wkt
-                } else {
-                    Col::Plain(Kind::for_type(a.atttypid))
+                match &self.postgis {
+                    Some(p) if Some(i) == feature_geom => Kind::feature(p),
+                    Some(p) if geom => Kind::wkt(p),
+                    _ => Kind::for_type(a.atttypid),
                 }
             })
             .collect();
@@ -426,29 +369,6 @@ impl State {
     }
 
     /// # Safety
-    /// `d` must be a valid geometry datum and PostGIS functions must be resolved.
-    unsafe fn feature_wkb<'a>(&self, mut d: Datum) -> Value<'a> {
-        let p = self.postgis.expect("geometry columns imply PostGIS");
-        let coll = Oid::INVALID;
-        if pg_sys::OidFunctionCall1Coll(p.has_arc, coll, d).value() != 0 {
-            d = pg_sys::OidFunctionCall4Coll(
-                p.curve_to_line,
-                coll,
-                d,
-                Datum::from(32.0f64.to_bits() as usize),
-                Datum::from(0usize),
-                Datum::from(0usize),
-            );
-        }
-        let srid = pg_sys::OidFunctionCall1Coll(p.srid, coll, d).value() as i32;
-        if srid != 0 && srid != 4326 {
-            d = pg_sys::OidFunctionCall2Coll(p.transform, coll, d, Datum::from(4326usize));
-        }
-        let wkb = pg_sys::OidFunctionCall1Coll(p.as_binary, coll, d);
-        Kind::Wkb.decode(wkb, false)
-    }
-
-    /// # Safety
     /// `slot` must be a valid slot of the TupleDesc given to `start`.
     unsafe fn row(&mut self, slot: *mut pg_sys::TupleTableSlot) -> GnResult<()> {
         pg_sys::slot_getallattrs(slot);
@@ -464,19 +384,9 @@ impl State {
                 self.out.extend_from_slice(bytes);
             }
         } else {
-            let mut row: Vec<Value> = Vec::with_capacity(natts);
-            for (i, c) in self.cols.iter().enumerate() {
-                row.push(match c {
-                    _ if nulls[i] => Value::Null,
-                    Col::Plain(k) => k.decode(values[i], false),
-                    Col::Feature => self.feature_wkb(values[i]),
-                    Col::Wkt => {
-                        let p = self.postgis.expect("geometry columns imply PostGIS");
-                        let t = pg_sys::OidFunctionCall1Coll(p.as_text, Oid::INVALID, values[i]);
-                        Kind::Text.decode(t, false)
-                    }
-                });
-            }
+            let row: Vec<Value> = (0..natts)
+                .map(|i| self.cols[i].decode(values[i], nulls[i]))
+                .collect();
             let enc = self.encoder.as_mut().expect("started");
             enc.row(&row, &mut self.out).map_err(|e| {
                 GnError::new(
@@ -629,7 +539,7 @@ unsafe fn run_copy(
     let pg = if format == CopyFormat::Raw {
         None
     } else {
-        postgis()?
+        Postgis::lookup()?
     };
     let rewritten = pg_sys::pg_analyze_and_rewrite_fixedparams(
         raw,

@@ -10,7 +10,7 @@ use crate::encode::{Encoder, Format};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::query;
 use crate::settings;
-use crate::source::Cursor;
+use crate::source;
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use crate::{history, notify, progress::Progress};
 use pgrx::prelude::*;
@@ -284,25 +284,24 @@ fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64
     let progress = Progress::start(plan.relid, true);
     let mut enc = encoder(format, &plan)?;
     let mut temp = Temp::create(&target.dir, &target.name)?;
-    let mut cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding)?;
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut buf = Vec::with_capacity(1 << 17);
     let (mut rows, mut bytes) = (0i64, 0i64);
     enc.header(&mut buf);
     let label = export.name();
-    while !cursor.is_done() {
-        let enc: &mut dyn Encoder = enc.as_mut();
-        cursor.next_batch(|row| {
-            enc.row(row, &mut buf)
-                .map_err(|e| encode_error(&label, e))?;
-            rows += 1;
-            Ok(())
-        })?;
-        bytes += buf.len() as i64;
-        temp.write(&buf)?;
-        buf.clear();
-        progress.update(rows, bytes);
-    }
-    cursor.close();
+    let enc_ref: &mut dyn Encoder = enc.as_mut();
+    source::run_all(&plan.sql, &plan.params, plan.decoding, |row| {
+        enc_ref
+            .row(row, &mut buf)
+            .map_err(|e| encode_error(&label, e))?;
+        rows += 1;
+        if buf.len() >= 1 << 16 {
+            bytes += buf.len() as i64;
+            temp.write(&buf)?;
+            buf.clear();
+            progress.update(rows, bytes);
+        }
+        Ok(())
+    })?;
     enc.footer(&mut buf);
     bytes += buf.len() as i64;
     temp.write(&buf)?;

@@ -26,8 +26,10 @@ pub enum Kind {
     Interval,
     Uuid,
     Bytea,
-    /// bytea holding (E)WKB: the GeoJSON feature geometry
-    Wkb,
+    /// a geometry made the GeoJSON feature geometry: linearised, in EPSG:4326, as WKB
+    Feature(Box<FeatureFns>),
+    /// a geometry as WKT
+    Wkt(Box<Fn1>),
     Array(Box<Array>),
     /// anything else: the type's own text output
     Other(Output),
@@ -39,6 +41,147 @@ pub struct Array {
     typlen: i16,
     byval: bool,
     align: std::ffi::c_char,
+}
+
+/// The OIDs of the PostGIS functions used on geometry values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Postgis {
+    pub geometry: Oid,
+    as_binary: Oid,
+    as_text: Oid,
+    srid: Oid,
+    transform: Oid,
+    has_arc: Oid,
+    curve_to_line: Oid,
+}
+
+impl Postgis {
+    /// PostGIS's geometry type and functions, wherever PostGIS is installed; None without it.
+    pub fn lookup() -> crate::error::GnResult<Option<Postgis>> {
+        use pgrx::prelude::*;
+        Spi::connect(|client| {
+            let rows = client.select(
+                "SELECT t.oid,
+                        to_regprocedure(format('%I.st_asbinary(%I.geometry)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_astext(%I.geometry)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid
+                   FROM pg_catalog.pg_extension e
+                   JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                   JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'
+                  WHERE e.extname = 'postgis'",
+                Some(1),
+                &[],
+            )?;
+            let Some(r) = rows.into_iter().next() else {
+                return Ok(None);
+            };
+            let o = |i: usize| -> crate::error::GnResult<Oid> {
+                Ok(r.get::<Oid>(i)?.unwrap_or(Oid::INVALID))
+            };
+            Ok(Some(Postgis {
+                geometry: o(1)?,
+                as_binary: o(2)?,
+                as_text: o(3)?,
+                srid: o(4)?,
+                transform: o(5)?,
+                has_arc: o(6)?,
+                curve_to_line: o(7)?,
+            }))
+        })
+    }
+}
+
+/// A function looked up once. Keeping its FmgrInfo lets PostGIS keep its per-call caches
+/// (PROJ transformations in fn_extra) from one row to the next.
+pub struct Fn1 {
+    finfo: Box<pg_sys::FmgrInfo>,
+}
+
+impl Fn1 {
+    fn new(func: Oid) -> Fn1 {
+        // SAFETY: fmgr_info_cxt fills the FmgrInfo we own (or raises an ERROR for an unknown
+        // function); extra state goes to the current memory context, which outlives its use.
+        unsafe {
+            let mut finfo: Box<pg_sys::FmgrInfo> = Box::new(std::mem::zeroed());
+            pg_sys::fmgr_info_cxt(func, finfo.as_mut(), pg_sys::CurrentMemoryContext);
+            Fn1 { finfo }
+        }
+    }
+
+    fn ptr(&self) -> *mut pg_sys::FmgrInfo {
+        &*self.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo
+    }
+
+    /// # Safety
+    /// `a` must be a valid argument of the function; the result is in the current context.
+    unsafe fn call1(&self, a: Datum) -> Datum {
+        pg_sys::FunctionCall1Coll(self.ptr(), Oid::INVALID, a)
+    }
+
+    /// # Safety
+    /// as `call1`
+    unsafe fn call2(&self, a: Datum, b: Datum) -> Datum {
+        pg_sys::FunctionCall2Coll(self.ptr(), Oid::INVALID, a, b)
+    }
+
+    /// # Safety
+    /// as `call1`
+    unsafe fn call4(&self, a: Datum, b: Datum, c: Datum, d: Datum) -> Datum {
+        pg_sys::FunctionCall4Coll(self.ptr(), Oid::INVALID, a, b, c, d)
+    }
+}
+
+/// What turns a geometry into the GeoJSON feature geometry.
+pub struct FeatureFns {
+    has_arc: Fn1,
+    curve_to_line: Fn1,
+    srid: Fn1,
+    transform: Fn1,
+    as_binary: Fn1,
+}
+
+impl FeatureFns {
+    pub fn new(p: &Postgis) -> FeatureFns {
+        FeatureFns {
+            has_arc: Fn1::new(p.has_arc),
+            curve_to_line: Fn1::new(p.curve_to_line),
+            srid: Fn1::new(p.srid),
+            transform: Fn1::new(p.transform),
+            as_binary: Fn1::new(p.as_binary),
+        }
+    }
+
+    /// # Safety
+    /// `d` must be a valid geometry datum.
+    unsafe fn wkb(&self, mut d: Datum) -> Datum {
+        if self.has_arc.call1(d).value() != 0 {
+            d = self.curve_to_line.call4(
+                d,
+                Datum::from(32.0f64.to_bits() as usize),
+                Datum::from(0usize),
+                Datum::from(0usize),
+            );
+        }
+        // SRID 0 cannot be transformed: it is taken as it is
+        let srid = self.srid.call1(d).value() as i32;
+        if srid != 0 && srid != 4326 {
+            d = self.transform.call2(d, Datum::from(4326usize));
+        }
+        self.as_binary.call1(d)
+    }
+}
+
+impl Kind {
+    pub fn feature(p: &Postgis) -> Kind {
+        Kind::Feature(Box::new(FeatureFns::new(p)))
+    }
+
+    pub fn wkt(p: &Postgis) -> Kind {
+        Kind::Wkt(Box::new(Fn1::new(p.as_text)))
+    }
 }
 
 /// A type output function, looked up once.
@@ -237,7 +380,11 @@ impl Kind {
                 Value::Uuid(*p)
             }
             Kind::Bytea => Value::Bytea(varlena_bytes(d)),
-            Kind::Wkb => Value::Wkb(varlena_bytes(d)),
+            Kind::Feature(f) => Value::Wkb(varlena_bytes(f.wkb(d))),
+            Kind::Wkt(f) => {
+                let b = varlena_bytes(f.call1(d));
+                Value::Text(server_str(b.as_ptr(), b.len()))
+            }
             Kind::Array(a) => decode_array(a, d),
             Kind::Other(out) => Value::Text(out.call(d)),
         }

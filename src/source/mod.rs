@@ -33,10 +33,12 @@ impl Param {
     }
 }
 
-/// How to decode the columns: the (E)WKB feature geometry, if any, is bytea read as WKB.
+/// How to decode the columns: the GeoJSON feature geometry, if any, is made WKB in EPSG:4326
+/// by PostGIS's own functions, called row by row with cached function info.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Decoding {
-    pub wkb_column: Option<usize>,
+    pub feature_column: Option<usize>,
+    pub postgis: Option<decode::Postgis>,
 }
 
 /// A query opened as a cursor that outlives SPI sessions (its portal lives until the end of the
@@ -84,43 +86,16 @@ impl Cursor {
                 format!("gn_export: cursor {} is gone", self.name),
             ));
         }
-        let mut f: &mut dyn FnMut(&[Value]) -> GnResult<()> = &mut f;
-        // the callback reaches the closure through a thin pointer to this fat reference
-        let f_ptr =
-            &mut f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()> as *mut std::ffi::c_void;
-        // SAFETY: the receiver lives on this stack frame for the whole PortalRunFetch call, and
-        // its callbacks only run during it; its memory context is a child of the current one
-        // and is deleted below (or with its parent if an ERROR unwinds through here).
-        let n = unsafe {
-            let row_cxt = pg_sys::AllocSetContextCreateInternal(
-                pg_sys::CurrentMemoryContext,
-                c"gn_export row".as_ptr(),
-                0,
-                8 * 1024,
-                8 * 1024 * 1024,
-            );
-            let mut rx = Receiver {
-                base: pg_sys::DestReceiver {
-                    receiveSlot: Some(rx_receive),
-                    rStartup: Some(rx_startup),
-                    rShutdown: Some(rx_noop),
-                    rDestroy: Some(rx_noop),
-                    mydest: pg_sys::CommandDest::DestNone,
-                },
-                decoding: self.decoding,
-                kinds: Vec::new(),
-                row_cxt,
-                f: f_ptr,
-            };
-            let n = pg_sys::PortalRunFetch(
+        // SAFETY: the portal is valid (checked above) and not running; PortalRunFetch sets up
+        // its snapshot and resource owner itself, as FETCH does.
+        let n = with_receiver(self.decoding, &mut f, |dest| unsafe {
+            pg_sys::PortalRunFetch(
                 portal,
                 pg_sys::FetchDirection::FETCH_FORWARD,
                 BATCH as _,
-                &mut rx.base,
-            );
-            pg_sys::MemoryContextDelete(row_cxt);
-            n as usize
-        };
+                dest,
+            ) as usize
+        });
         if (n as i64) < BATCH {
             self.done = true;
         }
@@ -134,6 +109,103 @@ impl Cursor {
             let _ = client.find_cursor(&self.name)?;
             Ok(())
         });
+    }
+}
+
+/// Runs a whole query at once into our DestReceiver (SPI_execute_extended with a dest), so that
+/// PostgreSQL may plan it in parallel, as it does for COPY; returns the number of rows.
+/// For consumers that take everything in one go (generate()); run() streams with a Cursor.
+pub fn run_all(
+    sql: &str,
+    params: &[Param],
+    decoding: Decoding,
+    mut f: impl FnMut(&[Value]) -> GnResult<()>,
+) -> GnResult<u64> {
+    let csql = std::ffi::CString::new(sql).map_err(|_| {
+        crate::error::GnError::new(
+            pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            "gn_export: NUL in generated SQL",
+        )
+    })?;
+    Spi::connect(|_client| {
+        // SAFETY: SPI is connected for the duration of this closure. The parameter list is
+        // allocated in the current (SPI procedure) memory context and filled completely before
+        // use; every datum is a fresh copy in that context; the receiver outlives the call.
+        unsafe {
+            let pl = pg_sys::makeParamList(params.len() as i32);
+            let slots = (*pl).params.as_mut_slice(params.len());
+            for (slot, p) in slots.iter_mut().zip(params) {
+                let (value, ptype) = match p {
+                    Param::Text(t) => (t.clone().into_datum(), pg_sys::TEXTOID),
+                    Param::Int(i) => (i.into_datum(), pg_sys::INT8OID),
+                    Param::TextArray(v) => (v.clone().into_datum(), pg_sys::TEXTARRAYOID),
+                };
+                *slot = pg_sys::ParamExternData {
+                    value: value.unwrap_or(pg_sys::Datum::from(0usize)),
+                    isnull: false,
+                    pflags: pg_sys::PARAM_FLAG_CONST as u16,
+                    ptype,
+                };
+            }
+            let rc = with_receiver(decoding, &mut f, |dest| {
+                let opts = pg_sys::SPIExecuteOptions {
+                    params: pl,
+                    read_only: true,
+                    allow_nonatomic: false,
+                    must_return_tuples: false,
+                    tcount: 0,
+                    dest,
+                    owner: std::ptr::null_mut(),
+                };
+                pg_sys::SPI_execute_extended(csql.as_ptr(), &opts)
+            });
+            if rc < 0 {
+                return Err(crate::error::GnError::new(
+                    pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    format!("gn_export: SPI_execute_extended failed ({rc})"),
+                ));
+            }
+            Ok(pg_sys::SPI_processed)
+        }
+    })
+}
+
+/// Builds a DestReceiver that decodes each row and hands it to `f`, for the duration of `body`.
+fn with_receiver<R>(
+    decoding: Decoding,
+    f: &mut dyn FnMut(&[Value]) -> GnResult<()>,
+    body: impl FnOnce(*mut pg_sys::DestReceiver) -> R,
+) -> R {
+    let mut f = f;
+    // the callback reaches the closure through a thin pointer to this fat reference
+    let f_ptr = &mut f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()> as *mut std::ffi::c_void;
+    // SAFETY: the receiver lives on this stack frame while `body` runs, and its callbacks only
+    // run during `body`; its memory context is a child of the current one and is deleted
+    // below (or with its parent if an ERROR unwinds through here).
+    unsafe {
+        let row_cxt = pg_sys::AllocSetContextCreateInternal(
+            pg_sys::CurrentMemoryContext,
+            c"gn_export row".as_ptr(),
+            0,
+            8 * 1024,
+            8 * 1024 * 1024,
+        );
+        let mut rx = Receiver {
+            base: pg_sys::DestReceiver {
+                receiveSlot: Some(rx_receive),
+                rStartup: Some(rx_startup),
+                rShutdown: Some(rx_noop),
+                rDestroy: Some(rx_noop),
+                mydest: pg_sys::CommandDest::DestNone,
+            },
+            decoding,
+            kinds: Vec::new(),
+            row_cxt,
+            f: f_ptr,
+        };
+        let r = body(&mut rx.base);
+        pg_sys::MemoryContextDelete(row_cxt);
+        r
     }
 }
 
@@ -160,13 +232,12 @@ unsafe extern "C-unwind" fn rx_startup(
     rx.kinds = attrs
         .iter()
         .enumerate()
-        .map(|(i, a)| {
-            if Some(i) == rx.decoding.wkb_column {
-                Kind::Wkb
-            } else {
-                Kind::for_type(a.atttypid)
-            }
-        })
+        .map(
+            |(i, a)| match (Some(i) == rx.decoding.feature_column, &rx.decoding.postgis) {
+                (true, Some(p)) => Kind::feature(p),
+                _ => Kind::for_type(a.atttypid),
+            },
+        )
         .collect();
 }
 
