@@ -172,7 +172,7 @@ fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
     let mut cursor = Cursor::open(
         &plan.by_keys_sql,
         &[crate::source::Param::TextArray(keys)],
-        plan.decoding,
+        plan.decoding.clone(),
     )?;
     let name = export.name();
     while !cursor.is_done() {

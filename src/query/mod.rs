@@ -126,6 +126,7 @@ pub fn plan(
     let mut out_cols = Vec::new();
     let mut feature = None;
     let mut id_index = None;
+    let mut wkt_columns = Vec::new();
     for c in &cols {
         let q = format!("t.{}", ident(&c.name));
         let is_feature_geom = format.needs_geometry() && Some(c.name.as_str()) == geom_name;
@@ -138,6 +139,10 @@ pub fn plan(
             // the same PostGIS calls in SQL defeat the pull-up of the view and cost 5 times more
             select.push(q);
             feature = Some(idx);
+        } else if c.category == columns::Category::Geometry {
+            // WKT while decoding, for the same reason as the feature geometry
+            select.push(q);
+            wkt_columns.push(idx);
         } else if c.is_spatial() {
             select.push(format!("{pg}.st_astext({q}) AS {}", ident(&c.name)));
         } else {
@@ -225,11 +230,12 @@ pub fn plan(
         }),
         decoding: Decoding {
             feature_column: feature,
-            postgis: if feature.is_some() {
+            postgis: if feature.is_some() || !wkt_columns.is_empty() {
                 crate::source::decode::Postgis::lookup()?
             } else {
                 None
             },
+            wkt_columns,
         },
         total_sql: format!("SELECT count(*) FROM {} AS t", rel.qualified),
         by_keys_sql: format!("{select_from} WHERE {pk} = ANY(CAST($1 AS {pk_type}[])){order_by}"),

@@ -289,7 +289,7 @@ fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64
     enc.header(&mut buf);
     let label = export.name();
     let enc_ref: &mut dyn Encoder = enc.as_mut();
-    source::run_all(&plan.sql, &plan.params, plan.decoding, |row| {
+    source::run_all(&plan.sql, &plan.params, plan.decoding.clone(), |row| {
         enc_ref
             .row(row, &mut buf)
             .map_err(|e| encode_error(&label, e))?;

@@ -85,7 +85,7 @@ fn start(
     let export = access::require_read(id_export, id_role, token)?;
     let plan = query::plan(&export, format, filters)?;
     let mut encoder = encoder(format, &plan)?;
-    let cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding)?;
+    let cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding.clone())?;
     let mut buf = Vec::new();
     encoder.header(&mut buf);
     Ok(Stream {

@@ -35,9 +35,11 @@ impl Param {
 
 /// How to decode the columns: the GeoJSON feature geometry, if any, is made WKB in EPSG:4326
 /// by PostGIS's own functions, called row by row with cached function info.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Decoding {
     pub feature_column: Option<usize>,
+    /// geometry columns rendered as WKT (by ST_AsText, called the same way)
+    pub wkt_columns: Vec<usize>,
     pub postgis: Option<decode::Postgis>,
 }
 
@@ -88,7 +90,7 @@ impl Cursor {
         }
         // SAFETY: the portal is valid (checked above) and not running; PortalRunFetch sets up
         // its snapshot and resource owner itself, as FETCH does.
-        let n = with_receiver(self.decoding, &mut f, |dest| unsafe {
+        let n = with_receiver(&self.decoding, &mut f, |dest| unsafe {
             pg_sys::PortalRunFetch(
                 portal,
                 pg_sys::FetchDirection::FETCH_FORWARD,
@@ -147,7 +149,7 @@ pub fn run_all(
                     ptype,
                 };
             }
-            let rc = with_receiver(decoding, &mut f, |dest| {
+            let rc = with_receiver(&decoding, &mut f, |dest| {
                 let opts = pg_sys::SPIExecuteOptions {
                     params: pl,
                     read_only: true,
@@ -172,7 +174,7 @@ pub fn run_all(
 
 /// Builds a DestReceiver that decodes each row and hands it to `f`, for the duration of `body`.
 fn with_receiver<R>(
-    decoding: Decoding,
+    decoding: &Decoding,
     f: &mut dyn FnMut(&[Value]) -> GnResult<()>,
     body: impl FnOnce(*mut pg_sys::DestReceiver) -> R,
 ) -> R {
@@ -198,7 +200,7 @@ fn with_receiver<R>(
                 rDestroy: Some(rx_noop),
                 mydest: pg_sys::CommandDest::DestNone,
             },
-            decoding,
+            decoding: decoding.clone(),
             kinds: Vec::new(),
             row_cxt,
             f: f_ptr,
@@ -232,12 +234,11 @@ unsafe extern "C-unwind" fn rx_startup(
     rx.kinds = attrs
         .iter()
         .enumerate()
-        .map(
-            |(i, a)| match (Some(i) == rx.decoding.feature_column, &rx.decoding.postgis) {
-                (true, Some(p)) => Kind::feature(p),
-                _ => Kind::for_type(a.atttypid),
-            },
-        )
+        .map(|(i, a)| match &rx.decoding.postgis {
+            Some(p) if Some(i) == rx.decoding.feature_column => Kind::feature(p),
+            Some(p) if rx.decoding.wkt_columns.contains(&i) => Kind::wkt(p),
+            _ => Kind::for_type(a.atttypid),
+        })
         .collect();
 }
 
