@@ -409,20 +409,11 @@ unsafe extern "C-unwind" fn r_startup(
     let state = &mut *(*(me as *mut Receiver)).state;
     state.start(desc).or_raise();
     if let Target::Client(_) = state.target {
-        // CopyOutResponse: text format, one column per result column (all text)
-        let natts = if state.req.format == CopyFormat::Raw {
+        send_copy_out_response(if state.req.format == CopyFormat::Raw {
             1
         } else {
             (*desc).natts as u16
-        };
-        let mut buf: pg_sys::StringInfoData = std::mem::zeroed();
-        pg_sys::pq_beginmessage(&mut buf, b'H' as std::ffi::c_char);
-        pg_sys::pq_sendbyte(&mut buf, 0);
-        pg_sys::pq_sendint16(&mut buf, natts);
-        for _ in 0..natts {
-            pg_sys::pq_sendint16(&mut buf, 0);
-        }
-        pg_sys::pq_endmessage(&mut buf);
+        });
     }
 }
 
@@ -503,7 +494,11 @@ unsafe fn run_copy(
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        (Target::File(Temp::create(&dir, &file)?), Some(path))
+        let temp = match Temp::special(&path)? {
+            Some(t) => t,
+            None => Temp::create(&dir, &file)?,
+        };
+        (Target::File(temp), Some(path))
     };
 
     // the raw statement: the COPY's query, or SELECT * FROM its table
@@ -567,6 +562,11 @@ unsafe fn run_copy(
             ))
         }
     };
+    if format == CopyFormat::Raw {
+        if let Some(call) = run_call(query)? {
+            return copy_run(call, target, final_path);
+        }
+    }
     let plan = pg_sys::pg_plan_query(query, text, pg_sys::CURSOR_OPT_PARALLEL_OK as i32, params);
 
     let row_cxt = pg_sys::AllocSetContextCreateInternal(
@@ -630,6 +630,138 @@ unsafe fn run_copy(
         ..
     } = *state;
     pg_sys::MemoryContextDelete(row_cxt);
+    finish_target(target, final_path)?;
+    Ok(rows)
+}
+
+/// The arguments of `gn_export.run(...)` when a COPY's query is exactly one such call with
+/// constant arguments: `COPY (SELECT gn_export.run(1, 'csv', 3)) TO STDOUT WITH (FORMAT raw)`.
+struct RunCall {
+    id_export: i32,
+    format: Option<String>,
+    id_role: Option<i32>,
+    token: Option<String>,
+    filters: Option<serde_json::Value>,
+}
+
+/// # Safety
+/// `q` must be a valid analysed Query.
+unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
+    let plain = (*q).rtable.is_null()
+        && ((*q).jointree.is_null()
+            || ((*(*q).jointree).fromlist.is_null() && (*(*q).jointree).quals.is_null()))
+        && (*q).sortClause.is_null()
+        && (*q).groupClause.is_null()
+        && (*q).limitCount.is_null()
+        && (*q).limitOffset.is_null()
+        && (*q).cteList.is_null();
+    if !plain {
+        return Ok(None);
+    }
+    let tl = PgList::<pg_sys::TargetEntry>::from_pg((*q).targetList);
+    let Some(tle) = tl.get_ptr(0).filter(|_| tl.len() == 1) else {
+        return Ok(None);
+    };
+    let expr = (*tle).expr as *mut pg_sys::Node;
+    if expr.is_null() || (*expr).type_ != pg_sys::NodeTag::T_FuncExpr {
+        return Ok(None);
+    }
+    let func = expr as *mut pg_sys::FuncExpr;
+    let run_oid = Spi::get_one::<pg_sys::Oid>(
+        "SELECT to_regprocedure('gn_export.run(integer,text,integer,text,jsonb)')::oid",
+    )?;
+    if Some((*func).funcid) != run_oid {
+        return Ok(None);
+    }
+    let args = PgList::<pg_sys::Node>::from_pg((*func).args);
+    let mut consts = Vec::new();
+    for a in args.iter_ptr() {
+        if a.is_null() || (*a).type_ != pg_sys::NodeTag::T_Const {
+            return Ok(None); // run() with computed arguments: the generic path handles it
+        }
+        let c = a as *mut pg_sys::Const;
+        consts.push(((*c).constvalue, (*c).constisnull));
+    }
+    if consts.len() != 5 {
+        return Ok(None);
+    }
+    let (id, isnull) = consts[0];
+    let Some(id_export) = i32::from_datum(id, isnull) else {
+        return Ok(None);
+    };
+    Ok(Some(RunCall {
+        id_export,
+        format: String::from_datum(consts[1].0, consts[1].1),
+        id_role: i32::from_datum(consts[2].0, consts[2].1),
+        token: String::from_datum(consts[3].0, consts[3].1),
+        filters: pgrx::JsonB::from_datum(consts[4].0, consts[4].1).map(|j| j.0),
+    }))
+}
+
+/// The fast path of `COPY (SELECT gn_export.run(...)) TO ... (FORMAT raw)`: the same bytes as
+/// the run() chunks, but the export's query runs at once into the encoder, so PostgreSQL may
+/// plan it in parallel as it does for its own COPY (a streamed SRF never can).
+unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -> GnResult<u64> {
+    let (name, plan, mut encoder) = super::stream::prepare(
+        call.id_export,
+        call.format.as_deref(),
+        call.id_role,
+        call.token.as_deref(),
+        call.filters.as_ref(),
+    )?;
+    let mut state = State {
+        req: Request {
+            format: CopyFormat::Raw,
+            geometry: None,
+            id: None,
+        },
+        postgis: None,
+        cols: Vec::new(),
+        encoder: None,
+        out: Vec::with_capacity(FLUSH_AT * 2),
+        target,
+        rows: 0,
+        bytes: 0,
+        row_cxt: std::ptr::null_mut(),
+        progress: Progress::start(plan.relid, final_path.is_some()),
+    };
+    if let Target::Client(_) = state.target {
+        send_copy_out_response(1);
+    }
+    // COPY's count is that of the SELECT: one row per non-empty chunk
+    encoder.header(&mut state.out);
+    let mut chunks = u64::from(!state.out.is_empty());
+    crate::source::run_all(&plan.sql, &plan.params, plan.decoding.clone(), |row| {
+        encoder
+            .row(row, &mut state.out)
+            .map_err(|e| super::encode_error(&name, e))?;
+        state.rows += 1;
+        chunks += 1;
+        state.flush(false)
+    })?;
+    let before = state.out.len();
+    encoder.footer(&mut state.out);
+    chunks += u64::from(state.out.len() > before);
+    state.flush(true)?;
+    let State { target, .. } = state;
+    finish_target(target, final_path)?;
+    Ok(chunks)
+}
+
+/// CopyOutResponse: text format, `natts` columns, all text.
+unsafe fn send_copy_out_response(natts: u16) {
+    let mut buf: pg_sys::StringInfoData = std::mem::zeroed();
+    pg_sys::pq_beginmessage(&mut buf, b'H' as std::ffi::c_char);
+    pg_sys::pq_sendbyte(&mut buf, 0);
+    pg_sys::pq_sendint16(&mut buf, natts);
+    for _ in 0..natts {
+        pg_sys::pq_sendint16(&mut buf, 0);
+    }
+    pg_sys::pq_endmessage(&mut buf);
+}
+
+/// Ends the COPY: CopyDone to the client, or the file published.
+unsafe fn finish_target(target: Target, final_path: Option<PathBuf>) -> GnResult<()> {
     match target {
         Target::Client(buf) => {
             pg_sys::pfree(buf.data.cast());
@@ -637,5 +769,5 @@ unsafe fn run_copy(
         }
         Target::File(t) => t.publish(&final_path.expect("file target has a path"))?,
     }
-    Ok(rows)
+    Ok(())
 }

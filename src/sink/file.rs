@@ -45,6 +45,8 @@ pub fn file_stem(export: &Export) -> String {
 pub struct Temp {
     path: PathBuf,
     writer: Option<BufWriter<File>>,
+    /// writing straight into a device or a pipe (`/dev/null`, a FIFO): nothing to rename
+    direct: bool,
 }
 
 impl Temp {
@@ -62,7 +64,27 @@ impl Temp {
         Ok(Temp {
             path,
             writer: Some(BufWriter::with_capacity(1 << 18, file)),
+            direct: false,
         })
+    }
+
+    /// For a target that exists and is not a regular file (a device or a FIFO), which can
+    /// neither be replaced atomically nor needs to be: write into it as core COPY does.
+    pub fn special(path: &Path) -> GnResult<Option<Temp>> {
+        match fs::metadata(path) {
+            Ok(m) if !m.is_file() && !m.is_dir() => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| io_error(&format!("cannot open {}", path.display()), e))?;
+                Ok(Some(Temp {
+                    path: PathBuf::new(),
+                    writer: Some(BufWriter::with_capacity(1 << 18, file)),
+                    direct: true,
+                }))
+            }
+            _ => Ok(None),
+        }
     }
 
     pub fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
@@ -73,6 +95,11 @@ impl Temp {
 
     pub fn publish(mut self, to: &Path) -> GnResult<()> {
         let w = self.writer.take().expect("open until published");
+        if self.direct {
+            w.into_inner()
+                .map_err(|e| io_error(&format!("cannot write {}", to.display()), e.into_error()))?;
+            return Ok(());
+        }
         let file = w.into_inner().map_err(|e| {
             io_error(
                 &format!("cannot write {}", self.path.display()),

@@ -74,6 +74,21 @@ impl Iterator for Stream {
     }
 }
 
+/// What run() streams: the export's name, its query and its encoder, access checked.
+pub fn prepare(
+    id_export: i32,
+    format: Option<&str>,
+    id_role: Option<i32>,
+    token: Option<&str>,
+    filters: Option<&serde_json::Value>,
+) -> GnResult<(String, crate::query::Plan, Box<dyn Encoder>)> {
+    let format = parse_format(format)?;
+    let export = access::require_read(id_export, id_role, token)?;
+    let plan = query::plan(&export, format, filters)?;
+    let encoder = encoder(format, &plan)?;
+    Ok((export.name(), plan, encoder))
+}
+
 fn start(
     id_export: i32,
     format: Option<&str>,
@@ -81,15 +96,12 @@ fn start(
     token: Option<&str>,
     filters: Option<&serde_json::Value>,
 ) -> GnResult<Stream> {
-    let format = parse_format(format)?;
-    let export = access::require_read(id_export, id_role, token)?;
-    let plan = query::plan(&export, format, filters)?;
-    let mut encoder = encoder(format, &plan)?;
+    let (name, plan, mut encoder) = prepare(id_export, format, id_role, token, filters)?;
     let cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding.clone())?;
     let mut buf = Vec::new();
     encoder.header(&mut buf);
     Ok(Stream {
-        name: export.name(),
+        name,
         cursor: Some(cursor),
         encoder,
         queue: chunk(&mut buf).into_iter().collect(),

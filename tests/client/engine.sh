@@ -33,6 +33,13 @@ for fmt in csv json geojson geojsonseq; do
   check "$fmt: COPY raw and generate()'s file give the same bytes" "" "$(cmp "$tmp/copy.$ext" "$gen" 2>&1 || true)"
   check "$fmt: generate()'s file is readable by others (0644, like COPY TO a file)" 644 "$(stat -c %a "$gen")"
 done
+# COPY (SELECT gn_export.run(...)) takes a fast path (the export's query runs at once, in
+# parallel if PostgreSQL wants); the same call in a FROM clause streams the SRF's chunks: same bytes
+psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT c FROM gn_export.run(1, 'geojson', 3) c) TO STDOUT WITH (FORMAT raw)" > "$tmp/srf.geojson"
+check "COPY fast path and the streamed SRF give the same bytes" "" "$(cmp "$tmp/copy.geojson" "$tmp/srf.geojson" 2>&1 || true)"
+fast_tag=$(psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT gn_export.run(2, 'json')) TO '/dev/null' WITH (FORMAT raw)")
+srf_tag=$(psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT c FROM gn_export.run(2, 'json') c) TO '/dev/null' WITH (FORMAT raw)")
+check "both report the same COPY count (one per chunk)" "$srf_tag" "$fast_tag"
 for fmt in csv json geojson; do
   gen=$(Q gn_engine -c "SELECT path FROM gn_export.generate(3, '$fmt')")
   cp "$gen" "$tmp/l93.$fmt"
