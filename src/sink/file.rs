@@ -325,7 +325,9 @@ fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64
             bytes += buf.len() as i64;
             temp.write(&buf)?;
             buf.clear();
-            progress.update(rows, bytes);
+        }
+        if rows % 256 == 0 {
+            progress.update(rows, bytes + buf.len() as i64);
         }
         Ok(())
     })?;
