@@ -89,14 +89,14 @@ fn set_in_process(id: i32, value: bool) -> GnResult<()> {
 
 fn run_one(s: &Schedule) -> GnResult<Outcome> {
     let format = match Format::parse(&s.format) {
-        Some(f) if f != Format::Gpkg => f,
-        _ => {
+        Some(f) => f,
+        None => {
             return Ok(Outcome::simple(
                 "failed",
                 Some(format!(
-                    "format \"{}\" cannot be generated (use csv, json, geojson or geojsonseq)",
-                    s.format
-                )),
+                "format \"{}\" cannot be generated (use csv, json, geojson, geojsonseq or gpkg)",
+                s.format
+            )),
             ))
         }
     };

@@ -55,8 +55,8 @@ for c in "${contenders[@]}"; do
   bytes=$(stat -c %s "$file" 2>/dev/null || echo 0)
   peak=$(printf '%s\n' "${peaks[@]}" | sort -g | tail -1)
   awk -v l="$label" -v f="$format" -v r="$ROWS" -v t="$mt" -v b="$mb" -v by="$bytes" -v p="$peak" \
-    'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14d %9.1f %6.2fx\n", l, f, r, t, by/1e6/t, by, p/1024, t/b}'
+    'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14.0f %9.1f %6.2fx\n", l, f, r, t, by/1e6/t, by, p/1024, t/b}'
 done
 nb=$(printf '%s\n' "${all_base[@]}" | median)
 awk -v r="$ROWS" -v t="$nb" -v by="$(stat -c %s "$OUT/native.csv")" \
-  'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14d %9s %6.2fx\n", "native COPY (baseline)", "csv", r, t, by/1e6/t, by, "-", 1}'
+  'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14.0f %9s %6.2fx\n", "native COPY (baseline)", "csv", r, t, by/1e6/t, by, "-", 1}'

@@ -80,7 +80,7 @@ pub struct Feature {
     pub decimals: usize,
 }
 
-pub const FORMATS: &str = "csv, json, geojson or geojsonseq";
+pub const FORMATS: &str = "csv, json, geojson or geojsonseq (and gpkg with generate())";
 
 /// Test helper: bytes from a hex string (WKB test vectors).
 #[cfg(test)]

@@ -277,6 +277,72 @@ pub fn write_geojson(wkb: &[u8], f: CoordFormat, out: &mut Vec<u8>) -> Result<()
     res
 }
 
+/// The bounding box of a WKB geometry: `[minx, maxx, miny, maxy, minz, maxz]` (z only when the
+/// geometry has Z) and whether it has Z; None for an empty geometry.
+pub fn envelope(wkb: &[u8]) -> Result<Option<([f64; 6], bool)>, WkbError> {
+    fn walk(
+        r: &mut Reader,
+        env: &mut [f64; 6],
+        any: &mut bool,
+        has_z: &mut bool,
+    ) -> Result<(), WkbError> {
+        let (le, t, d) = header(r)?;
+        *has_z |= d.z;
+        let point = |r: &mut Reader, env: &mut [f64; 6], any: &mut bool| -> Result<(), WkbError> {
+            let x = r.f64(le)?;
+            let y = r.f64(le)?;
+            let z = if d.z { Some(r.f64(le)?) } else { None };
+            if d.m {
+                r.f64(le)?;
+            }
+            if x.is_nan() || y.is_nan() {
+                return Ok(());
+            }
+            if !*any {
+                *env = [x, x, y, y, z.unwrap_or(0.0), z.unwrap_or(0.0)];
+                *any = true;
+            }
+            env[0] = env[0].min(x);
+            env[1] = env[1].max(x);
+            env[2] = env[2].min(y);
+            env[3] = env[3].max(y);
+            if let Some(z) = z {
+                env[4] = env[4].min(z);
+                env[5] = env[5].max(z);
+            }
+            Ok(())
+        };
+        match t {
+            1 => point(r, env, any),
+            2 | 8 => {
+                for _ in 0..r.u32(le)? {
+                    point(r, env, any)?;
+                }
+                Ok(())
+            }
+            3 | 17 => {
+                for _ in 0..r.u32(le)? {
+                    for _ in 0..r.u32(le)? {
+                        point(r, env, any)?;
+                    }
+                }
+                Ok(())
+            }
+            4..=7 | 9..=16 => {
+                for _ in 0..r.u32(le)? {
+                    walk(r, env, any, has_z)?;
+                }
+                Ok(())
+            }
+            _ => Err(WkbError(format!("unknown WKB geometry type {t}"))),
+        }
+    }
+    let mut r = Reader { b: wkb, pos: 0 };
+    let (mut env, mut any, mut has_z) = ([0.0; 6], false, false);
+    walk(&mut r, &mut env, &mut any, &mut has_z)?;
+    Ok(any.then_some((env, has_z)))
+}
+
 /// For messages: the first bytes of a WKB value in hex.
 pub fn hex_prefix(wkb: &[u8]) -> String {
     let mut s = Vec::new();
@@ -411,6 +477,30 @@ mod unit {
         let err =
             write_geojson(&hex(curve), CoordFormat { decimals: 9 }, &mut Vec::new()).unwrap_err();
         assert!(err.0.contains("linearised"));
+    }
+
+    #[test]
+    fn envelopes() {
+        // LINESTRING(0 0,1 1)
+        let (e, z) = envelope(&hex(
+            "01020000000200000000000000000000000000000000000000000000000000f03f000000000000f03f",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!((e[..4].to_vec(), z), (vec![0.0, 1.0, 0.0, 1.0], false));
+        // POINT Z (1 2 3)
+        let (e, z) = envelope(&hex(
+            "01e9030000000000000000f03f00000000000000400000000000000840",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!((e, z), ([1.0, 1.0, 2.0, 2.0, 3.0, 3.0], true));
+        // POINT EMPTY, GEOMETRYCOLLECTION EMPTY
+        assert_eq!(
+            envelope(&hex("0101000000000000000000f87f000000000000f87f")).unwrap(),
+            None
+        );
+        assert_eq!(envelope(&hex("010700000000000000")).unwrap(), None);
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub fn ident(s: &str) -> String {
 pub struct Plan {
     /// the export's view (or table)
     pub relid: pgrx::pg_sys::Oid,
+    /// the view's columns behind the select list, in the same order
+    pub types: Vec<ViewColumn>,
+    /// the SRID of the feature geometry column's typmod, if any
+    pub feature_srid: Option<i32>,
     pub sql: String,
     pub params: Vec<Param>,
     /// the columns the encoders see, in select-list order
@@ -127,10 +131,14 @@ pub fn plan(
     let mut feature = None;
     let mut id_index = None;
     let mut wkt_columns = Vec::new();
+    let mut types = Vec::new();
     for c in &cols {
         let q = format!("t.{}", ident(&c.name));
         let is_feature_geom = format.needs_geometry() && Some(c.name.as_str()) == geom_name;
-        if format.needs_geometry() && c.is_spatial() && !is_feature_geom {
+        if matches!(format, Format::GeoJson | Format::GeoJsonSeq)
+            && c.is_spatial()
+            && !is_feature_geom
+        {
             continue; // GeoJSON: other geometries are not properties
         }
         let idx = select.len();
@@ -155,6 +163,7 @@ pub fn plan(
             name: c.name.clone(),
             geometry: c.is_spatial(),
         });
+        types.push(c.clone());
     }
 
     let mut params = Vec::new();
@@ -220,6 +229,8 @@ pub fn plan(
     }
     Ok(Plan {
         relid: rel.oid,
+        types,
+        feature_srid: geom_srid.or(export.geometry_srid),
         sql,
         params,
         columns: out_cols,
@@ -230,6 +241,8 @@ pub fn plan(
         }),
         decoding: Decoding {
             feature_column: feature,
+            // a GeoPackage keeps the export's own SRID; GeoJSON is always EPSG:4326
+            feature_to_4326: format != Format::Gpkg,
             postgis: if feature.is_some() || !wkt_columns.is_empty() {
                 crate::source::decode::Postgis::lookup()?
             } else {

@@ -343,7 +343,7 @@ impl State {
                     geometry: geom,
                 });
                 match &self.postgis {
-                    Some(p) if Some(i) == feature_geom => Kind::feature(p),
+                    Some(p) if Some(i) == feature_geom => Kind::feature(p, true),
                     Some(p) if geom => Kind::wkt(p),
                     _ => Kind::for_type(a.atttypid),
                 }

@@ -3,7 +3,7 @@
 //! final name. A failure or a cancel removes the temporary file and leaves any previous file
 //! untouched.
 
-use super::{encode_error, encoder, parse_format};
+use super::{encode_error, encoder, parse_file_format};
 use crate::access;
 use crate::catalog::export::{self, Export};
 use crate::encode::{Encoder, Format};
@@ -87,6 +87,20 @@ impl Temp {
         }
     }
 
+    /// Closes our handle so that another writer (SQLite) can fill the file at `path()`; it is
+    /// still published, or removed, as any other.
+    pub fn hand_over(&mut self) -> GnResult<&Path> {
+        if let Some(w) = self.writer.take() {
+            w.into_inner().map_err(|e| {
+                io_error(
+                    &format!("cannot write {}", self.path.display()),
+                    e.into_error(),
+                )
+            })?;
+        }
+        Ok(&self.path)
+    }
+
     pub fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
         let w = self.writer.as_mut().expect("open until published");
         w.write_all(bytes)
@@ -94,18 +108,20 @@ impl Temp {
     }
 
     pub fn publish(mut self, to: &Path) -> GnResult<()> {
-        let w = self.writer.take().expect("open until published");
+        let file = match self.writer.take() {
+            Some(w) => w.into_inner().map_err(|e| {
+                io_error(
+                    &format!("cannot write {}", self.path.display()),
+                    e.into_error(),
+                )
+            })?,
+            // handed over to another writer: reopen it to fsync
+            None => File::open(&self.path)
+                .map_err(|e| io_error(&format!("cannot open {}", self.path.display()), e))?,
+        };
         if self.direct {
-            w.into_inner()
-                .map_err(|e| io_error(&format!("cannot write {}", to.display()), e.into_error()))?;
             return Ok(());
         }
-        let file = w.into_inner().map_err(|e| {
-            io_error(
-                &format!("cannot write {}", self.path.display()),
-                e.into_error(),
-            )
-        })?;
         file.sync_all()
             .map_err(|e| io_error(&format!("cannot fsync {}", self.path.display()), e))?;
         drop(file);
@@ -309,6 +325,19 @@ impl Target {
 fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64, i64)> {
     let plan = query::plan(export, format, None)?;
     let progress = Progress::start(plan.relid, true);
+    if format == Format::Gpkg {
+        let mut temp = Temp::create(&target.dir, &target.name)?;
+        let path = temp.hand_over()?.to_path_buf();
+        let (rows, _) = super::gpkg::write(export, &file_stem(export), &plan, &path, |r, b| {
+            progress.update(r, b)
+        })?;
+        temp.publish(&target.path())?;
+        let bytes = fs::metadata(target.path())
+            .map(|m| m.len() as i64)
+            .unwrap_or(0);
+        progress.update(rows, bytes);
+        return Ok((rows, bytes));
+    }
     let mut enc = encoder(format, &plan)?;
     let mut temp = Temp::create(&target.dir, &target.name)?;
     let mut buf = Vec::with_capacity(1 << 17);
@@ -471,7 +500,7 @@ fn generate(
     id_role: default!(Option<i32>, "NULL"),
     skip_newer_than: default!(Option<pgrx::datum::Interval>, "NULL"),
 ) -> pgrx::composite_type!('static, "generation") {
-    let format = parse_format(format).or_raise();
+    let format = parse_file_format(format).or_raise();
     let skip = interval_duration(skip_newer_than).or_raise();
     let g = generate_file(id_export, format, id_role, skip, None).or_raise();
     let mut t = PgHeapTuple::new_composite_type("gn_export.generation")

@@ -5,6 +5,7 @@
 #[cfg(any(feature = "pg15", feature = "pg16", feature = "pg17"))]
 pub mod copy;
 pub mod file;
+pub mod gpkg;
 pub mod stream;
 
 use crate::encode::csv::{valid_separator, Csv};
@@ -16,15 +17,15 @@ use crate::query::Plan;
 use crate::settings;
 use pgrx::PgSqlErrorCode as Code;
 
-/// Parses a format name given by a caller.
+/// Parses a format name given by a caller of a streaming function (run, COPY).
 pub fn parse_format(name: Option<&str>) -> GnResult<Format> {
     let name = name.unwrap_or("csv");
     match Format::parse(name) {
         Some(Format::Gpkg) => Err(GnError::new(
-            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
-            "format gpkg (GeoPackage) is not available yet",
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            "a GeoPackage is a file (an SQLite database), not a stream: run() cannot produce gpkg",
         )
-        .hint(format!("Use {FORMATS}."))),
+        .hint("Write it with gn_export.generate(id_export, 'gpkg'), or stream csv, json, geojson or geojsonseq.")),
         Some(f) => Ok(f),
         None => Err(GnError::new(
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -62,11 +63,19 @@ pub fn encoder(format: Format, plan: &Plan) -> GnResult<Box<dyn Encoder>> {
                 format == Format::GeoJsonSeq,
             ))
         }
-        Format::Gpkg => return parse_format(Some("gpkg")).map(|_| unreachable!()),
+        Format::Gpkg => return parse_format(Some("gpkg")).map(|_| unreachable!("gpkg is refused")),
     })
 }
 
 /// Turns an encoder failure into a PostgreSQL error.
 pub fn encode_error(what: &str, e: crate::encode::EncodeError) -> GnError {
     GnError::new(Code::ERRCODE_DATA_EXCEPTION, format!("{what}: {}", e.0))
+}
+
+/// Parses a format name given to generate(): every stream format, and gpkg.
+pub fn parse_file_format(name: Option<&str>) -> GnResult<Format> {
+    match name.map(Format::parse) {
+        Some(Some(Format::Gpkg)) => Ok(Format::Gpkg),
+        _ => parse_format(name),
+    }
 }

@@ -47,6 +47,9 @@ pub struct Array {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Postgis {
     pub geometry: Oid,
+    zmflag: Oid,
+    force_2d: Oid,
+    force_3dz: Oid,
     as_binary: Oid,
     as_text: Oid,
     srid: Oid,
@@ -67,7 +70,10 @@ impl Postgis {
                         to_regprocedure(format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
                         to_regprocedure(format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
                         to_regprocedure(format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid
+                        to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_zmflag(%I.geometry)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_force2d(%I.geometry)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_force3dz(%I.geometry,float8)', n.nspname, n.nspname))::oid
                    FROM pg_catalog.pg_extension e
                    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
                    JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'
@@ -89,6 +95,9 @@ impl Postgis {
                 transform: o(5)?,
                 has_arc: o(6)?,
                 curve_to_line: o(7)?,
+                zmflag: o(8)?,
+                force_2d: o(9)?,
+                force_3dz: o(10)?,
             }))
         })
     }
@@ -141,16 +150,25 @@ pub struct FeatureFns {
     srid: Fn1,
     transform: Fn1,
     as_binary: Fn1,
+    /// None: reproject to EPSG:4326 (GeoJSON); Some: keep the SRID but drop M (GeoPackage)
+    keep_srid: Option<(Fn1, Fn1, Fn1)>,
 }
 
 impl FeatureFns {
-    pub fn new(p: &Postgis) -> FeatureFns {
+    pub fn new(p: &Postgis, to_4326: bool) -> FeatureFns {
         FeatureFns {
             has_arc: Fn1::new(p.has_arc),
             curve_to_line: Fn1::new(p.curve_to_line),
             srid: Fn1::new(p.srid),
             transform: Fn1::new(p.transform),
             as_binary: Fn1::new(p.as_binary),
+            keep_srid: (!to_4326).then(|| {
+                (
+                    Fn1::new(p.zmflag),
+                    Fn1::new(p.force_2d),
+                    Fn1::new(p.force_3dz),
+                )
+            }),
         }
     }
 
@@ -165,6 +183,15 @@ impl FeatureFns {
                 Datum::from(0usize),
             );
         }
+        if let Some((zmflag, force_2d, force_3dz)) = &self.keep_srid {
+            // M has no place in a GeoPackage whose geometry column says m = 0
+            match zmflag.call1(d).value() as i16 {
+                1 => d = force_2d.call1(d),
+                3 => d = force_3dz.call2(d, Datum::from(0.0f64.to_bits() as usize)),
+                _ => {}
+            }
+            return self.as_binary.call1(d);
+        }
         // SRID 0 cannot be transformed: it is taken as it is
         let srid = self.srid.call1(d).value() as i32;
         if srid != 0 && srid != 4326 {
@@ -175,8 +202,8 @@ impl FeatureFns {
 }
 
 impl Kind {
-    pub fn feature(p: &Postgis) -> Kind {
-        Kind::Feature(Box::new(FeatureFns::new(p)))
+    pub fn feature(p: &Postgis, to_4326: bool) -> Kind {
+        Kind::Feature(Box::new(FeatureFns::new(p, to_4326)))
     }
 
     pub fn wkt(p: &Postgis) -> Kind {

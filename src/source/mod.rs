@@ -38,6 +38,7 @@ impl Param {
 #[derive(Debug, Clone, Default)]
 pub struct Decoding {
     pub feature_column: Option<usize>,
+    pub feature_to_4326: bool,
     /// geometry columns rendered as WKT (by ST_AsText, called the same way)
     pub wkt_columns: Vec<usize>,
     pub postgis: Option<decode::Postgis>,
@@ -235,7 +236,9 @@ unsafe extern "C-unwind" fn rx_startup(
         .iter()
         .enumerate()
         .map(|(i, a)| match &rx.decoding.postgis {
-            Some(p) if Some(i) == rx.decoding.feature_column => Kind::feature(p),
+            Some(p) if Some(i) == rx.decoding.feature_column => {
+                Kind::feature(p, rx.decoding.feature_to_4326)
+            }
             Some(p) if rx.decoding.wkt_columns.contains(&i) => Kind::wkt(p),
             _ => Kind::for_type(a.atttypid),
         })

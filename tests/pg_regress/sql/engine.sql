@@ -53,7 +53,7 @@ WHERE ST_Intersects(geom, 'SRID=4326;POLYGON((5.9 44.5, 6.25 44.5, 6.25 45.1, 5.
 -- errors: unknown export
 SELECT count(*) FROM gn_export.run(999);
 \echo :LAST_ERROR_SQLSTATE
--- unknown format, and gpkg (not yet)
+-- unknown format, and gpkg (a file, not a stream: generate() writes it)
 SELECT count(*) FROM gn_export.run(2, 'xlsx');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM gn_export.run(2, 'gpkg');

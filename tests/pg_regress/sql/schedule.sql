@@ -32,7 +32,7 @@ SELECT id_export_schedule AS s, status FROM gn_export.run_scheduled() ORDER BY 1
 SELECT id_export_schedule AS s, status FROM gn_export.run_scheduled() WHERE id_export_schedule = 11;
 \! touch -d '1350 minutes ago' "$GN_EXPORT_TEST_DIR/schedule/schedules/Jeux_de_donnees.csv"
 SELECT id_export_schedule AS s, status FROM gn_export.run_scheduled() WHERE id_export_schedule = 11;
--- formats a schedule cannot generate (GeoNature's migrated 'shp' rows, gpkg for now) fail cleanly
+-- formats a schedule cannot generate (GeoNature's migrated 'shp' rows) fail cleanly
 ALTER TABLE gn_exports.t_export_schedules DROP CONSTRAINT t_export_schedules_format_check;
 INSERT INTO gn_exports.t_export_schedules (id_export_schedule, id_export, frequency, format) VALUES (14, 2, 1, 'shp');
 SELECT id_export_schedule AS s, status, error FROM gn_export.run_scheduled() WHERE id_export_schedule = 14;
