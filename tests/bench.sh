@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the export paths against native COPY ... CSV, measured in the same run.
-#   bash tests/bench.sh [ROWS]        (default 1000000; RUNS=3 runs of each contender)
+#   bash tests/bench.sh [ROWS]        (default 1000000; RUNS=3 runs of each contender;
+#                                      ONLY='gpkg' to run only the contenders matching a regex)
 # It builds or reuses the demo database at that size with the release build (tests/demo.sh),
 # then runs every contender RUNS times, each run right after a native COPY CSV run (A B A B),
 # writing every output to a local file. It prints one table: contender, format, rows, median
@@ -31,8 +32,16 @@ contenders=(
   "COPY hook FORMAT geojson|geojson|$OUT/hook.geojson|P -c \"COPY (SELECT * FROM $VIEW) TO STDOUT WITH (FORMAT geojson)\" > $OUT/hook.geojson"
   "ST_AsGeoJSON(t.*) via COPY|geojson lines|$OUT/st_asgeojson.txt|P -c \"COPY (SELECT ST_AsGeoJSON(t.*) FROM $VIEW t) TO STDOUT\" > $OUT/st_asgeojson.txt"
 )
+contenders+=("generate()|gpkg|$EXPORT_DIR/schedules/Synthese_SINP.gpkg|P -c \"SELECT status FROM gn_export.generate(1, 'gpkg')\"")
 if command -v ogr2ogr >/dev/null; then
-  contenders+=("ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)|geojson|$OUT/ogr2ogr.geojson|rm -f $OUT/ogr2ogr.geojson; ogr2ogr -f GeoJSON $OUT/ogr2ogr.geojson \"$PGCONN\" -sql \"SELECT * FROM $VIEW\"")
+  ogr="ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)"
+  contenders+=("$ogr|geojson|$OUT/ogr2ogr.geojson|rm -f $OUT/ogr2ogr.geojson; ogr2ogr -f GeoJSON $OUT/ogr2ogr.geojson \"$PGCONN\" -sql \"SELECT * FROM $VIEW\"")
+  contenders+=("$ogr|gpkg|$OUT/ogr2ogr.gpkg|rm -f $OUT/ogr2ogr.gpkg; ogr2ogr -f GPKG $OUT/ogr2ogr.gpkg \"$PGCONN\" -sql \"SELECT * FROM $VIEW\" -nln synthese")
+fi
+# ONLY=regex keeps the contenders whose label|format matches
+if [ -n "${ONLY:-}" ]; then
+  kept=(); for c in "${contenders[@]}"; do IFS='|' read -r l f _ <<< "$c"; [[ "$l|$f" =~ $ONLY ]] && kept+=("$c"); done
+  contenders=("${kept[@]}")
 fi
 export -f P psql_at; export PG_BIN PG_SOCKDIR PORT
 
