@@ -673,18 +673,24 @@ unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
     if Some((*func).funcid) != run_oid {
         return Ok(None);
     }
+    // at this stage defaults are not filled in yet and named arguments are NamedArgExpr
+    // nodes: slots left empty take run()'s defaults (all NULL, and NULL format means csv)
     let args = PgList::<pg_sys::Node>::from_pg((*func).args);
-    let mut consts = Vec::new();
-    for a in args.iter_ptr() {
-        if a.is_null() || (*a).type_ != pg_sys::NodeTag::T_Const {
-            return Ok(None); // run() with computed arguments: the generic path handles it
+    let mut slots: [(pg_sys::Datum, bool); 5] = [(pg_sys::Datum::from(0usize), true); 5];
+    for (i, a) in args.iter_ptr().enumerate() {
+        let (pos, node) = if !a.is_null() && (*a).type_ == pg_sys::NodeTag::T_NamedArgExpr {
+            let n = a as *mut pg_sys::NamedArgExpr;
+            ((*n).argnumber as usize, (*n).arg as *mut pg_sys::Node)
+        } else {
+            (i, a)
+        };
+        if pos >= 5 || node.is_null() || (*node).type_ != pg_sys::NodeTag::T_Const {
+            return Ok(None); // computed arguments: the generic path handles them
         }
-        let c = a as *mut pg_sys::Const;
-        consts.push(((*c).constvalue, (*c).constisnull));
+        let c = node as *mut pg_sys::Const;
+        slots[pos] = ((*c).constvalue, (*c).constisnull);
     }
-    if consts.len() != 5 {
-        return Ok(None);
-    }
+    let consts = slots;
     let (id, isnull) = consts[0];
     let Some(id_export) = i32::from_datum(id, isnull) else {
         return Ok(None);

@@ -8,10 +8,7 @@ source "$(dirname "$0")/lib.sh"
 client_cluster_up
 ROWS="${ENGINE_ROWS:-3000}"
 make_demo_db gn_engine "$ROWS"
-EXPORTS="$STATE_DIR/client-exports"
-rm -rf "$EXPORTS"; install -d -o postgres -g postgres "$EXPORTS"
-Q postgres -c "ALTER DATABASE gn_engine SET session_preload_libraries = 'gn_export'" \
-           -c "ALTER DATABASE gn_engine SET gn_export.export_dir = '$EXPORTS'"
+export_dir_for gn_engine client-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
 

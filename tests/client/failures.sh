@@ -7,7 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 client_cluster_up
 make_demo_db gn_fail 10
-EXPORTS="$STATE_DIR/failure-exports"
 FULL="$STATE_DIR/failure-full"
 tmp=$(mktemp -d)
 cleanup() {
@@ -16,9 +15,7 @@ cleanup() {
   cluster_down "$CLIENT_DIR"
 }
 trap cleanup EXIT
-rm -rf "$EXPORTS"; install -d -o postgres -g postgres "$EXPORTS"
-Q postgres -c "ALTER DATABASE gn_fail SET session_preload_libraries = 'gn_export'" \
-           -c "ALTER DATABASE gn_fail SET gn_export.export_dir = '$EXPORTS'"
+export_dir_for gn_fail failure-exports
 Q gn_fail <<'SQL'
 CREATE TABLE public.ctl (n int, boom int, sleep_every int);
 INSERT INTO public.ctl VALUES (100, 0, 0);

@@ -7,10 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 client_cluster_up
 make_demo_db gn_gpkg 500
-EXPORTS="$STATE_DIR/gpkg-exports"
-rm -rf "$EXPORTS"; install -d -o postgres -g postgres "$EXPORTS"
-Q postgres -c "ALTER DATABASE gn_gpkg SET gn_export.export_dir = '$EXPORTS'" \
-           -c "ALTER DATABASE gn_gpkg SET session_preload_libraries = 'gn_export'"
+export_dir_for gn_gpkg gpkg-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
 VALIDATE=/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py

@@ -34,6 +34,16 @@ make_demo_db() {
       -c "SELECT gn_demo.generate_synthese($rows)") >/dev/null
 }
 
+# export_dir_for DB NAME: a fresh export directory owned by the server, set as DB's
+# gn_export.export_dir, with the library preloaded in DB's sessions (for the COPY hook);
+# sets EXPORTS.
+export_dir_for() {
+  EXPORTS="$STATE_DIR/$2"
+  rm -rf "$EXPORTS"; install -d -o postgres -g postgres "$EXPORTS"
+  Q postgres -c "ALTER DATABASE $1 SET gn_export.export_dir = '$EXPORTS'" \
+             -c "ALTER DATABASE $1 SET session_preload_libraries = 'gn_export'"
+}
+
 finish() {
   echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

@@ -7,9 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 client_cluster_up
 make_demo_db gn_sched 500
-EXPORTS="$STATE_DIR/schedule-exports"
-rm -rf "$EXPORTS"; install -d -o postgres -g postgres "$EXPORTS"
-Q postgres -c "ALTER DATABASE gn_sched SET gn_export.export_dir = '$EXPORTS'"
+export_dir_for gn_sched schedule-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
 Q gn_sched <<'SQL'
