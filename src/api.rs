@@ -124,10 +124,7 @@ fn cached_count(sql: &str, plan: &Plan, nparams: usize) -> GnResult<i64> {
     if let Some(n) = hit {
         return Ok(n);
     }
-    let args: Vec<pgrx::datum::DatumWithOid> = plan.params[..nparams]
-        .iter()
-        .map(crate::source::Param::datum)
-        .collect();
+    let args = crate::source::datums(&plan.params[..nparams]);
     let n = Spi::get_one_with_args::<i64>(sql, &args)?.unwrap_or(0);
     if !ttl.is_zero() {
         TOTALS.with(|t| {
@@ -153,11 +150,7 @@ fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
     // two steps: the page's keys (the view's wide columns are never computed for rows that
     // are skipped), then the page's rows by key (an index lookup on the view's base table)
     let keys: Vec<String> = Spi::connect(|client| -> GnResult<Vec<String>> {
-        let args: Vec<pgrx::datum::DatumWithOid> = plan
-            .params
-            .iter()
-            .map(crate::source::Param::datum)
-            .collect();
+        let args = crate::source::datums(&plan.params);
         let rows = client.select(&plan.keys_sql, None, &args)?;
         let mut keys = Vec::new();
         for r in rows {

@@ -28,10 +28,8 @@ pub fn check_read(
 ) -> GnResult<Result<(), Refusal>> {
     let token_check = match given(token) {
         None => TokenCheck::NotGiven,
-        Some(t) if export.public => {
-            let _ = t; // a public export ignores tokens, as GeoNature does
-            TokenCheck::NotGiven
-        }
+        // a public export ignores tokens, as GeoNature does
+        Some(_) if export.public => TokenCheck::NotGiven,
         Some(t) => {
             if token::matches(export.id, t)? {
                 TokenCheck::Matches

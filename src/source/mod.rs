@@ -23,6 +23,11 @@ pub enum Param {
     TextArray(Vec<String>),
 }
 
+/// Bound parameters as SPI takes them.
+pub fn datums(params: &[Param]) -> Vec<DatumWithOid<'static>> {
+    params.iter().map(Param::datum).collect()
+}
+
 impl Param {
     pub fn datum(&self) -> DatumWithOid<'static> {
         match self {
@@ -54,7 +59,7 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn open(sql: &str, params: &[Param], decoding: Decoding) -> GnResult<Cursor> {
-        let args: Vec<DatumWithOid> = params.iter().map(Param::datum).collect();
+        let args = datums(params);
         let name = Spi::connect(|client| -> GnResult<String> {
             let cursor = client.try_open_cursor(sql, &args)?;
             Ok(cursor.detach_into_name())
