@@ -151,6 +151,17 @@ BEGIN
         ALTER TRIGGER gn_export_check_definition ON gn_exports.t_exports
             DEPENDS ON EXTENSION gn_export;
     END IF;
+
+    -- Two labels whose safe forms are equal would share one file (GeoNature keeps only
+    -- [0-9A-Za-z_-] of a label): refused when a label is written.
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'gn_export_check_file_name'
+                   AND tgrelid = 'gn_exports.t_exports'::regclass) THEN
+        CREATE TRIGGER gn_export_check_file_name
+            BEFORE INSERT OR UPDATE OF label ON gn_exports.t_exports
+            FOR EACH ROW EXECUTE FUNCTION gn_export.tg_check_file_name();
+        ALTER TRIGGER gn_export_check_file_name ON gn_exports.t_exports
+            DEPENDS ON EXTENSION gn_export;
+    END IF;
 END
 $catalog$;
 COMMENT ON FUNCTION gn_export.install_catalog() IS
@@ -190,6 +201,19 @@ END
 $$;
 COMMENT ON FUNCTION gn_export.tg_check_definition() IS
     'Trigger on gn_exports.t_exports: refuses a definition whose view, pk column, geometry column or SRID is wrong.';
+
+-- Refuses a label whose files would carry another export's name (see gn_export.check_file_name).
+CREATE FUNCTION gn_export.tg_check_file_name() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM gn_export.check_file_name(NEW.id, NEW.label);
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION gn_export.tg_check_file_name() IS
+    'Trigger on gn_exports.t_exports: refuses a label whose file name another export already has.';
 
 -- pg_dump restores CREATE EXTENSION before the tables it dumped (our catalog is not part of the
 -- extension, so it is dumped as ordinary tables with their triggers). Creating the catalog here

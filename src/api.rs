@@ -9,6 +9,7 @@ use crate::encode::geojson::GeoJson;
 use crate::encode::json::Json;
 use crate::encode::{Encoder, Format};
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::jsonb::Jsonb;
 use crate::query::{self, Plan};
 use crate::settings;
 use crate::sink::encode_error;
@@ -17,7 +18,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use serde_json::{Map, Value as JsonValue};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::time::Instant;
 
 /// The page a caller asks for, validated.
@@ -105,35 +106,67 @@ pub fn filters_for(
     Ok(JsonValue::Object(f))
 }
 
-thread_local! {
-    /// Row counts by query, with when they were taken (per backend).
-    static TOTALS: RefCell<HashMap<String, (i64, Instant)>> = RefCell::new(HashMap::new());
+/// Row counts reused for `gn_export.api_total_cache` seconds in this session, at most
+/// `COUNT_ENTRIES` of them and `COUNT_KEY_BYTES` of keys (filters can be long WKT polygons):
+/// the oldest go first.
+const COUNT_ENTRIES: usize = 256;
+const COUNT_KEY_BYTES: usize = 1 << 20;
+
+#[derive(Default)]
+struct Counts {
+    entries: VecDeque<(String, i64, Instant)>,
+    key_bytes: usize,
 }
 
-/// A row count, reused for `gn_export.api_total_cache` seconds in this session. The key is the
-/// count's SQL text with its parameters: a redefined export or other filters never reuse it.
+impl Counts {
+    fn get(&self, key: &str, ttl: std::time::Duration) -> Option<i64> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _, at)| k == key && at.elapsed() < ttl)
+            .map(|(_, n, _)| *n)
+    }
+
+    fn put(&mut self, key: String, n: i64) {
+        if key.len() > COUNT_KEY_BYTES / 4 {
+            return; // too big to be worth keeping
+        }
+        self.key_bytes += key.len();
+        self.entries.push_back((key, n, Instant::now()));
+        while self.entries.len() > COUNT_ENTRIES || self.key_bytes > COUNT_KEY_BYTES {
+            if let Some((k, _, _)) = self.entries.pop_front() {
+                self.key_bytes -= k.len();
+            }
+        }
+    }
+}
+
+thread_local! {
+    static COUNTS: RefCell<Counts> = RefCell::new(Counts::default());
+}
+
+/// A row count, reused for `gn_export.api_total_cache` seconds in this session. The key holds
+/// the calling role, the role the count ran as, the count's SQL text and its parameters: a
+/// redefined export, other filters or another role never reuse it.
 fn cached_count(sql: &str, plan: &Plan, nparams: usize) -> GnResult<i64> {
     let ttl = settings::api_total_cache();
-    let key = format!("{sql}\u{0}{:?}", &plan.params[..nparams]);
-    let hit = TOTALS.with(|t| {
-        t.borrow()
-            .get(&key)
-            .filter(|(_, at)| at.elapsed() < ttl)
-            .map(|(n, _)| *n)
-    });
-    if let Some(n) = hit {
+    // SAFETY: reads the current user id, a backend global.
+    let caller = unsafe { pgrx::pg_sys::GetUserId() };
+    let key = format!(
+        "{caller:?}\u{0}{:?}\u{0}{sql}\u{0}{:?}",
+        plan.definer.role,
+        &plan.params[..nparams]
+    );
+    if let Some(n) = COUNTS.with(|c| c.borrow().get(&key, ttl)) {
         return Ok(n);
     }
     let args = crate::source::datums(&plan.params[..nparams]);
-    let n = Spi::get_one_with_args::<i64>(sql, &args)?.unwrap_or(0);
+    let n = plan
+        .definer
+        .run(|| Spi::get_one_with_args::<i64>(sql, &args))?
+        .unwrap_or(0);
     if !ttl.is_zero() {
-        TOTALS.with(|t| {
-            let mut t = t.borrow_mut();
-            if t.len() > 1000 {
-                t.retain(|_, (_, at)| at.elapsed() < ttl); // bounded: stale entries go first
-            }
-            t.insert(key, (n, Instant::now()));
-        });
+        COUNTS.with(|c| c.borrow_mut().put(key, n));
     }
     Ok(n)
 }
@@ -149,23 +182,25 @@ fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
     };
     // two steps: the page's keys (the view's wide columns are never computed for rows that
     // are skipped), then the page's rows by key (an index lookup on the view's base table)
-    let keys: Vec<String> = Spi::connect(|client| -> GnResult<Vec<String>> {
-        let args = crate::source::datums(&plan.params);
-        let rows = client.select(&plan.keys_sql, None, &args)?;
-        let mut keys = Vec::new();
-        for r in rows {
-            if let Some(k) = r.get::<String>(1)? {
-                keys.push(k);
+    let keys: Vec<String> = plan.definer.run(|| {
+        Spi::connect(|client| -> GnResult<Vec<String>> {
+            let args = crate::source::datums(&plan.params);
+            let rows = client.select(&plan.keys_sql, None, &args)?;
+            let mut keys = Vec::new();
+            for r in rows {
+                if let Some(k) = r.get::<String>(1)? {
+                    keys.push(k);
+                }
             }
-        }
-        Ok(keys)
+            Ok(keys)
+        })
     })?;
     let mut out = Vec::new();
     enc.header(&mut out);
     let mut cursor = Cursor::open(
+        plan,
         &plan.by_keys_sql,
         &[crate::source::Param::TextArray(keys)],
-        plan.decoding.clone(),
     )?;
     let name = export.name();
     while !cursor.is_done() {
@@ -260,20 +295,22 @@ pub fn page_of(
 /// `geometry` (WKT in EPSG:4326), GeoNature's column filters, and `token` (or the argument).
 /// `total` counts the export and `total_filtered` the filtered rows (not reduced by the
 /// offset); both counts are reused for gn_export.api_total_cache seconds in the session.
+/// Errors: P0002 unknown export, 42501 access refused, 22023 bad parameters (including JSON
+/// numbers beyond double precision or nesting deeper than 128), 42703 unknown filter column.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn api(
     id_export: i32,
-    params: default!(Option<pgrx::JsonB>, "'{}'"),
+    params: default!(Option<Jsonb>, "'{}'"),
     id_role: default!(Option<i32>, "NULL"),
     token: default!(Option<&str>, "NULL"),
-) -> pgrx::JsonB {
-    let params = params.map(|j| j.0).unwrap_or(JsonValue::Null);
-    let text = page_of(id_export, &params, id_role, token).or_raise();
-    // jsonb, as callers expect; parsed once by PostgreSQL's own jsonb input
-    Spi::get_one_with_args::<pgrx::JsonB>("SELECT $1::jsonb", &[text.into()])
-        .map_err(GnError::from)
-        .or_raise()
-        .unwrap_or(pgrx::JsonB(JsonValue::Null))
+) -> Jsonb {
+    let params = match params {
+        Some(p) => p.parse(&format!("export {id_export}: params")).or_raise(),
+        None => JsonValue::Null,
+    };
+    // jsonb, as callers expect, made by PostgreSQL's own jsonb input: numbers keep every digit
+    Jsonb(page_of(id_export, &params, id_role, token).or_raise())
 }
 
 #[cfg(test)]

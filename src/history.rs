@@ -12,6 +12,8 @@ pub struct Run {
     pub format: String,
     pub id_role: Option<i32>,
     pub id_export_schedule: Option<i32>,
+    /// the database role that asked
+    pub requested_by: String,
     pub status: String,
     pub rows: Option<i64>,
     pub bytes: Option<i64>,
@@ -22,11 +24,16 @@ pub struct Run {
     pub started_at: Option<pgrx::datum::TimestampWithTimeZone>,
 }
 
+/// Writes the history row as the extension's owner: whoever may generate records their run,
+/// and nobody needs a privilege on the table itself.
 pub fn record(r: &Run) -> GnResult<i64> {
-    let id = Spi::get_one_with_args::<i64>(
+    let id = crate::access::definer::as_extension_owner(|| {
+        Ok(Spi::get_one_with_args::<i64>(
         "INSERT INTO gn_export.t_runs (id_export, label, format, id_role, id_export_schedule, status,
-                                      rows, bytes, path, url, error, sqlstate, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, clock_timestamp()), clock_timestamp())
+                                      rows, bytes, path, url, error, sqlstate, started_at, finished_at,
+                                      requested_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                 COALESCE($13, pg_catalog.clock_timestamp()), pg_catalog.clock_timestamp(), $14)
          RETURNING id_run",
         &[
             r.id_export.into(),
@@ -42,8 +49,10 @@ pub fn record(r: &Run) -> GnResult<i64> {
             r.error.clone().into(),
             r.sqlstate.clone().into(),
             r.started_at.into(),
+            r.requested_by.clone().into(),
         ],
-    )?;
+    )?)
+    })?;
     Ok(id.unwrap_or(0))
 }
 
@@ -83,10 +92,7 @@ SELECT r.id_run, r.id_export, r.label, r.format,
 FROM gn_export.t_runs r;
 COMMENT ON VIEW gn_export.v_runs IS 'The run history for administrators (labels as they were at run time).';
 REVOKE ALL ON gn_export.t_runs, gn_export.v_runs FROM PUBLIC;
--- those who may generate files record their runs and read the history
-GRANT SELECT, INSERT ON gn_export.t_runs TO pg_write_server_files;
-GRANT USAGE ON SEQUENCE gn_export.t_runs_id_run_seq TO pg_write_server_files;
-GRANT SELECT ON gn_export.v_runs TO pg_write_server_files;
+-- rows are written by generate() as the extension's owner; reading them is granted by the DBA
 "#,
     name = "history"
 );

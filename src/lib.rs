@@ -12,6 +12,7 @@ mod catalog;
 mod encode;
 mod error;
 mod history;
+mod jsonb;
 mod notify;
 mod openapi;
 mod progress;
@@ -33,6 +34,7 @@ pub extern "C-unwind" fn _PG_init() {
 
 /// The version of the gn_export extension library that is loaded.
 #[pg_extern(immutable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }

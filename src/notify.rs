@@ -71,11 +71,15 @@ pub fn notify_user(
     .unwrap_or(None)
     .unwrap_or_else(|| "Fichier d'export généré".into());
     let text = content(export, url, error, settings::keep_days());
-    Spi::run_with_args(
-        "INSERT INTO gn_notifications.t_notifications (id_role, title, content, url, code_status, creation_date)
-         VALUES ($1, $2, $3, $4, 'UNREAD', timezone('UTC', now()))",
-        &[id_role.into(), title.into(), text.into(), url.map(str::to_string).into()],
-    )?;
+    // as the table's owner: GeoNature's triggers run with GeoNature's rights, not the caller's
+    crate::access::definer::as_owner_of("gn_notifications", "t_notifications", || {
+        Spi::run_with_args(
+            "INSERT INTO gn_notifications.t_notifications (id_role, title, content, url, code_status, creation_date)
+             VALUES ($1, $2, $3, $4, 'UNREAD', pg_catalog.timezone('UTC', pg_catalog.now()))",
+            &[id_role.into(), title.into(), text.into(), url.map(str::to_string).into()],
+        )?;
+        Ok(())
+    })?;
     Ok(true)
 }
 

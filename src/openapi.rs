@@ -239,6 +239,7 @@ pub fn document(e: &Export) -> GnResult<Value> {
 /// described by its COMMENT), the response schema of gn_export.api(), the export's label,
 /// description and licence, and an `api-key` header scheme for private exports.
 #[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn openapi(id_export: i32) -> pgrx::JsonB {
     let e = export::load(id_export).or_raise();
     pgrx::JsonB(document(&e).or_raise())

@@ -3,19 +3,19 @@
 //! busy schedule never stops the others, and clean_files() removes old files but never the
 //! current file of a live schedule.
 
+use crate::access::definer::{as_owner_of, current_user_name};
 use crate::catalog::export;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::history;
 use crate::settings;
-use crate::sink::file::{check_privilege, export_dir, file_stem, generate_file, Target};
+use crate::sink::file::{export_dir, generate_file, Target};
+use crate::sink::names::{all_stems, is_schedule_file, is_temp_file, is_user_file};
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use std::collections::HashSet;
-use std::fs;
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// Advisory-lock class of schedules ("gnex"), so that two sessions never run the same one.
@@ -78,13 +78,17 @@ impl Outcome {
     }
 }
 
+/// As the table's owner: the EXECUTE grant on run_scheduled() is all a scheduler role needs,
+/// and a trigger on GeoNature's table never runs with the scheduler's rights.
 fn set_in_process(id: i32, value: bool) -> GnResult<()> {
-    Spi::run_with_args(
-        "UPDATE gn_exports.t_export_schedules SET in_process = $2
-          WHERE id_export_schedule = $1 AND in_process IS DISTINCT FROM $2",
-        &[id.into(), value.into()],
-    )?;
-    Ok(())
+    as_owner_of("gn_exports", "t_export_schedules", || {
+        Spi::run_with_args(
+            "UPDATE gn_exports.t_export_schedules SET in_process = $2
+              WHERE id_export_schedule = $1 AND in_process IS DISTINCT FROM $2",
+            &[id.into(), value.into()],
+        )?;
+        Ok(())
+    })
 }
 
 fn run_one(s: &Schedule) -> GnResult<Outcome> {
@@ -110,9 +114,16 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
     }
     let ex = export::load(s.id_export)?;
     let target = Target::new(&ex, format, false)?;
-    if let Some(p) = target.fresh(due_age(s.frequency, settings::schedule_tolerance())) {
+    if let Some(f) = target.fresh(due_age(s.frequency, settings::schedule_tolerance()))? {
         let mut o = Outcome::simple("skipped", None);
-        o.path = Some(p.to_string_lossy().into_owned());
+        o.path = Some(
+            target
+                .dir
+                .path()
+                .join(f.name)
+                .to_string_lossy()
+                .into_owned(),
+        );
         return Ok(o);
     }
     set_in_process(s.id, true)?;
@@ -143,7 +154,6 @@ type Row = (
 );
 
 fn run_all() -> GnResult<Vec<Row>> {
-    check_privilege()?;
     let mut out = Vec::new();
     for s in schedules()? {
         let o = match try_in_subtransaction(|| run_one(&s)) {
@@ -168,6 +178,7 @@ fn run_all() -> GnResult<Vec<Row>> {
                     .unwrap_or_default(),
                 format: s.format.clone(),
                 id_export_schedule: Some(s.id),
+                requested_by: current_user_name(),
                 status: o.status.into(),
                 error: o.error.clone(),
                 ..Default::default()
@@ -198,8 +209,11 @@ fn run_all() -> GnResult<Vec<Row>> {
 /// in_process is true only while a schedule is being generated and never stays true.
 /// Cancellation aborts the whole run. Meant for pg_cron:
 /// `SELECT cron.schedule('gn-export-scheduled', '0 3 * * *', 'SELECT * FROM gn_export.run_scheduled()')`.
+/// Each export's query runs as its definer, never as the scheduler (README, Security). Not
+/// executable by PUBLIC: the EXECUTE grant is the privilege.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn run_scheduled() -> TableIterator<
     'static,
     (
@@ -218,55 +232,18 @@ fn run_scheduled() -> TableIterator<
     TableIterator::new(run_all().or_raise())
 }
 
-/// Our file names: user files `<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>`, schedule files
-/// `<label>.<ext>`, temporary files `.<name>.<pid>.tmp`.
-pub fn is_user_file(name: &str) -> bool {
-    let b = name.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
-    b.len() > 21
-        && digits(0..4)
-        && b[4] == b'_'
-        && digits(5..7)
-        && b[7] == b'_'
-        && digits(8..10)
-        && b[10] == b'_'
-        && digits(11..13)
-        && b[13] == b'h'
-        && digits(14..16)
-        && b[16] == b'm'
-        && digits(17..19)
-        && b[19] == b'_'
-        && is_schedule_file(&name[20..])
-}
-
-pub fn is_schedule_file(name: &str) -> bool {
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && stem
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                && matches!(ext, "csv" | "json" | "geojson" | "geojsonl" | "gpkg")
-        }
-        None => false,
-    }
-}
-
-fn is_temp_file(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
-}
-
 type Removed = (String, String, i64, Option<TimestampWithTimeZone>);
 
 fn modified_ts(secs: f64) -> Option<TimestampWithTimeZone> {
-    Spi::get_one_with_args::<TimestampWithTimeZone>("SELECT to_timestamp($1)", &[secs.into()])
-        .ok()
-        .flatten()
+    Spi::get_one_with_args::<TimestampWithTimeZone>(
+        "SELECT pg_catalog.to_timestamp($1)",
+        &[secs.into()],
+    )
+    .ok()
+    .flatten()
 }
 
 fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
-    check_privilege()?;
     let keep = keep_days.unwrap_or_else(settings::keep_days);
     if keep < 0 {
         return Err(GnError::new(
@@ -277,10 +254,11 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
     let root = export_dir()?;
     let max_age = Duration::from_secs(keep as u64 * 86_400);
     // the current file of every live schedule, whatever its age
+    let stems = all_stems()?;
     let mut live = HashSet::new();
     for s in schedules()? {
-        if let (Ok(e), Some(f)) = (export::load(s.id_export), Format::parse(&s.format)) {
-            live.insert(format!("{}.{}", file_stem(&e), f.extension()));
+        if let (Some(stem), Some(f)) = (stems.get(&s.id_export), Format::parse(&s.format)) {
+            live.insert(format!("{stem}.{}", f.extension()));
         }
     }
     let mut removed = Vec::new();
@@ -288,25 +266,14 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
         ("usr_generated", is_user_file as fn(&str) -> bool),
         ("schedules", is_schedule_file),
     ] {
-        let dir = root.join(sub);
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Ok(meta) = e.metadata() else { continue };
-            if !meta.is_file() {
-                continue;
-            }
-            let modified = meta.modified().unwrap_or(SystemTime::now());
-            let age = SystemTime::now()
-                .duration_since(modified)
-                .unwrap_or(Duration::ZERO);
-            let reason = if is_temp_file(&name) && age > Duration::from_secs(86_400) {
+        let dir = root.subdir(sub)?;
+        for f in dir.files()? {
+            let age = f.age();
+            let reason = if is_temp_file(&f.name) && age > Duration::from_secs(86_400) {
                 "stale temporary file".to_string()
-            } else if is_ours(&name)
+            } else if is_ours(&f.name)
                 && age > max_age
-                && !(sub == "schedules" && live.contains(&name))
+                && !(sub == "schedules" && live.contains(&f.name))
             {
                 if sub == "schedules" {
                     format!("no schedule, older than {keep} days")
@@ -316,16 +283,16 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
             } else {
                 continue;
             };
-            let path = dir.join(&name);
-            remove(&path)?;
-            let secs = modified
+            dir.remove(&f.name)?;
+            let secs = f
+                .modified
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map(|d| d.as_secs_f64())
                 .unwrap_or(0.0);
             removed.push((
-                path.to_string_lossy().into_owned(),
+                dir.path().join(&f.name).to_string_lossy().into_owned(),
                 reason,
-                meta.len() as i64,
+                f.bytes as i64,
                 modified_ts(secs),
             ));
         }
@@ -334,21 +301,15 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
     Ok(removed)
 }
 
-fn remove(p: &Path) -> GnResult<()> {
-    fs::remove_file(p).map_err(|e| {
-        GnError::new(
-            Code::ERRCODE_IO_ERROR,
-            format!("gn_export: cannot remove {}: {e}", p.display()),
-        )
-    })
-}
-
 /// Deletes generated files older than keep_days (default gn_export.keep_days): user files under
 /// usr_generated, and files under schedules that belong to no schedule any more; also stale
 /// temporary files left by a crash. Never the current file of a live schedule, and only files
-/// that match gn_export's naming. Returns what it deleted.
+/// that match gn_export's naming, never through a symbolic link (a linked subdirectory raises
+/// F0000). Returns what it deleted. Not executable by PUBLIC: the EXECUTE grant is the
+/// privilege.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn clean_files(
     keep_days: default!(Option<i32>, "NULL"),
 ) -> TableIterator<
@@ -366,9 +327,7 @@ fn clean_files(
 pgrx::extension_sql!(
     r#"
 REVOKE EXECUTE ON FUNCTION gn_export.run_scheduled() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gn_export.run_scheduled() TO pg_write_server_files;
 REVOKE EXECUTE ON FUNCTION gn_export.clean_files(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gn_export.clean_files(integer) TO pg_write_server_files;
 "#,
     name = "schedule_grants",
     requires = [run_scheduled, clean_files]
@@ -377,20 +336,6 @@ GRANT EXECUTE ON FUNCTION gn_export.clean_files(integer) TO pg_write_server_file
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    #[test]
-    fn names() {
-        assert!(is_user_file("2024_03_01_10h20m30_Synthese_SINP.csv"));
-        assert!(is_user_file("2024_03_01_10h20m30_a-b.geojsonl"));
-        assert!(!is_user_file("2024_03_01_10h20m30_.csv"));
-        assert!(!is_user_file("2024-03-01_10h20m30_x.csv"));
-        assert!(!is_user_file("notes.txt"));
-        assert!(is_schedule_file("Synthese_SINP.gpkg"));
-        assert!(!is_schedule_file("Synthese SINP.csv"));
-        assert!(!is_schedule_file(".Synthese_SINP.csv.123.tmp"));
-        assert!(!is_schedule_file("README"));
-        assert!(is_temp_file(".Synthese_SINP.csv.123.tmp"));
-    }
 
     #[test]
     fn due() {

@@ -168,3 +168,43 @@ pub fn keep_days() -> i32 {
 pub fn schedule_tolerance() -> std::time::Duration {
     std::time::Duration::from_secs(SCHEDULE_TOLERANCE.get().max(0) as u64 * 60)
 }
+
+/// A GUC nesting level, as PostgreSQL opens one for a function with a SET clause: settings
+/// changed inside (by us, or by code we run) are undone when it ends. On an error the
+/// (sub)transaction abort undoes them instead.
+pub struct GucScope {
+    level: std::ffi::c_int,
+}
+
+impl GucScope {
+    /// `search_path = pg_catalog, pg_temp` until the scope ends: our own statements and lookups
+    /// can then find nothing a caller planted in a schema of their path.
+    pub fn pinned_search_path() -> GucScope {
+        // SAFETY: what fmgr_security_definer does for `SET search_path` on a function: a new
+        // nesting level, then a SAVE-action assignment that AtEOXact_GUC rolls back.
+        unsafe {
+            let level = pgrx::pg_sys::NewGUCNestLevel();
+            pgrx::pg_sys::set_config_option(
+                c"search_path".as_ptr(),
+                c"pg_catalog, pg_temp".as_ptr(),
+                pgrx::pg_sys::GucContext::PGC_USERSET,
+                pgrx::pg_sys::GucSource::PGC_S_SESSION,
+                pgrx::pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+            GucScope { level }
+        }
+    }
+}
+
+impl Drop for GucScope {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return; // an ERROR is unwinding: the abort that follows pops the level
+        }
+        // SAFETY: pops the level opened in `pinned_search_path`, undoing what was set inside.
+        unsafe { pgrx::pg_sys::AtEOXact_GUC(false, self.level) }
+    }
+}

@@ -48,12 +48,15 @@ if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "$PGRX_HOME/config.toml"; then
 else
   log "pgrx already initialised for pg15"
 fi
-# Python tools for the client tests (OpenAPI validation), in their own virtualenv
+# Python readers and validators for the client tests, in their own virtualenv, pinned in
+# tests/requirements.txt (reinstalled when that file changes)
 VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
-if ! "$VENV/bin/openapi-spec-validator" --help >/dev/null 2>&1; then
-  log "python venv $VENV with openapi-spec-validator"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.7.2"
+REQ="$(cd "$(dirname "$0")" && pwd)/requirements.txt"
+if ! cmp -s "$REQ" "$VENV/.gn_export-requirements.txt"; then
+  log "python venv $VENV with $(grep -vc '^#' "$REQ") pinned packages"
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  cp "$REQ" "$VENV/.gn_export-requirements.txt"
 else
   log "python venv present"
 fi

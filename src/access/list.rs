@@ -95,6 +95,7 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
 /// tokens of the user's own associations and their groups', never anyone else's.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn exports(
     id_role: default!(Option<i32>, "NULL"),
     search: default!(Option<&str>, "NULL"),

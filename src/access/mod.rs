@@ -2,6 +2,7 @@
 //! group associations, and per-association tokens. Every reading path (run, generate, api)
 //! goes through [`require_read`].
 
+pub mod definer;
 pub mod geonature;
 pub mod list;
 pub mod rule;
@@ -102,6 +103,7 @@ fn required<T>(v: Option<T>, what: &str) -> T {
 /// has no scope limit (NULL scope_value), else the highest scope_value. 0 on a database
 /// without GeoNature's permission tables. An unknown action code raises 22023.
 #[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn scope(id_role: Option<i32>, action: default!(Option<&str>, "'R'")) -> i32 {
     let action = required(action, "action");
     let gn = geonature::detect().or_raise();
@@ -118,6 +120,7 @@ fn scope(id_role: Option<i32>, action: default!(Option<&str>, "'R'")) -> i32 {
 /// or 2 allows when the user or one of their groups is associated with the export. An unknown
 /// export raises P0002.
 #[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn can_read(
     id_export: Option<i32>,
     id_role: default!(Option<i32>, "NULL"),
@@ -130,6 +133,7 @@ fn can_read(
 /// Raises insufficient_privilege (42501) with the reason when can_read() would be false;
 /// P0002 for an unknown export. The check that run(), generate() and api() make.
 #[pg_extern(name = "require_read", stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn require_read_sql(
     id_export: Option<i32>,
     id_role: default!(Option<i32>, "NULL"),
@@ -141,6 +145,7 @@ fn require_read_sql(
 /// Gives the association of a user or group with an export a new random token and returns
 /// it; the old token stops working at once. Not executable by PUBLIC.
 #[pg_extern(volatile)]
+#[search_path(pg_catalog, pg_temp)]
 fn rotate_token(id_export: Option<i32>, id_role: Option<i32>) -> String {
     token::rotate(
         required(id_export, "id_export"),

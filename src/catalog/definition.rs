@@ -9,6 +9,7 @@ use pgrx::PgSqlErrorCode as Code;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relation {
     pub oid: pg_sys::Oid,
+    pub owner: pg_sys::Oid,
     pub qualified: String,
 }
 
@@ -35,22 +36,40 @@ pub fn geometry_field(raw: Option<&str>) -> Option<&str> {
     raw.map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Schemas whose relations are PostgreSQL's own: an export never reads them (pg_authid holds
+/// password hashes, and a schedule file is published).
+pub fn is_system_schema(schema: &str) -> bool {
+    matches!(schema, "pg_catalog" | "information_schema" | "pg_toast")
+        || schema.starts_with("pg_temp_")
+        || schema.starts_with("pg_toast_temp_")
+}
+
 pub fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Relation> {
-    let oid = no_row_is_none(Spi::get_one_with_args::<pg_sys::Oid>(
-        "SELECT c.oid FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','v','m','p','f')",
-        &[schema.into(), name.into()],
-    ))?
-    .flatten();
     let qualified = format!(
         "{}.{}",
         spi::quote_identifier(schema),
         spi::quote_identifier(name)
     );
-    match oid {
-        Some(oid) => Ok(Relation { oid, qualified }),
-        None => Err(GnError::new(
+    if is_system_schema(schema) {
+        return Err(GnError::new(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            format!("export \"{label}\": {qualified} is a system relation, which gn_export never exports"),
+        )
+        .hint("Point the export at a view of your own that selects what may be published."));
+    }
+    let row = no_row_is_none(Spi::get_two_with_args::<pg_sys::Oid, pg_sys::Oid>(
+        "SELECT c.oid, c.relowner FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','v','m','p','f')",
+        &[schema.into(), name.into()],
+    ))?;
+    match row {
+        Some((Some(oid), Some(owner))) => Ok(Relation {
+            oid,
+            owner,
+            qualified,
+        }),
+        _ => Err(GnError::new(
             Code::ERRCODE_UNDEFINED_TABLE,
             format!("export \"{label}\": relation {qualified} does not exist"),
         )
@@ -89,7 +108,8 @@ fn no_row_is_none<T>(r: Result<T, pgrx::spi::Error>) -> GnResult<Option<T>> {
     }
 }
 
-/// Checks one definition; returns the relation on success.
+/// Checks one definition for the current user, who must be able to SELECT the relation (the
+/// writer of a definition, or the caller of an export); returns the relation on success.
 pub fn check_definition(
     label: &str,
     schema: &str,
@@ -99,6 +119,8 @@ pub fn check_definition(
     srid: Option<i32>,
 ) -> GnResult<Relation> {
     let rel = find_relation(label, schema, view)?;
+    // before any column is looked at: a definition never probes what its writer cannot read
+    crate::access::definer::require_select(rel.oid, &format!("export \"{label}\""), &rel.qualified)?;
     if find_column(&rel, pk)?.is_none() {
         return Err(GnError::new(
             Code::ERRCODE_UNDEFINED_COLUMN,
@@ -148,9 +170,11 @@ pub fn check_definition(
 
 /// Checks an export definition the way the validation trigger on `gn_exports.t_exports` does,
 /// and raises the error that explains the first problem found: the view or table does not exist
-/// (42P01), view_pk_column or geometry_field is not one of its columns (42703), geometry_field is
-/// not a PostGIS geometry (42804), or geometry_srid disagrees with the column's SRID (22023).
+/// (42P01), it is a system relation or the calling role may not SELECT it (42501),
+/// view_pk_column or geometry_field is not one of its columns (42703), geometry_field is not a
+/// PostGIS geometry (42804), or geometry_srid disagrees with the column's SRID (22023).
 #[pg_extern(name = "check_definition", stable, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 pub fn check_definition_sql(
     label: Option<&str>,
     schema_name: Option<&str>,

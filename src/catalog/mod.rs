@@ -7,7 +7,10 @@ pub mod export;
 pgrx::extension_sql_file!(
     "../../sql/catalog.sql",
     name = "catalog",
-    requires = [definition::check_definition_sql]
+    requires = [
+        definition::check_definition_sql,
+        sink::names::check_file_name
+    ]
 );
 
 #[cfg(any(test, feature = "pg_test"))]

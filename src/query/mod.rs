@@ -5,7 +5,8 @@
 pub mod columns;
 pub mod filters;
 
-use crate::catalog::definition::{self, check_definition};
+use crate::access::definer::Definer;
+use crate::catalog::definition::{self, check_definition, Relation};
 use crate::catalog::export::Export;
 use crate::encode::{Column, Feature, Format};
 use crate::error::{GnError, GnResult};
@@ -26,6 +27,8 @@ pub fn ident(s: &str) -> String {
 pub struct Plan {
     /// the export's view (or table)
     pub relid: pgrx::pg_sys::Oid,
+    /// whose rights every statement of this plan runs with
+    pub definer: Definer,
     /// the view's columns behind the select list, in the same order
     pub types: Vec<ViewColumn>,
     /// the SRID of the feature geometry column's typmod, if any
@@ -93,7 +96,9 @@ fn cast_check<'a>(
     }
 }
 
-/// Builds the query of an export in a format, with optional filters (a JSON object).
+/// Builds the query of an export in a format, with optional filters (a JSON object). The
+/// caller must be able to SELECT the export's relation (checked with the definition); the checks of filter values, like the
+/// query itself later, run as the export's definer.
 pub fn plan(
     export: &Export,
     format: Format,
@@ -107,6 +112,17 @@ pub fn plan(
         export.geometry_field.as_deref(),
         export.geometry_srid,
     )?;
+    let definer = Definer::for_relation(rel.owner)?;
+    definer.run(|| build(export, format, filters, rel, definer))
+}
+
+fn build(
+    export: &Export,
+    format: Format,
+    filters: Option<&serde_json::Value>,
+    rel: Relation,
+    definer: Definer,
+) -> GnResult<Plan> {
     let cols = columns::view_columns(&rel)?;
     let pg = columns::postgis_schema()?;
     let geom_name = definition::geometry_field(export.geometry_field.as_deref());
@@ -229,6 +245,7 @@ pub fn plan(
     }
     Ok(Plan {
         relid: rel.oid,
+        definer,
         types,
         feature_srid: geom_srid.or(export.geometry_srid),
         sql,

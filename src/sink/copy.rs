@@ -6,20 +6,22 @@
 //! row and sends the bytes in 64 KiB CopyData messages, as PostgreSQL's own COPY does: no
 //! SPI, no materialisation, a per-row memory context reset after every row.
 
-use super::file::Temp;
+use super::dir::{io_error, Dir, Temp};
 use crate::encode::csv::Csv;
 use crate::encode::geojson::GeoJson;
 use crate::encode::json::Json;
 use crate::encode::{Column, Encoder, Feature, Value};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::progress::Progress;
-use crate::settings;
+use crate::settings::{self, GucScope};
 use crate::source::decode::{Kind, Postgis};
 use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
 use pgrx::{PgList, PgSqlErrorCode as Code};
 use std::ffi::{CStr, CString};
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 const FLUSH_AT: usize = 64 * 1024;
 
@@ -170,7 +172,16 @@ unsafe extern "C-unwind" fn process_utility(
     dest: *mut pg_sys::DestReceiver,
     qc: *mut pg_sys::QueryCompletion,
 ) {
-    if let Some((req, copy)) = our_copy((*pstmt).utilityStmt).or_raise() {
+    if let Some((req, _)) = our_copy((*pstmt).utilityStmt).or_raise() {
+        // A statement from the plan cache (a named prepared statement, static SQL in PL/pgSQL)
+        // comes as a read-only tree, and parse analysis scribbles on it (sublinks): work on a
+        // copy, as standard_ProcessUtility does.
+        let pstmt = if read_only_tree {
+            pg_sys::copyObjectImpl(pstmt as *const std::ffi::c_void) as *mut pg_sys::PlannedStmt
+        } else {
+            pstmt
+        };
+        let copy = (*pstmt).utilityStmt as *mut pg_sys::CopyStmt;
         let n = run_copy(req, copy, pstmt, query_string, params).or_raise();
         if !qc.is_null() {
             (*qc).commandTag = pg_sys::CommandTag::CMDTAG_COPY;
@@ -204,7 +215,10 @@ unsafe extern "C-unwind" fn process_utility(
 
 enum Target {
     Client(Box<pg_sys::StringInfoData>),
-    File(Temp),
+    /// a regular file, written to a temporary file and renamed over this name in its directory
+    File(Temp, String),
+    /// a device or a FIFO (`/dev/null`, a named pipe), written in place as core COPY does
+    Device(BufWriter<File>),
 }
 
 struct State {
@@ -244,7 +258,10 @@ impl State {
                     pg_sys::pq_endmessage_reuse(buf.as_mut());
                 }
             }
-            Target::File(t) => t.write(&self.out)?,
+            Target::File(t, _) => t.write(&self.out)?,
+            Target::Device(w) => w
+                .write_all(&self.out)
+                .map_err(|e| io_error("cannot write to the COPY target", e))?,
         }
         self.bytes += self.out.len() as u64;
         self.progress.update(self.rows as i64, self.bytes as i64);
@@ -479,26 +496,7 @@ unsafe fn run_copy(
         let name = CStr::from_ptr((*copy).filename)
             .to_string_lossy()
             .into_owned();
-        let path = PathBuf::from(&name);
-        if !path.is_absolute() {
-            return Err(GnError::new(
-                Code::ERRCODE_INVALID_NAME,
-                "relative path not allowed for COPY to file",
-            ));
-        }
-        let dir = path
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/"));
-        let file = path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = match Temp::special(&path)? {
-            Some(t) => t,
-            None => Temp::create(&dir, &file)?,
-        };
-        (Target::File(temp), Some(path))
+        (file_target(Path::new(&name))?, Some(PathBuf::from(name)))
     };
 
     // the raw statement: the COPY's query, or SELECT * FROM its table
@@ -534,6 +532,8 @@ unsafe fn run_copy(
     let pg = if format == CopyFormat::Raw {
         None
     } else {
+        // our own lookups never see what the session's search_path would plant
+        let _path = GucScope::pinned_search_path();
         Postgis::lookup()?
     };
     let rewritten = pg_sys::pg_analyze_and_rewrite_fixedparams(
@@ -563,7 +563,11 @@ unsafe fn run_copy(
         }
     };
     if format == CopyFormat::Raw {
-        if let Some(call) = run_call(query)? {
+        let call = {
+            let _path = GucScope::pinned_search_path();
+            run_call(query)?
+        };
+        if let Some(call) = call {
             return copy_run(call, target, final_path);
         }
     }
@@ -630,7 +634,7 @@ unsafe fn run_copy(
         ..
     } = *state;
     pg_sys::MemoryContextDelete(row_cxt);
-    finish_target(target, final_path)?;
+    finish_target(target)?;
     Ok(rows)
 }
 
@@ -668,10 +672,17 @@ unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
     }
     let func = expr as *mut pg_sys::FuncExpr;
     let run_oid = Spi::get_one::<pg_sys::Oid>(
-        "SELECT to_regprocedure('gn_export.run(integer,text,integer,text,jsonb)')::oid",
+        "SELECT pg_catalog.to_regprocedure('gn_export.run(integer,text,integer,text,jsonb)')::oid",
     )?;
     if Some((*func).funcid) != run_oid {
         return Ok(None);
+    }
+    // the executor would check this before calling run(); the fast path calls no function
+    if !may_execute((*func).funcid) {
+        return Err(GnError::new(
+            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            "permission denied for function run",
+        ));
     }
     // at this stage defaults are not filled in yet and named arguments are NamedArgExpr
     // nodes: slots left empty take run()'s defaults (all NULL, and NULL format means csv)
@@ -700,14 +711,35 @@ unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
         format: String::from_datum(consts[1].0, consts[1].1),
         id_role: i32::from_datum(consts[2].0, consts[2].1),
         token: String::from_datum(consts[3].0, consts[3].1),
-        filters: pgrx::JsonB::from_datum(consts[4].0, consts[4].1).map(|j| j.0),
+        filters: crate::jsonb::Jsonb::from_datum(consts[4].0, consts[4].1)
+            .map(|j| j.parse(&format!("export {id_export}: filters")))
+            .transpose()?,
     }))
+}
+
+/// Whether the current user may EXECUTE a function.
+fn may_execute(func: Oid) -> bool {
+    // SAFETY: a privilege check by OIDs of a function that exists (the parser resolved it).
+    unsafe {
+        #[cfg(feature = "pg15")]
+        let r = pg_sys::pg_proc_aclcheck(func, pg_sys::GetUserId(), pg_sys::ACL_EXECUTE as _);
+        #[cfg(not(feature = "pg15"))]
+        let r = pg_sys::object_aclcheck(
+            pg_sys::ProcedureRelationId,
+            func,
+            pg_sys::GetUserId(),
+            pg_sys::ACL_EXECUTE as _,
+        );
+        r == pg_sys::AclResult::ACLCHECK_OK
+    }
 }
 
 /// The fast path of `COPY (SELECT gn_export.run(...)) TO ... (FORMAT raw)`: the same bytes as
 /// the run() chunks, but the export's query runs at once into the encoder, so PostgreSQL may
 /// plan it in parallel as it does for its own COPY (a streamed SRF never can).
+/// Like run(), with `search_path = pg_catalog, pg_temp` throughout.
 unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -> GnResult<u64> {
+    let _path = GucScope::pinned_search_path();
     let (name, plan, mut encoder) = super::stream::prepare(
         call.id_export,
         call.format.as_deref(),
@@ -737,7 +769,7 @@ unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -
     // COPY's count is that of the SELECT: one row per non-empty chunk
     encoder.header(&mut state.out);
     let mut chunks = u64::from(!state.out.is_empty());
-    crate::source::run_all(&plan.sql, &plan.params, plan.decoding.clone(), |row| {
+    crate::source::run_all(&plan, |row| {
         encoder
             .row(row, &mut state.out)
             .map_err(|e| super::encode_error(&name, e))?;
@@ -750,8 +782,35 @@ unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -
     chunks += u64::from(state.out.len() > before);
     state.flush(true)?;
     let State { target, .. } = state;
-    finish_target(target, final_path)?;
+    finish_target(target)?;
     Ok(chunks)
+}
+
+/// Where `COPY ... TO 'path'` writes: a device or a FIFO in place, anything else through a
+/// temporary file in the same directory, renamed over the name at the end. Like core COPY, the
+/// path is the privileged caller's choice, so links in it are followed.
+fn file_target(path: &Path) -> GnResult<Target> {
+    if !path.is_absolute() {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_NAME,
+            "relative path not allowed for COPY to file",
+        ));
+    }
+    if let Ok(m) = std::fs::metadata(path) {
+        if !m.is_file() && !m.is_dir() {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| io_error(&format!("cannot open {}", path.display()), e))?;
+            return Ok(Target::Device(BufWriter::with_capacity(1 << 18, file)));
+        }
+    }
+    let dir = Dir::open(path.parent().unwrap_or(Path::new("/")))?;
+    let name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Target::File(dir.create_temp(&name)?, name))
 }
 
 /// CopyOutResponse: text format, `natts` columns, all text.
@@ -767,13 +826,19 @@ unsafe fn send_copy_out_response(natts: u16) {
 }
 
 /// Ends the COPY: CopyDone to the client, or the file published.
-unsafe fn finish_target(target: Target, final_path: Option<PathBuf>) -> GnResult<()> {
+unsafe fn finish_target(target: Target) -> GnResult<()> {
     match target {
         Target::Client(buf) => {
             pg_sys::pfree(buf.data.cast());
             pg_sys::pq_putemptymessage(b'c' as std::ffi::c_char);
         }
-        Target::File(t) => t.publish(&final_path.expect("file target has a path"))?,
+        Target::File(t, name) => {
+            t.publish(&name)?;
+        }
+        Target::Device(w) => {
+            w.into_inner()
+                .map_err(|e| io_error("cannot write to the COPY target", e.into_error()))?;
+        }
     }
     Ok(())
 }

@@ -3,8 +3,11 @@
 //! final name. A failure or a cancel removes the temporary file and leaves any previous file
 //! untouched.
 
+use super::dir::Dir;
+use super::names::{self, after_stamp, STAMP_LEN};
 use super::{encode_error, encoder, parse_file_format};
 use crate::access;
+use crate::access::definer::current_user_name;
 use crate::catalog::export::{self, Export};
 use crate::encode::{Encoder, Format};
 use crate::error::{GnError, GnResult, OrRaise};
@@ -15,148 +18,11 @@ use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use crate::{history, notify, progress::Progress};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
-use unicode_normalization::UnicodeNormalization;
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// GeoNature's `removeDisallowedFilenameChars`: NFKD (accents lose their mark), spaces to
-/// `_`, then only `[0-9A-Za-z_-]` kept.
-pub fn safe_label(label: &str) -> String {
-    label
-        .nfkd()
-        .map(|c| if c == ' ' { '_' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect()
-}
-
-pub fn file_stem(export: &Export) -> String {
-    let s = safe_label(&export.label);
-    if s.is_empty() {
-        format!("export_{}", export.id)
-    } else {
-        s
-    }
-}
-
-/// A file being written: removed on drop unless published.
-pub struct Temp {
-    path: PathBuf,
-    writer: Option<BufWriter<File>>,
-    /// writing straight into a device or a pipe (`/dev/null`, a FIFO): nothing to rename
-    direct: bool,
-}
-
-impl Temp {
-    pub fn create(dir: &Path, final_name: &str) -> GnResult<Temp> {
-        let path = dir.join(format!(".{final_name}.{}.tmp", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(|e| io_error(&format!("cannot create {}", path.display()), e))?;
-        // like COPY TO a file: readable by all (PostgreSQL's umask would make it owner-only),
-        // so that the web server publishing export_dir can serve it
-        let _ = file.set_permissions(fs::Permissions::from_mode(0o644));
-        Ok(Temp {
-            path,
-            writer: Some(BufWriter::with_capacity(1 << 18, file)),
-            direct: false,
-        })
-    }
-
-    /// For a target that exists and is not a regular file (a device or a FIFO), which can
-    /// neither be replaced atomically nor needs to be: write into it as core COPY does.
-    pub fn special(path: &Path) -> GnResult<Option<Temp>> {
-        match fs::metadata(path) {
-            Ok(m) if !m.is_file() && !m.is_dir() => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(|e| io_error(&format!("cannot open {}", path.display()), e))?;
-                Ok(Some(Temp {
-                    path: PathBuf::new(),
-                    writer: Some(BufWriter::with_capacity(1 << 18, file)),
-                    direct: true,
-                }))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// Closes our handle so that another writer (SQLite) can fill the file at `path()`; it is
-    /// still published, or removed, as any other.
-    pub fn hand_over(&mut self) -> GnResult<&Path> {
-        if let Some(w) = self.writer.take() {
-            w.into_inner().map_err(|e| {
-                io_error(
-                    &format!("cannot write {}", self.path.display()),
-                    e.into_error(),
-                )
-            })?;
-        }
-        Ok(&self.path)
-    }
-
-    pub fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
-        let w = self.writer.as_mut().expect("open until published");
-        w.write_all(bytes)
-            .map_err(|e| io_error(&format!("cannot write {}", self.path.display()), e))
-    }
-
-    pub fn publish(mut self, to: &Path) -> GnResult<()> {
-        let file = match self.writer.take() {
-            Some(w) => w.into_inner().map_err(|e| {
-                io_error(
-                    &format!("cannot write {}", self.path.display()),
-                    e.into_error(),
-                )
-            })?,
-            // handed over to another writer: reopen it to fsync
-            None => File::open(&self.path)
-                .map_err(|e| io_error(&format!("cannot open {}", self.path.display()), e))?,
-        };
-        if self.direct {
-            return Ok(());
-        }
-        file.sync_all()
-            .map_err(|e| io_error(&format!("cannot fsync {}", self.path.display()), e))?;
-        drop(file);
-        fs::rename(&self.path, to)
-            .map_err(|e| io_error(&format!("cannot rename to {}", to.display()), e))?;
-        if let Some(dir) = to.parent() {
-            // the rename itself must survive a crash
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        self.path = PathBuf::new();
-        Ok(())
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        self.writer.take();
-        if !self.path.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-fn io_error(what: &str, e: std::io::Error) -> GnError {
-    let code = match e.raw_os_error() {
-        Some(28) => Code::ERRCODE_DISK_FULL,
-        _ => Code::ERRCODE_IO_ERROR,
-    };
-    GnError::new(code, format!("gn_export: {what}: {e}"))
-}
-
-/// `export_dir`, checked: set, absolute, an existing writable directory.
-pub fn export_dir() -> GnResult<PathBuf> {
+/// `export_dir`, checked: set, absolute, an existing directory, opened.
+pub fn export_dir() -> GnResult<Dir> {
     let dir = settings::export_dir().ok_or_else(|| {
         GnError::new(Code::ERRCODE_CONFIG_FILE_ERROR, "gn_export.export_dir is not set")
             .hint("A superuser sets it, e.g. ALTER SYSTEM SET gn_export.export_dir = '/srv/geonature/media/exports'; SELECT pg_reload_conf();")
@@ -168,8 +34,8 @@ pub fn export_dir() -> GnResult<PathBuf> {
             format!("gn_export.export_dir \"{dir}\" is not an absolute path"),
         ));
     }
-    match fs::metadata(&p) {
-        Ok(m) if m.is_dir() => Ok(p),
+    match std::fs::metadata(&p) {
+        Ok(m) if m.is_dir() => Dir::open(&p),
         Ok(_) => Err(GnError::new(
             Code::ERRCODE_CONFIG_FILE_ERROR,
             format!("gn_export.export_dir \"{dir}\" is not a directory"),
@@ -179,38 +45,6 @@ pub fn export_dir() -> GnResult<PathBuf> {
             format!("gn_export.export_dir \"{dir}\" is not usable: {e}"),
         )
         .hint("Create it and give it to the PostgreSQL server's system user.")),
-    }
-}
-
-fn subdir(root: &Path, name: &str) -> GnResult<PathBuf> {
-    let d = root.join(name);
-    if !d.is_dir() {
-        fs::create_dir_all(&d)
-            .map_err(|e| io_error(&format!("cannot create {}", d.display()), e))?;
-        let _ = fs::set_permissions(&d, fs::Permissions::from_mode(0o755));
-    }
-    Ok(d)
-}
-
-/// Writing files is a server privilege, as for COPY TO a file.
-pub fn check_privilege() -> GnResult<()> {
-    // SAFETY: reads the current user id and checks role membership in the catalogs.
-    let allowed = unsafe {
-        let user = pg_sys::GetUserId();
-        pg_sys::superuser()
-            || pg_sys::has_privs_of_role(
-                user,
-                pg_sys::Oid::from(pg_sys::ROLE_PG_WRITE_SERVER_FILES),
-            )
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(GnError::new(
-            Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            "gn_export.generate() writes files on the server: only superusers and members of pg_write_server_files may",
-        )
-        .hint("GRANT pg_write_server_files TO the role that generates exports, as for COPY ... TO 'file'."))
     }
 }
 
@@ -236,88 +70,77 @@ fn now() -> pgrx::datum::TimestampWithTimeZone {
         .expect("clock_timestamp() is never NULL")
 }
 
-fn url_for(root: &Path, path: &Path) -> Option<String> {
-    let base = settings::base_url()?;
-    let rel = path.strip_prefix(root).ok()?;
-    Some(format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        rel.to_string_lossy()
-    ))
-}
-
-fn age(p: &Path) -> Option<Duration> {
-    let m = fs::metadata(p).and_then(|m| m.modified()).ok()?;
-    Some(
-        SystemTime::now()
-            .duration_since(m)
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-/// The newest existing file of this export and format, if younger than `max_age`.
-fn newer_file(dir: &Path, suffix: &str, max_age: Duration) -> Option<PathBuf> {
-    fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .filter(|e| {
-            let n = e.file_name();
-            let n = n.to_string_lossy();
-            !n.starts_with('.') && n.ends_with(suffix)
-        })
-        .filter_map(|e| Some((age(&e.path())?, e.path())))
-        .filter(|(a, _)| *a < max_age)
-        .min_by_key(|(a, _)| *a)
-        .map(|(_, p)| p)
-}
-
-/// Where a generation writes: the directory, the file name, and the suffix its files share.
+/// Where a generation writes: `<export_dir>/schedules/<stem>.<ext>` for administrative and
+/// scheduled runs, `<export_dir>/usr_generated/<stamp><stem>.<ext>` for a user's.
 pub struct Target {
-    pub root: PathBuf,
-    pub dir: PathBuf,
+    pub dir: Dir,
+    /// `schedules` or `usr_generated`
+    sub: &'static str,
     pub name: String,
-    suffix: String,
+    /// `<stem>.<ext>`: the whole name of a schedule file, the end of a user file's
+    stem_ext: String,
     user: bool,
 }
 
 impl Target {
     pub fn new(export: &Export, format: Format, user: bool) -> GnResult<Target> {
         let root = export_dir()?;
-        let stem = file_stem(export);
-        let ext = format.extension();
+        let stem_ext = format!(
+            "{}.{}",
+            names::stem(export.id, &export.label)?,
+            format.extension()
+        );
         if user {
-            let stamp =
-                Spi::get_one::<String>("SELECT to_char(now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS')")?
-                    .unwrap_or_default();
+            let stamp = Spi::get_one::<String>(
+                "SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS_')",
+            )?
+            .unwrap_or_default();
+            debug_assert_eq!(stamp.len(), STAMP_LEN);
             Ok(Target {
-                dir: subdir(&root, "usr_generated")?,
-                name: format!("{stamp}_{stem}.{ext}"),
-                suffix: format!("_{stem}.{ext}"),
-                root,
+                dir: root.subdir("usr_generated")?,
+                sub: "usr_generated",
+                name: format!("{stamp}{stem_ext}"),
+                stem_ext,
                 user,
             })
         } else {
             Ok(Target {
-                dir: subdir(&root, "schedules")?,
-                name: format!("{stem}.{ext}"),
-                suffix: format!("{stem}.{ext}"),
-                root,
+                dir: root.subdir("schedules")?,
+                sub: "schedules",
+                name: stem_ext.clone(),
+                stem_ext,
                 user,
             })
         }
     }
 
     pub fn path(&self) -> PathBuf {
-        self.dir.join(&self.name)
+        self.dir.path().join(&self.name)
     }
 
-    /// The current file when it is younger than `max_age`.
-    pub fn fresh(&self, max_age: Duration) -> Option<PathBuf> {
-        if self.user {
-            newer_file(&self.dir, &self.suffix, max_age)
-        } else {
-            Some(self.path()).filter(|p| age(p).is_some_and(|a| a < max_age))
+    /// The download URL of a file of this target's directory.
+    fn url(&self, name: &str) -> Option<String> {
+        let base = settings::base_url()?;
+        Some(format!(
+            "{}/{}/{name}",
+            base.trim_end_matches('/'),
+            self.sub
+        ))
+    }
+
+    /// The newest file of this export and format younger than `max_age`, found by its exact
+    /// name: `<stem>.<ext>`, or a stamp followed by exactly that for user files.
+    pub fn fresh(&self, max_age: Duration) -> GnResult<Option<super::dir::Entry>> {
+        if !self.user {
+            return Ok(self.dir.file(&self.name).filter(|f| f.age() < max_age));
         }
+        Ok(self
+            .dir
+            .files()?
+            .into_iter()
+            .filter(|f| after_stamp(&f.name) == Some(self.stem_ext.as_str()))
+            .filter(|f| f.age() < max_age)
+            .min_by_key(|f| f.age()))
     }
 }
 
@@ -325,27 +148,23 @@ impl Target {
 fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64, i64)> {
     let plan = query::plan(export, format, None)?;
     let progress = Progress::start(plan.relid, true);
+    let mut temp = target.dir.create_temp(&target.name)?;
     if format == Format::Gpkg {
-        let mut temp = Temp::create(&target.dir, &target.name)?;
-        let path = temp.hand_over()?.to_path_buf();
-        let (rows, _) = super::gpkg::write(export, &file_stem(export), &plan, &path, |r, b| {
-            progress.update(r, b)
-        })?;
-        temp.publish(&target.path())?;
-        let bytes = fs::metadata(target.path())
-            .map(|m| m.len() as i64)
-            .unwrap_or(0);
+        let path = temp.path_for_writer()?;
+        let layer = names::stem(export.id, &export.label)?;
+        let (rows, _) =
+            super::gpkg::write(export, &layer, &plan, &path, |r, b| progress.update(r, b))?;
+        let bytes = temp.publish(&target.name)? as i64;
         progress.update(rows, bytes);
         return Ok((rows, bytes));
     }
     let mut enc = encoder(format, &plan)?;
-    let mut temp = Temp::create(&target.dir, &target.name)?;
     let mut buf = Vec::with_capacity(1 << 17);
     let (mut rows, mut bytes) = (0i64, 0i64);
     enc.header(&mut buf);
     let label = export.name();
     let enc_ref: &mut dyn Encoder = enc.as_mut();
-    source::run_all(&plan.sql, &plan.params, plan.decoding.clone(), |row| {
+    source::run_all(&plan, |row| {
         enc_ref
             .row(row, &mut buf)
             .map_err(|e| encode_error(&label, e))?;
@@ -363,15 +182,15 @@ fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64
     enc.footer(&mut buf);
     bytes += buf.len() as i64;
     temp.write(&buf)?;
-    temp.publish(&target.path())?;
+    temp.publish(&target.name)?;
     progress.update(rows, bytes);
     Ok((rows, bytes))
 }
 
 /// One generation, from the caller's checks to the history, the notifications and the result.
 ///
-/// Errors of the caller (privilege, unknown export, access, export_dir) raise. Errors of the
-/// export itself (its view fails, a value cannot be encoded, the disk is full) are caught in a
+/// Errors of the caller (unknown export, access, export_dir) raise. Errors of the export itself
+/// (its view fails, a value cannot be encoded, the disk is full) are caught in a
 /// subtransaction: no file is published, and the result, the history row and the user's
 /// notification say 'failed' with the error. Cancellation is never caught.
 pub fn generate_file(
@@ -381,7 +200,6 @@ pub fn generate_file(
     skip_newer_than: Option<Duration>,
     schedule: Option<i32>,
 ) -> GnResult<Generation> {
-    check_privilege()?;
     let export = match id_role {
         Some(_) => access::require_read(id_export, id_role, None)?,
         None => export::load(id_export)?,
@@ -401,9 +219,15 @@ pub fn generate_file(
         error: None,
         sqlstate: None,
     };
-    if let Some(p) = skip_newer_than.and_then(|max| target.fresh(max)) {
-        g.bytes = fs::metadata(&p).map(|m| m.len() as i64).unwrap_or(0);
-        g.path = p;
+    let mut published = target.name.clone();
+    if let Some(f) = skip_newer_than
+        .map(|max| target.fresh(max))
+        .transpose()?
+        .flatten()
+    {
+        g.bytes = f.bytes as i64;
+        g.path = target.dir.path().join(&f.name);
+        published = f.name;
         g.status = "skipped";
     } else {
         match try_in_subtransaction(|| write_file(&export, format, &target)) {
@@ -422,7 +246,7 @@ pub fn generate_file(
     }
     g.finished_at = now();
     if g.status != "failed" {
-        g.url = url_for(&target.root, &g.path);
+        g.url = target.url(&published);
     }
     history::record(&history::Run {
         id_export,
@@ -430,6 +254,7 @@ pub fn generate_file(
         format: format.name().into(),
         id_role,
         id_export_schedule: schedule,
+        requested_by: current_user_name(),
         status: g.status.into(),
         rows: Some(g.rows),
         bytes: Some(g.bytes),
@@ -464,7 +289,7 @@ pub fn generate_file(
         "status": g.status,
         "rows": g.rows,
         "bytes": g.bytes,
-        "path": g.path.strip_prefix(&target.root).map(|p| p.to_string_lossy().into_owned()).ok(),
+        "path": format!("{}/{published}", target.sub),
         "url": g.url,
         "id_role": id_role,
         "id_export_schedule": schedule,
@@ -475,8 +300,9 @@ pub fn generate_file(
 
 fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Duration>> {
     let Some(i) = i else { return Ok(None) };
-    let secs = Spi::get_one_with_args::<f64>("SELECT extract(epoch FROM $1)::float8", &[i.into()])?
-        .unwrap_or(0.0);
+    let secs =
+        Spi::get_one_with_args::<f64>("SELECT pg_catalog.date_part('epoch', $1)", &[i.into()])?
+            .unwrap_or(0.0);
     if secs < 0.0 || !secs.is_finite() {
         return Err(GnError::new(
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -489,11 +315,17 @@ fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Durati
 /// Writes an export as a file on the server, like GeoNature's `geonature exports generate`.
 /// With id_role: access-checked, written to `<export_dir>/usr_generated/<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>`.
 /// Without: administrative or scheduled, written to `<export_dir>/schedules/<label>.<ext>`.
+/// `<label>` is the label made safe as GeoNature does, cut to 200 bytes, plus `_<id>` where an
+/// older export already has that name; files are found again only by their exact name.
 /// The file is published atomically (temporary file, fsync, rename): a failure or a cancel
 /// never leaves a partial file and never damages the previous one. With skip_newer_than, a
 /// file of this export and format younger than that is kept and reported as 'skipped'.
-/// Superusers and members of pg_write_server_files only, as for COPY TO a file.
+/// The export's query runs as its definer (see README, Security). Not executable by PUBLIC:
+/// the EXECUTE grant is the privilege to write files (always inside export_dir, under names
+/// gn_export makes); errors: P0002 unknown export, 22023 bad format, 42501 access refused,
+/// F0000 export_dir unset or unusable.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn generate(
     id_export: i32,
     format: default!(Option<&str>, "'csv'"),
@@ -552,25 +384,7 @@ COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): st
 pgrx::extension_sql!(
     r#"
 REVOKE EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) TO pg_write_server_files;
 "#,
     name = "generate_grants",
     requires = [generate]
 );
-
-#[cfg(test)]
-mod unit {
-    use super::safe_label;
-
-    #[test]
-    fn labels_made_safe_like_geonature() {
-        assert_eq!(safe_label("Synthese SINP"), "Synthese_SINP");
-        assert_eq!(safe_label("Jeux de données"), "Jeux_de_donnees");
-        assert_eq!(
-            safe_label("Synthèse (données floutées) / 2024"),
-            "Synthese_donnees_floutees__2024"
-        );
-        assert_eq!(safe_label("a-b_c.d"), "a-b_cd");
-        assert_eq!(safe_label("漢字"), "");
-    }
-}

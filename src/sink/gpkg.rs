@@ -14,7 +14,7 @@ use crate::query::Plan;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use rusqlite::types::Value as Sql;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
 /// Rows per SQLite transaction.
@@ -93,11 +93,15 @@ fn q(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// The SRS definition PostGIS has for `srid`.
+/// The SRS definition PostGIS has for `srid`, from PostGIS's own `spatial_ref_sys` (found
+/// through its extension's schema: a relation of that name in the caller's path is not it).
 fn srs(srid: i32) -> GnResult<(String, String, i32, String)> {
+    let pg = crate::query::columns::postgis_schema()?;
     let row = Spi::get_three_with_args::<String, i32, String>(
-        "SELECT coalesce(auth_name, 'NONE')::text, coalesce(auth_srid, $1), coalesce(srtext, 'undefined')
-           FROM spatial_ref_sys WHERE srid = $1",
+        &format!(
+            "SELECT coalesce(auth_name, 'NONE')::text, coalesce(auth_srid, $1), coalesce(srtext, 'undefined')
+               FROM {pg}.spatial_ref_sys WHERE srid = $1"
+        ),
         &[srid.into()],
     );
     let (org, id, def) = match row {
@@ -126,7 +130,15 @@ pub fn write(
     let (type_name, z) = geometry_type(geom_col);
     let (srs_name, org, org_id, definition) = srs(srid)?;
 
-    let db = Connection::open(path).map_err(|e| sqlite_error("open", e))?;
+    // the file exists (created exclusively by the caller): SQLite opens it without following
+    // any link in its path, and without creating anything
+    let db = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_error("open", e))?;
     let err = |what: &'static str| move |e: rusqlite::Error| sqlite_error(what, e);
     db.execute_batch(
         "PRAGMA application_id = 1196444487; -- 'GPKG'
@@ -216,7 +228,7 @@ pub fn write(
         let mut ins = db.prepare(&insert).map_err(err("prepare"))?;
         let mut ins_rtree = db.prepare(&insert_rtree).map_err(err("prepare"))?;
         let mut values: Vec<Sql> = Vec::with_capacity(order.len());
-        crate::source::run_all(&plan.sql, &plan.params, plan.decoding.clone(), |row| {
+        crate::source::run_all(plan, |row| {
             values.clear();
             let mut env = None;
             for &i in &order {

@@ -4,8 +4,10 @@
 // The hook calls executor and planner entry points whose signatures changed in PG 14 and 18.
 #[cfg(any(feature = "pg15", feature = "pg16", feature = "pg17"))]
 pub mod copy;
+pub mod dir;
 pub mod file;
 pub mod gpkg;
+pub mod names;
 pub mod stream;
 
 use crate::encode::csv::{valid_separator, Csv};

@@ -6,6 +6,7 @@ use super::{encode_error, encoder, parse_format};
 use crate::access;
 use crate::encode::Encoder;
 use crate::error::{GnResult, OrRaise};
+use crate::jsonb::Jsonb;
 use crate::query;
 use crate::source::Cursor;
 use pgrx::prelude::*;
@@ -97,7 +98,7 @@ fn start(
     filters: Option<&serde_json::Value>,
 ) -> GnResult<Stream> {
     let (name, plan, mut encoder) = prepare(id_export, format, id_role, token, filters)?;
-    let cursor = Cursor::open(&plan.sql, &plan.params, plan.decoding.clone())?;
+    let cursor = Cursor::open(&plan, &plan.sql, &plan.params)?;
     let mut buf = Vec::new();
     encoder.header(&mut buf);
     Ok(Stream {
@@ -114,22 +115,22 @@ fn start(
 /// exactly the file `generate()` writes. Streams in constant memory:
 /// `COPY (SELECT gn_export.run(1, 'geojson')) TO STDOUT WITH (FORMAT raw)` writes the file.
 /// Access is checked as can_read() does; `filters` is a JSON object in GeoNature's filter
-/// language, plus `orderby`, `limit` and `offset` (rows).
+/// language, plus `orderby`, `limit` and `offset` (rows). The export's query runs as its
+/// definer (README, Security); the caller must be able to SELECT the export's view. Errors:
+/// P0002 unknown export, 22023 bad format or filters, 42501 access refused, 42703 unknown column.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
 fn run(
     id_export: i32,
     format: default!(Option<&str>, "'csv'"),
     id_role: default!(Option<i32>, "NULL"),
     token: default!(Option<&str>, "NULL"),
-    filters: default!(Option<pgrx::JsonB>, "NULL"),
+    filters: default!(Option<Jsonb>, "NULL"),
 ) -> SetOfIterator<'static, String> {
-    let stream = start(
-        id_export,
-        format,
-        id_role,
-        token,
-        filters.as_ref().map(|j| &j.0),
-    )
-    .or_raise();
+    let filters = filters
+        .map(|f| f.parse(&format!("export {id_export}: filters")))
+        .transpose()
+        .or_raise();
+    let stream = start(id_export, format, id_role, token, filters.as_ref()).or_raise();
     SetOfIterator::new(stream)
 }

@@ -265,7 +265,14 @@ unsafe fn server_str<'a>(p: *const u8, len: usize) -> &'a str {
         len as i32,
         pg_sys::pg_enc::PG_UTF8 as i32,
     );
-    let out = std::slice::from_raw_parts(conv as *const u8, CStr::from_ptr(conv).to_bytes().len());
+    // no conversion (SQL_ASCII) hands back the input itself, which is not NUL-terminated: read
+    // it by its length; a conversion returns a new NUL-terminated string
+    let out_len = if conv as *const u8 == p {
+        len
+    } else {
+        CStr::from_ptr(conv).to_bytes().len()
+    };
+    let out = std::slice::from_raw_parts(conv as *const u8, out_len);
     match std::str::from_utf8(out) {
         Ok(s) => s,
         // SQL_ASCII databases can hold anything; keep what is valid

@@ -4,8 +4,10 @@
 
 pub mod decode;
 
+use crate::access::definer::Definer;
 use crate::encode::Value;
 use crate::error::GnResult;
+use crate::query::Plan;
 use decode::Kind;
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
@@ -54,19 +56,25 @@ pub struct Decoding {
 pub struct Cursor {
     name: String,
     decoding: Decoding,
+    definer: Definer,
     done: bool,
 }
 
 impl Cursor {
-    pub fn open(sql: &str, params: &[Param], decoding: Decoding) -> GnResult<Cursor> {
+    /// Opens `sql` (the plan's query, or another statement of the same plan) as its definer;
+    /// every batch is fetched as the definer too.
+    pub fn open(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
         let args = datums(params);
-        let name = Spi::connect(|client| -> GnResult<String> {
-            let cursor = client.try_open_cursor(sql, &args)?;
-            Ok(cursor.detach_into_name())
+        let name = plan.definer.run(|| {
+            Spi::connect(|client| -> GnResult<String> {
+                let cursor = client.try_open_cursor(sql, &args)?;
+                Ok(cursor.detach_into_name())
+            })
         })?;
         Ok(Cursor {
             name,
-            decoding,
+            decoding: plan.decoding.clone(),
+            definer: plan.definer,
             done: false,
         })
     }
@@ -96,13 +104,15 @@ impl Cursor {
         }
         // SAFETY: the portal is valid (checked above) and not running; PortalRunFetch sets up
         // its snapshot and resource owner itself, as FETCH does.
-        let n = with_receiver(&self.decoding, &mut f, |dest| unsafe {
-            pg_sys::PortalRunFetch(
-                portal,
-                pg_sys::FetchDirection::FETCH_FORWARD,
-                BATCH as _,
-                dest,
-            ) as usize
+        let n = self.definer.run(|| {
+            with_receiver(&self.decoding, &mut f, |dest| unsafe {
+                pg_sys::PortalRunFetch(
+                    portal,
+                    pg_sys::FetchDirection::FETCH_FORWARD,
+                    BATCH as _,
+                    dest,
+                ) as usize
+            })
         });
         if (n as i64) < BATCH {
             self.done = true;
@@ -120,13 +130,19 @@ impl Cursor {
     }
 }
 
-/// Runs a whole query at once into our DestReceiver (SPI_execute_extended with a dest), so that
-/// PostgreSQL may plan it in parallel, as it does for COPY; returns the number of rows.
-/// For consumers that take everything in one go (generate()); run() streams with a Cursor.
-pub fn run_all(
+/// Runs the plan's whole query at once, as its definer, into our DestReceiver
+/// (SPI_execute_extended with a dest), so that PostgreSQL may plan it in parallel, as it does
+/// for COPY; returns the number of rows. For consumers that take everything in one go
+/// (generate(), the COPY fast path); run() streams with a Cursor.
+pub fn run_all(plan: &Plan, f: impl FnMut(&[Value]) -> GnResult<()>) -> GnResult<u64> {
+    plan.definer
+        .run(|| execute(&plan.sql, &plan.params, &plan.decoding, f))
+}
+
+fn execute(
     sql: &str,
     params: &[Param],
-    decoding: Decoding,
+    decoding: &Decoding,
     mut f: impl FnMut(&[Value]) -> GnResult<()>,
 ) -> GnResult<u64> {
     let csql = std::ffi::CString::new(sql).map_err(|_| {
@@ -155,7 +171,7 @@ pub fn run_all(
                     ptype,
                 };
             }
-            let rc = with_receiver(&decoding, &mut f, |dest| {
+            let rc = with_receiver(decoding, &mut f, |dest| {
                 let opts = pg_sys::SPIExecuteOptions {
                     params: pl,
                     read_only: true,

@@ -140,22 +140,25 @@ SELECT count(*) AS temp_files FROM pg_ls_dir(current_setting('gn_export.export_d
 -- a file name from a label: NFKD, spaces to _, only [0-9A-Za-z_-]
 UPDATE gn_exports.t_exports SET label = 'Données / Espèces (Écrins) 2024' WHERE id = 2;
 SELECT regexp_replace(path, '^.*/', '') AS file FROM gn_export.generate(2, 'json');
--- generate() is a file-writing privilege, like COPY TO a file
+-- generate() writes files only inside export_dir, under names it makes: the EXECUTE grant is
+-- the privilege (revoked from PUBLIC), and pg_write_server_files is not enough
 SELECT has_function_privilege('public', 'gn_export.generate(integer,text,integer,interval)', 'EXECUTE') AS public_may_generate,
        has_function_privilege('public', 'gn_export.run(integer,text,integer,text,jsonb)', 'EXECUTE') AS public_may_run;
-CREATE ROLE gn_t_writer;
-GRANT EXECUTE ON FUNCTION gn_export.generate(integer,text,integer,interval) TO gn_t_writer;
+CREATE ROLE gn_t_writer IN ROLE pg_write_server_files;
 GRANT USAGE ON SCHEMA gn_exports TO gn_t_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA gn_exports TO gn_t_writer;
 SET ROLE gn_t_writer;
 SELECT status FROM gn_export.generate(2);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
-GRANT pg_write_server_files TO gn_t_writer;
-GRANT SELECT ON ALL TABLES IN SCHEMA gn_meta TO gn_t_writer;
+GRANT EXECUTE ON FUNCTION gn_export.generate(integer,text,integer,interval) TO gn_t_writer;
 SET ROLE gn_t_writer;
+-- the view reads gn_meta with its owner's rights: the role needs SELECT on the view only
 SELECT status FROM gn_export.generate(2);
+SELECT requested_by FROM gn_export.t_runs ORDER BY id_run DESC LIMIT 1;
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+SELECT requested_by FROM gn_export.t_runs ORDER BY id_run DESC LIMIT 1;
 DROP OWNED BY gn_t_writer;
 DROP ROLE gn_t_writer;
 \c gn_export_regress

@@ -1,0 +1,116 @@
+//! `jsonb` values crossing the SQL interface as PostgreSQL's own text. pgrx's `JsonB` parses
+//! arguments into f64-based serde values and panics (XX000) on what it cannot hold, such as
+//! `1e400` or 200 levels of nesting; results built that way lose numeric digits. Here an
+//! argument is read as text and parsed with a clear error, and a result is handed to
+//! PostgreSQL's `jsonb_in`, which keeps every number exactly.
+
+use crate::error::{GnError, GnResult};
+use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
+use pgrx::datum::Datum;
+use pgrx::nullable::Nullable;
+use pgrx::pg_sys;
+use pgrx::pgrx_sql_entity_graph::metadata::{
+    ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin,
+};
+use pgrx::PgSqlErrorCode as Code;
+use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
+use std::ffi::{CStr, CString};
+
+/// A jsonb value as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jsonb(pub String);
+
+impl Jsonb {
+    /// The value as serde JSON; what serde cannot hold is a 22023 error naming `what`.
+    pub fn parse(&self, what: &str) -> GnResult<serde_json::Value> {
+        serde_json::from_str(&self.0).map_err(|e| {
+            GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{what}: gn_export cannot read this JSON ({e})"),
+            )
+            .hint("Numbers must fit a double precision float and nesting stay under 128 levels.")
+        })
+    }
+}
+
+impl FromDatum for Jsonb {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Jsonb> {
+        if is_null {
+            return None;
+        }
+        // SAFETY (caller's): `datum` is a valid jsonb varlena; jsonb_out returns a palloc'd,
+        // NUL-terminated copy of its text.
+        let detoasted = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
+        let text = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
+        Some(Jsonb(text.to_string_lossy().into_owned()))
+    }
+}
+
+impl IntoDatum for Jsonb {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        // our JSON escapes every control character, so it holds no NUL
+        let c = CString::new(self.0).ok()?;
+        // SAFETY: jsonb_in takes a NUL-terminated cstring and returns a new jsonb datum (or
+        // raises 22P02 for invalid JSON).
+        unsafe { direct_function_call_as_datum(pg_sys::jsonb_in, &[c.as_c_str().into_datum()]) }
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONBOID
+    }
+}
+
+// SAFETY: as pgrx's own argument ABI for its datum types: the argument is read with FromDatum.
+unsafe impl<'fcx> ArgAbi<'fcx> for Jsonb {
+    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        arg.unbox_arg_using_from_datum()
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+
+    unsafe fn unbox_nullable_arg(arg: Arg<'_, 'fcx>) -> Nullable<Self> {
+        arg.unbox_arg_using_from_datum().into()
+    }
+}
+
+// SAFETY: as pgrx's own return ABI for its datum types: the result is made with IntoDatum.
+unsafe impl BoxRet for Jsonb {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            Some(datum) => fcinfo.return_raw_datum(datum),
+            None => fcinfo.return_null(),
+        }
+    }
+}
+
+// SAFETY: the SQL type is jsonb, in and out, as the FromDatum/IntoDatum above read and make.
+unsafe impl SqlTranslatable for Jsonb {
+    const TYPE_IDENT: &'static str = "gn_export::jsonb::Jsonb";
+    const TYPE_ORIGIN: TypeOrigin = TypeOrigin::External;
+    const ARGUMENT_SQL: Result<SqlMappingRef, ArgumentError> = Ok(SqlMappingRef::literal("jsonb"));
+    const RETURN_SQL: Result<ReturnsRef, ReturnsError> =
+        Ok(ReturnsRef::One(SqlMappingRef::literal("jsonb")));
+}
+
+#[cfg(test)]
+mod unit {
+    use super::Jsonb;
+
+    #[test]
+    fn what_serde_cannot_hold_is_a_clear_error() {
+        assert!(Jsonb(r#"{"limit": 10}"#.into()).parse("params").is_ok());
+        let e = Jsonb(r#"{"limit": 1e400}"#.into())
+            .parse("params")
+            .unwrap_err();
+        assert_eq!(
+            e.code,
+            pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE
+        );
+        let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+        assert!(Jsonb(deep).parse("params").is_err());
+    }
+}

@@ -1,0 +1,285 @@
+//! Files under `export_dir`, reached only through directory handles.
+//!
+//! The web server's system user may write in `export_dir` (GeoNature serves it). So every
+//! subdirectory is opened without following a symbolic link, and every create, rename, stat
+//! and unlink is made relative to that handle: a link planted in the tree is never followed.
+//! Temporary files get a random name and are created exclusively (`O_EXCL | O_NOFOLLOW`), then
+//! renamed over the final name, which replaces a planted link rather than writing through it.
+
+use crate::error::{GnError, GnResult};
+use pgrx::PgSqlErrorCode as Code;
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+
+/// Longest part of a final name kept in a temporary name: `.` + it + `.` + 32 hex + `.tmp`
+/// stays within the 255 bytes file systems allow.
+const TEMP_NAME_PART: usize = 200;
+
+pub fn io_error(what: &str, e: std::io::Error) -> GnError {
+    let code = match e.raw_os_error() {
+        Some(28) => Code::ERRCODE_DISK_FULL,
+        _ => Code::ERRCODE_IO_ERROR,
+    };
+    GnError::new(code, format!("gn_export: {what}: {e}"))
+}
+
+fn errno(what: &str, e: Errno) -> GnError {
+    io_error(what, std::io::Error::from(e))
+}
+
+/// An open directory.
+#[derive(Clone)]
+pub struct Dir {
+    fd: Rc<OwnedFd>,
+    /// its path with every link resolved, for messages and for SQLite
+    path: PathBuf,
+}
+
+/// A regular file found in a directory.
+pub struct Entry {
+    pub name: String,
+    pub bytes: u64,
+    pub modified: SystemTime,
+}
+
+impl Entry {
+    pub fn age(&self) -> Duration {
+        SystemTime::now()
+            .duration_since(self.modified)
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+impl Dir {
+    /// A directory a privileged user chose (`export_dir`, set by a superuser, or the directory
+    /// of a `COPY ... TO 'file'`): links in its own path are followed, as the system does.
+    pub fn open(path: &Path) -> GnResult<Dir> {
+        let canonical = std::fs::canonicalize(path)
+            .map_err(|e| io_error(&format!("cannot open directory {}", path.display()), e))?;
+        let fd = rfs::open(
+            &canonical,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| errno(&format!("cannot open directory {}", path.display()), e))?;
+        Ok(Dir {
+            fd: Rc::new(fd),
+            path: canonical,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A subdirectory of ours (`schedules`, `usr_generated`), made `0755` if missing. A
+    /// symbolic link in its place is refused.
+    pub fn subdir(&self, name: &str) -> GnResult<Dir> {
+        let path = self.path.join(name);
+        match rfs::mkdirat(&*self.fd, name, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(errno(&format!("cannot create {}", path.display()), e)),
+        }
+        let fd = rfs::openat(
+            &*self.fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            Errno::LOOP | Errno::NOTDIR => GnError::new(
+                Code::ERRCODE_CONFIG_FILE_ERROR,
+                format!(
+                    "gn_export: {} is a symbolic link or not a directory: files are never written through links",
+                    path.display()
+                ),
+            )
+            .hint("Remove it: gn_export creates its own directories under gn_export.export_dir."),
+            e => errno(&format!("cannot open directory {}", path.display()), e),
+        })?;
+        // the server's umask made it owner-only: the web server must be able to read it
+        let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o755));
+        Ok(Dir {
+            fd: Rc::new(fd),
+            path,
+        })
+    }
+
+    /// A fresh temporary file for `final_name`, created exclusively under a random name.
+    pub fn create_temp(&self, final_name: &str) -> GnResult<Temp> {
+        let part = &final_name[..final_name.floor_char_boundary(TEMP_NAME_PART)];
+        let name = format!(".{part}.{}.tmp", random_hex()?);
+        let fd = rfs::openat(
+            &*self.fd,
+            name.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .map_err(|e| {
+            errno(
+                &format!("cannot create {}", self.path.join(&name).display()),
+                e,
+            )
+        })?;
+        // like COPY TO a file: readable by all (the server's umask makes it owner-only), so
+        // that the web server publishing export_dir can serve it
+        let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o644));
+        Ok(Temp {
+            dir: self.clone(),
+            name,
+            writer: Some(BufWriter::with_capacity(1 << 18, File::from(fd))),
+        })
+    }
+
+    /// The regular file `name`, if there is one (a link is not).
+    pub fn file(&self, name: &str) -> Option<Entry> {
+        let st = rfs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+            return None;
+        }
+        Some(Entry {
+            name: name.to_string(),
+            bytes: st.st_size as u64,
+            modified: SystemTime::UNIX_EPOCH
+                + Duration::new(st.st_mtime as u64, st.st_mtime_nsec as u32),
+        })
+    }
+
+    /// The regular files of the directory (links and subdirectories left out).
+    pub fn files(&self) -> GnResult<Vec<Entry>> {
+        let dup = rfs::openat(
+            &*self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| errno(&format!("cannot read {}", self.path.display()), e))?;
+        let dir = rfs::Dir::read_from(&dup)
+            .map_err(|e| errno(&format!("cannot read {}", self.path.display()), e))?;
+        let mut out = Vec::new();
+        for entry in dir {
+            let entry =
+                entry.map_err(|e| errno(&format!("cannot read {}", self.path.display()), e))?;
+            let Ok(name) = entry.file_name().to_str() else {
+                continue; // not one of ours: our names are ASCII
+            };
+            if let Some(f) = self.file(name) {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn remove(&self, name: &str) -> GnResult<()> {
+        rfs::unlinkat(&*self.fd, name, AtFlags::empty()).map_err(|e| {
+            errno(
+                &format!("cannot remove {}", self.path.join(name).display()),
+                e,
+            )
+        })
+    }
+
+    fn rename(&self, from: &str, to: &str) -> GnResult<()> {
+        rfs::renameat(&*self.fd, from, &*self.fd, to).map_err(|e| {
+            errno(
+                &format!("cannot rename to {}", self.path.join(to).display()),
+                e,
+            )
+        })?;
+        // the rename itself must survive a crash
+        let _ = rfs::fsync(&*self.fd);
+        Ok(())
+    }
+}
+
+/// 128 random bits from PostgreSQL's strong random source, in hex.
+fn random_hex() -> GnResult<String> {
+    let mut bytes = [0u8; 16];
+    // SAFETY: fills the 16 bytes of a local buffer.
+    let ok = unsafe { pgrx::pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
+    if !ok {
+        return Err(GnError::new(
+            Code::ERRCODE_INTERNAL_ERROR,
+            "gn_export: could not generate a random file name",
+        ));
+    }
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A temporary file being written: removed on drop unless published.
+pub struct Temp {
+    dir: Dir,
+    name: String,
+    writer: Option<BufWriter<File>>,
+}
+
+impl Temp {
+    fn file(&mut self) -> GnResult<&mut BufWriter<File>> {
+        let path = self.dir.path.join(&self.name);
+        self.writer.as_mut().ok_or_else(|| {
+            GnError::new(
+                Code::ERRCODE_INTERNAL_ERROR,
+                format!("gn_export: {} is already published", path.display()),
+            )
+        })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
+        let path = self.dir.path.join(&self.name);
+        self.file()?
+            .write_all(bytes)
+            .map_err(|e| io_error(&format!("cannot write {}", path.display()), e))
+    }
+
+    /// The path at which another writer (SQLite) fills this file. That writer must open it
+    /// without following links (the name could be replaced meanwhile): `publish` checks that
+    /// the file at the name is still the one created here.
+    pub fn path_for_writer(&mut self) -> GnResult<PathBuf> {
+        let path = self.dir.path.join(&self.name);
+        self.file()?
+            .flush()
+            .map_err(|e| io_error(&format!("cannot write {}", path.display()), e))?;
+        Ok(path)
+    }
+
+    /// Flushes, fsyncs and renames the file over `final_name` in its directory.
+    pub fn publish(mut self, final_name: &str) -> GnResult<u64> {
+        let path = self.dir.path.join(&self.name);
+        let writer = self
+            .writer
+            .take()
+            .expect("a temporary file is published once");
+        let file = writer
+            .into_inner()
+            .map_err(|e| io_error(&format!("cannot write {}", path.display()), e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| io_error(&format!("cannot fsync {}", path.display()), e))?;
+        let ours = rfs::fstat(file.as_fd()).map_err(|e| errno("cannot stat", e))?;
+        let there = rfs::statat(&*self.dir.fd, self.name.as_str(), AtFlags::SYMLINK_NOFOLLOW);
+        if !matches!(there, Ok(st) if st.st_dev == ours.st_dev && st.st_ino == ours.st_ino) {
+            return Err(GnError::new(
+                Code::ERRCODE_IO_ERROR,
+                format!("gn_export: {} was replaced while it was written", path.display()),
+            )
+            .hint("Something else writes in gn_export.export_dir: only the web server should, and only to read."));
+        }
+        self.dir.rename(&self.name, final_name)?;
+        self.name.clear();
+        Ok(ours.st_size as u64)
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        self.writer.take();
+        if !self.name.is_empty() {
+            let _ = rfs::unlinkat(&*self.dir.fd, self.name.as_str(), AtFlags::empty());
+        }
+    }
+}
