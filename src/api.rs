@@ -9,7 +9,7 @@ use crate::encode::geojson::GeoJson;
 use crate::encode::json::Json;
 use crate::encode::{Encoder, Format};
 use crate::error::{GnError, GnResult, OrRaise};
-use crate::jsonb::Jsonb;
+use crate::jsonb::{Jsonb, JsonText};
 use crate::query::{self, Plan};
 use crate::settings;
 use crate::sink::encode_error;
@@ -180,28 +180,35 @@ fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
     } else {
         Box::new(Json::new(&plan.columns))
     };
-    // two steps: the page's keys (the view's wide columns are never computed for rows that
-    // are skipped), then the page's rows by key (an index lookup on the view's base table)
-    let keys: Vec<String> = plan.definer.run(|| {
-        Spi::connect(|client| -> GnResult<Vec<String>> {
-            let args = crate::source::datums(&plan.params);
-            let rows = client.select(&plan.keys_sql, None, &args)?;
-            let mut keys = Vec::new();
-            for r in rows {
-                if let Some(k) = r.get::<String>(1)? {
-                    keys.push(k);
-                }
-            }
-            Ok(keys)
-        })
-    })?;
     let mut out = Vec::new();
     enc.header(&mut out);
-    let mut cursor = Cursor::open(
-        plan,
-        &plan.by_keys_sql,
-        &[crate::source::Param::TextArray(keys)],
-    )?;
+    // GeoNature filled view_pk_column with the view's first column, unique or not: paging by
+    // key is only right for a key that is (checked over the view, cached like the counts)
+    let mut cursor = if cached_count(&plan.unique_sql, plan, 0)? == 1 {
+        // two steps: the page's keys (the view's wide columns are never computed for rows that
+        // are skipped), then the page's rows by key (an index lookup on the view's base table)
+        let keys: Vec<String> = plan.definer.run(|| {
+            Spi::connect(|client| -> GnResult<Vec<String>> {
+                let args = crate::source::datums(&plan.params);
+                let rows = client.select(&plan.keys_sql, None, &args)?;
+                let mut keys = Vec::new();
+                for r in rows {
+                    if let Some(k) = r.get::<String>(1)? {
+                        keys.push(k);
+                    }
+                }
+                Ok(keys)
+            })
+        })?;
+        Cursor::open(
+            plan,
+            &plan.by_keys_sql,
+            &[crate::source::Param::TextArray(keys)],
+        )?
+    } else {
+        // one step, in a total order: slower, but no row is lost or served twice
+        Cursor::open(plan, &plan.page_sql, &plan.params)?
+    };
     let name = export.name();
     while !cursor.is_done() {
         let e: &mut dyn Encoder = enc.as_mut();
@@ -295,7 +302,8 @@ pub fn page_of(
 /// `geometry` (WKT in EPSG:4326), GeoNature's column filters, and `token` (or the argument).
 /// `total` counts the export and `total_filtered` the filtered rows (not reduced by the
 /// offset); both counts are reused for gn_export.api_total_cache seconds in the session.
-/// Errors: P0002 unknown export, 42501 access refused, 22023 bad parameters (including JSON
+/// Returns `json` (not `jsonb`): keys in the view's order and every digit of numerics, exactly
+/// the value text of the files. Errors: P0002 unknown export, 42501 access refused, 22023 bad parameters (including JSON
 /// numbers beyond double precision or nesting deeper than 128), 42703 unknown filter column.
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
@@ -304,13 +312,13 @@ fn api(
     params: default!(Option<Jsonb>, "'{}'"),
     id_role: default!(Option<i32>, "NULL"),
     token: default!(Option<&str>, "NULL"),
-) -> Jsonb {
+) -> JsonText {
     let params = match params {
         Some(p) => p.parse(&format!("export {id_export}: params")).or_raise(),
         None => JsonValue::Null,
     };
-    // jsonb, as callers expect, made by PostgreSQL's own jsonb input: numbers keep every digit
-    Jsonb(page_of(id_export, &params, id_role, token).or_raise())
+    // json, not jsonb: items keep the view's column order and every digit, as in the files
+    JsonText(page_of(id_export, &params, id_role, token).or_raise())
 }
 
 #[cfg(test)]

@@ -96,6 +96,41 @@ unsafe impl SqlTranslatable for Jsonb {
         Ok(ReturnsRef::One(SqlMappingRef::literal("jsonb")));
 }
 
+/// A `json` result made of our own text: keys stay in the order written (jsonb sorts them) and
+/// numbers keep every digit (`12.500` stays `12.500`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonText(pub String);
+
+impl IntoDatum for JsonText {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        // json is stored as its text; ours is valid JSON (escaped by the encoders)
+        self.0.into_datum()
+    }
+
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONOID
+    }
+}
+
+// SAFETY: as pgrx's own return ABI for its datum types: the result is made with IntoDatum.
+unsafe impl BoxRet for JsonText {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            Some(datum) => fcinfo.return_raw_datum(datum),
+            None => fcinfo.return_null(),
+        }
+    }
+}
+
+// SAFETY: the SQL type is json, as IntoDatum makes it.
+unsafe impl SqlTranslatable for JsonText {
+    const TYPE_IDENT: &'static str = "gn_export::jsonb::JsonText";
+    const TYPE_ORIGIN: TypeOrigin = TypeOrigin::External;
+    const ARGUMENT_SQL: Result<SqlMappingRef, ArgumentError> = Ok(SqlMappingRef::literal("json"));
+    const RETURN_SQL: Result<ReturnsRef, ReturnsError> =
+        Ok(ReturnsRef::One(SqlMappingRef::literal("json")));
+}
+
 #[cfg(test)]
 mod unit {
     use super::Jsonb;

@@ -32,12 +32,76 @@ pub extern "C-unwind" fn _PG_init() {
     sink::copy::install();
 }
 
-/// The version of the gn_export extension library that is loaded.
-#[pg_extern(immutable, parallel_safe)]
+/// The version of the gn_export extension library that is loaded. Says with a NOTICE when
+/// the library is not preloaded in this database's sessions (the COPY formats need it).
+#[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 fn version() -> &'static str {
+    if let Some(hint) = settings::preload_hint() {
+        pgrx::notice!("{hint}");
+    }
     env!("CARGO_PKG_VERSION")
 }
+
+// Runs first in the extension script.
+pgrx::extension_sql!(
+    r#"
+-- gn_export reads and writes UTF-8 only (GeoNature's databases are UTF-8): in any other
+-- database encoding, text would come out doubly encoded or not at all.
+DO $encoding$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() <> 'UTF8' THEN
+        RAISE EXCEPTION 'gn_export needs a UTF-8 database; % is %', pg_catalog.current_database(), pg_catalog.getdatabaseencoding()
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Create the database with ENCODING ''UTF8'' (e.g. CREATE DATABASE geonature ENCODING ''UTF8'' TEMPLATE template0) and restore into it.';
+    END IF;
+END
+$encoding$;
+
+-- the types that functions return, before the functions
+CREATE TYPE gn_export.generation AS (
+    id_export   integer,
+    format      text,
+    path        text,
+    url         text,
+    rows        bigint,
+    bytes       bigint,
+    started_at  timestamptz,
+    finished_at timestamptz,
+    status      text,
+    error       text,
+    sqlstate    text
+);
+COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): status is done, skipped or failed.';
+"#,
+    name = "generation_type",
+    bootstrap
+);
+
+
+// Runs last: the COPY formats need the library loaded before the statement. PostgreSQL runs
+// extension scripts with client_min_messages at WARNING at least, so a NOTICE would not reach
+// the DBA here: this one is a WARNING (version() says the same as a NOTICE).
+pgrx::extension_sql!(
+    r#"
+DO $preload$
+DECLARE
+    session text := pg_catalog.current_setting('session_preload_libraries');
+    listed text := '(^|,)\s*"?gn_export"?\s*(,|$)';
+BEGIN
+    IF session !~ listed AND pg_catalog.current_setting('shared_preload_libraries') !~ listed THEN
+        RAISE WARNING 'gn_export is not preloaded in database %: COPY ... (FORMAT raw|json|geojson|geojsonseq) needs it',
+            pg_catalog.quote_ident(pg_catalog.current_database())
+            USING HINT = pg_catalog.format('Run ALTER DATABASE %s SET session_preload_libraries = %L; (new sessions then have it)',
+                pg_catalog.quote_ident(pg_catalog.current_database()),
+                CASE WHEN pg_catalog.btrim(session) = '' THEN 'gn_export' ELSE session || ', gn_export' END);
+    END IF;
+END
+$preload$;
+"#,
+    name = "preload_notice",
+    finalize
+);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -131,7 +131,7 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
     set_in_process(s.id, false)?;
     Ok(Outcome {
         status: g.status,
-        path: Some(g.path.to_string_lossy().into_owned()),
+        path: g.path.map(|p| p.to_string_lossy().into_owned()),
         rows: Some(g.rows),
         bytes: Some(g.bytes),
         error: g.error,

@@ -169,6 +169,33 @@ pub fn schedule_tolerance() -> std::time::Duration {
     std::time::Duration::from_secs(SCHEDULE_TOLERANCE.get().max(0) as u64 * 60)
 }
 
+/// What to run when the library is not preloaded in this database's sessions, or None.
+pub fn preload_hint() -> Option<String> {
+    let get = |name: &str| {
+        pgrx::Spi::get_one::<String>(&format!("SELECT pg_catalog.current_setting('{name}')"))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    let session = get("session_preload_libraries");
+    let listed = |list: &str| list.split(',').any(|l| l.trim().trim_matches('"') == "gn_export");
+    if listed(&session) || listed(&get("shared_preload_libraries")) {
+        return None;
+    }
+    let db = pgrx::Spi::get_one::<String>("SELECT pg_catalog.quote_ident(pg_catalog.current_database())")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let value = if session.trim().is_empty() {
+        "gn_export".to_string()
+    } else {
+        format!("{}, gn_export", session.trim())
+    };
+    Some(format!(
+        "gn_export is not preloaded in database {db}: COPY ... (FORMAT raw|json|geojson|geojsonseq) needs it. Run ALTER DATABASE {db} SET session_preload_libraries = '{value}'; (new sessions then have it)"
+    ))
+}
+
 /// A GUC nesting level, as PostgreSQL opens one for a function with a SET clause: settings
 /// changed inside (by us, or by code we run) are undone when it ends. On an error the
 /// (sub)transaction abort undoes them instead.

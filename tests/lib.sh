@@ -22,8 +22,10 @@ if ! runuser -u postgres -- test -x "$STATE_DIR" 2>/dev/null; then
   mkdir -p "$STATE_DIR"
 fi
 
+# from /, which postgres can always enter (a checkout in /root is not): PostgreSQL's programs
+# otherwise complain that they cannot change back to the current directory
 as_postgres() {
-  if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+  if [ "$(id -un)" = postgres ]; then "$@"; else (cd / && runuser -u postgres -- "$@"); fi
 }
 
 # cluster_up DIR PORT [extra postgresql.conf lines...]: initdb DIR if needed, then start it

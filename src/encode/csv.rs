@@ -30,9 +30,12 @@ impl Csv {
 }
 
 /// RFC 4180 quoting: a field is quoted when it holds the separator, a quote, CR or LF, or is
-/// empty (so that an empty string differs from NULL); quotes inside are doubled.
+/// empty (so that an empty string differs from NULL); quotes inside are doubled. A field that
+/// is exactly `\.` is quoted too, as PostgreSQL's own CSV writer does: alone on a line, bare, it
+/// is the end-of-data marker of `COPY ... FROM`, which would stop there and report success.
 fn push_field(f: &[u8], sep: u8, out: &mut Vec<u8>) {
     let needs = f.is_empty()
+        || f == b"\\."
         || f.iter()
             .any(|&b| b == sep || b == b'"' || b == b'\n' || b == b'\r');
     if !needs {
@@ -124,7 +127,7 @@ mod unit {
         e.footer(&mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "id;\"nom;cité\";c\r\n1;\"a;b\";\"\"\r\n2;;\"x\"\"y\r\nz\"\r\n3;\\N;\\.\r\n4;tab\there, comma;é漢🦅\r\n"
+            "id;\"nom;cité\";c\r\n1;\"a;b\";\"\"\r\n2;;\"x\"\"y\r\nz\"\r\n3;\\N;\"\\.\"\r\n4;tab\there, comma;é漢🦅\r\n"
         );
     }
 

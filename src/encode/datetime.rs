@@ -40,6 +40,50 @@ fn write_ymd(days_since_pg_epoch: i64, out: &mut Vec<u8>) -> bool {
     bc
 }
 
+/// The year of a day, for range checks.
+fn year_of_day(days_since_pg_epoch: i64) -> i64 {
+    civil_from_days(days_since_pg_epoch + PG_EPOCH_DAYS).0
+}
+
+/// A date as a GeoPackage DATE (`YYYY-MM-DD`, years 1 to 9999), or false when ISO 8601's four
+/// digits cannot hold it (infinities, BC, years past 9999).
+pub fn write_gpkg_date(d: i32, out: &mut Vec<u8>) -> bool {
+    if d == i32::MIN || d == i32::MAX || !(1..=9999).contains(&year_of_day(d as i64)) {
+        return false;
+    }
+    write_ymd(d as i64, out);
+    true
+}
+
+/// A timestamp as a GeoPackage DATETIME, `YYYY-MM-DDTHH:MM:SS.SSS` (milliseconds, the
+/// precision the format has; the microseconds are cut), with `Z` when `utc` (timestamptz,
+/// given already in UTC), without it for a local timestamp: the two forms GDAL reads without a
+/// warning. False when it cannot be written (infinities, BC, years past 9999).
+pub fn write_gpkg_datetime(ts: i64, utc: bool, out: &mut Vec<u8>) -> bool {
+    if is_infinite_timestamp(ts) {
+        return false;
+    }
+    let days = ts.div_euclid(USECS_PER_DAY);
+    let usecs = ts.rem_euclid(USECS_PER_DAY);
+    if !(1..=9999).contains(&year_of_day(days)) {
+        return false;
+    }
+    write_ymd(days, out);
+    out.push(b'T');
+    let secs = usecs / 1_000_000;
+    pad(out, secs / 3600, 2);
+    out.push(b':');
+    pad(out, secs / 60 % 60, 2);
+    out.push(b':');
+    pad(out, secs % 60, 2);
+    out.push(b'.');
+    pad(out, usecs % 1_000_000 / 1000, 3);
+    if utc {
+        out.push(b'Z');
+    }
+    true
+}
+
 pub fn write_date(d: i32, out: &mut Vec<u8>) {
     match d {
         i32::MIN => out.extend_from_slice(b"-infinity"),
@@ -134,6 +178,35 @@ pub fn write_interval(months: i32, days: i32, micros: i64, out: &mut Vec<u8>) {
             }
             out.push(b'S');
         }
+    }
+}
+
+#[cfg(test)]
+mod gpkg_unit {
+    use super::*;
+
+    fn dt(ts: i64, utc: bool) -> Option<String> {
+        let mut o = Vec::new();
+        write_gpkg_datetime(ts, utc, &mut o).then(|| String::from_utf8(o).unwrap())
+    }
+
+    #[test]
+    fn geopackage_dates_and_datetimes() {
+        // 2000-01-01 00:00:00.123456
+        assert_eq!(dt(123_456, true).as_deref(), Some("2000-01-01T00:00:00.123Z"));
+        assert_eq!(dt(123_456, false).as_deref(), Some("2000-01-01T00:00:00.123"));
+        // 1999-12-31 23:59:59.999999
+        assert_eq!(dt(-1, false).as_deref(), Some("1999-12-31T23:59:59.999"));
+        assert_eq!(dt(i64::MAX, true), None);
+        assert_eq!(dt(i64::MIN, true), None);
+        // 4713-11-24 BC and 294276 AD, PostgreSQL's limits
+        assert_eq!(dt(-211_813_488_000_000_000, false), None);
+        assert_eq!(dt(9_223_371_331_200_000_000, false), None);
+        let mut o = Vec::new();
+        assert!(write_gpkg_date(0, &mut o));
+        assert_eq!(o, b"2000-01-01");
+        assert!(!write_gpkg_date(i32::MAX, &mut Vec::new()));
+        assert!(!write_gpkg_date(-800_000, &mut Vec::new())); // 191 BC
     }
 }
 

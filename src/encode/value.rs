@@ -38,6 +38,9 @@ pub enum Value<'a> {
     Array(Vec<Value<'a>>),
     /// a geometry as (E)WKB; only the GeoJSON feature geometry arrives in this form
     Wkb(&'a [u8]),
+    /// a feature geometry PostGIS could not prepare (say a point outside its projection's
+    /// domain): the encoder that meets it refuses the row, naming its key
+    GeometryError(String),
 }
 
 /// Appends `s` as a JSON string: quotes, backslash and control characters escaped; the rest
@@ -134,7 +137,7 @@ fn write_bytea(b: &[u8], out: &mut Vec<u8>) {
 /// Json and arrays are JSON text. Returns false for NULL, which has no text.
 pub fn write_text(v: &Value, out: &mut Vec<u8>) -> bool {
     match v {
-        Value::Null => return false,
+        Value::Null | Value::GeometryError(_) => return false,
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Value::Float8(f) => write_f64(*f, out),
@@ -169,7 +172,7 @@ pub fn write_text(v: &Value, out: &mut Vec<u8>) -> bool {
 /// json/jsonb nested, arrays as arrays, everything else as a string of its text.
 pub fn write_json(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Null => out.extend_from_slice(b"null"),
+        Value::Null | Value::GeometryError(_) => out.extend_from_slice(b"null"),
         Value::Bool(_) | Value::Int(_) => {
             write_text(v, out);
         }

@@ -107,21 +107,212 @@ fn header(r: &mut Reader) -> Result<(bool, u32, Dims), WkbError> {
     Ok((le, t, Dims { z, m }))
 }
 
-fn coord(
-    r: &mut Reader,
+/// The coordinates of a point list, left in the WKB bytes: read on demand, in either
+/// direction, so that a ring is written in the orientation RFC 7946 wants without a copy.
+#[derive(Clone, Copy)]
+struct Coords<'a> {
+    bytes: &'a [u8],
     le: bool,
     d: Dims,
-    f: CoordFormat,
-    out: &mut Vec<u8>,
-) -> Result<bool, WkbError> {
-    let x = r.f64(le)?;
-    let y = r.f64(le)?;
-    let z = if d.z { Some(r.f64(le)?) } else { None };
-    if d.m {
-        r.f64(le)?; // M has no place in GeoJSON
+    n: usize,
+}
+
+impl<'a> Coords<'a> {
+    fn read(r: &mut Reader<'a>, le: bool, d: Dims, n: usize) -> Result<Coords<'a>, WkbError> {
+        let stride = 8 * (2 + d.z as usize + d.m as usize);
+        let len = n
+            .checked_mul(stride)
+            .filter(|l| r.pos + l <= r.b.len())
+            .ok_or_else(|| WkbError(format!("truncated WKB at byte {}", r.pos)))?;
+        let bytes = &r.b[r.pos..r.pos + len];
+        r.pos += len;
+        Ok(Coords { bytes, le, d, n })
     }
-    if x.is_nan() && y.is_nan() {
-        return Ok(false); // WKB's empty point
+
+    fn f64_at(&self, off: usize) -> f64 {
+        let b: [u8; 8] = self.bytes[off..off + 8].try_into().expect("8 bytes");
+        if self.le {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        }
+    }
+
+    /// x, y and z of coordinate `i`.
+    fn get(&self, i: usize) -> (f64, f64, Option<f64>) {
+        let stride = 8 * (2 + self.d.z as usize + self.d.m as usize);
+        let o = i * stride;
+        let z = self.d.z.then(|| self.f64_at(o + 16));
+        (self.f64_at(o), self.f64_at(o + 8), z)
+    }
+
+    /// Twice the signed area of the ring (shoelace): positive when counterclockwise.
+    fn signed_area2(&self) -> f64 {
+        (0..self.n)
+            .map(|i| {
+                let (x0, y0, _) = self.get(i);
+                let (x1, y1, _) = self.get((i + 1) % self.n);
+                x0 * y1 - x1 * y0
+            })
+            .sum()
+    }
+}
+
+/// A geometry parsed down to its point lists; the coordinates stay in the WKB.
+enum Geom<'a> {
+    /// no coordinate: WKB's empty point (NaN NaN)
+    Point(Coords<'a>),
+    Line(Coords<'a>),
+    /// rings, the exterior first
+    Polygon(Vec<Coords<'a>>),
+    Multi(&'static str, Vec<Geom<'a>>),
+    Collection(Vec<Geom<'a>>),
+}
+
+fn parse<'a>(r: &mut Reader<'a>, inside: Option<&[u32]>) -> Result<Geom<'a>, WkbError> {
+    let (le, t, d) = header(r)?;
+    if let Some(expect) = inside {
+        if !expect.contains(&t) {
+            return Err(WkbError(format!(
+                "unexpected WKB type {t} inside a multi-geometry"
+            )));
+        }
+    }
+    let count = |r: &mut Reader| r.u32(le).map(|n| n as usize);
+    Ok(match t {
+        1 => {
+            let c = Coords::read(r, le, d, 1)?;
+            let (x, y, _) = c.get(0);
+            if x.is_nan() && y.is_nan() {
+                Geom::Point(Coords { n: 0, ..c })
+            } else {
+                Geom::Point(c)
+            }
+        }
+        2 => {
+            let n = count(r)?;
+            Geom::Line(Coords::read(r, le, d, n)?)
+        }
+        3 | 17 => {
+            let n = count(r)?;
+            let mut rings = Vec::with_capacity(n.min(64));
+            for _ in 0..n {
+                let m = count(r)?;
+                rings.push(Coords::read(r, le, d, m)?);
+            }
+            Geom::Polygon(rings)
+        }
+        4 | 5 | 6 | 15 | 16 => {
+            let (name, expect): (&'static str, &[u32]) = match t {
+                4 => ("MultiPoint", &[1]),
+                5 => ("MultiLineString", &[2]),
+                _ => ("MultiPolygon", &[3, 17]),
+            };
+            let n = count(r)?;
+            let mut parts = Vec::with_capacity(n.min(1024));
+            for _ in 0..n {
+                parts.push(parse(r, Some(expect))?);
+            }
+            Geom::Multi(name, parts)
+        }
+        7 => {
+            let n = count(r)?;
+            let mut parts = Vec::with_capacity(n.min(1024));
+            for _ in 0..n {
+                parts.push(parse(r, None)?);
+            }
+            Geom::Collection(parts)
+        }
+        8..=14 => {
+            return Err(WkbError(format!(
+                "curved geometry (WKB type {t}) must be linearised before GeoJSON"
+            )))
+        }
+        _ => return Err(WkbError(format!("unknown WKB geometry type {t}"))),
+    })
+}
+
+impl Geom<'_> {
+    /// Whether nothing of it would be written: RFC 7946 has no empty position, ring or part.
+    fn is_empty(&self) -> bool {
+        match self {
+            Geom::Point(c) | Geom::Line(c) => c.n == 0,
+            Geom::Polygon(rings) => rings.first().is_none_or(|e| e.n == 0),
+            Geom::Multi(_, parts) | Geom::Collection(parts) => parts.iter().all(Geom::is_empty),
+        }
+    }
+
+    fn write(&self, f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
+        let (name, key): (&str, &[u8]) = match self {
+            Geom::Point(_) => ("Point", b"coordinates"),
+            Geom::Line(_) => ("LineString", b"coordinates"),
+            Geom::Polygon(_) => ("Polygon", b"coordinates"),
+            Geom::Multi(name, _) => (name, b"coordinates"),
+            Geom::Collection(_) => ("GeometryCollection", b"geometries"),
+        };
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\",\"");
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\":");
+        match self {
+            Geom::Collection(parts) => {
+                out.push(b'[');
+                for (i, g) in parts.iter().filter(|g| !g.is_empty()).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    g.write(f, out)?;
+                }
+                out.push(b']');
+            }
+            g => g.coordinates(f, out)?,
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// The `coordinates` member, empty parts left out.
+    fn coordinates(&self, f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
+        match self {
+            Geom::Point(c) => position(c, 0, f, out),
+            Geom::Line(c) => positions(c, false, f, out),
+            Geom::Polygon(rings) => {
+                out.push(b'[');
+                for (i, ring) in rings.iter().filter(|r| r.n > 0).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    // RFC 7946 §3.1.6: the exterior ring counterclockwise, holes clockwise
+                    let ccw = ring.signed_area2() > 0.0;
+                    positions(ring, ccw != (i == 0), f, out)?;
+                }
+                out.push(b']');
+                Ok(())
+            }
+            Geom::Multi(_, parts) => {
+                out.push(b'[');
+                for (i, g) in parts.iter().filter(|g| !g.is_empty()).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    g.coordinates(f, out)?;
+                }
+                out.push(b']');
+                Ok(())
+            }
+            Geom::Collection(_) => Err(WkbError("a collection has no coordinates".into())),
+        }
+    }
+}
+
+fn position(c: &Coords, i: usize, f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
+    let (x, y, z) = c.get(i);
+    if !x.is_finite() || !y.is_finite() || z.is_some_and(|z| !z.is_finite()) {
+        return Err(WkbError(format!(
+            "a coordinate is not a finite number ({x}, {y}{})",
+            z.map(|z| format!(", {z}")).unwrap_or_default()
+        )));
     }
     out.push(b'[');
     write_coord(x, f.decimals, out);
@@ -132,145 +323,35 @@ fn coord(
         write_coord(z, f.decimals, out);
     }
     out.push(b']');
-    Ok(true)
+    Ok(())
 }
 
-fn points(
-    r: &mut Reader,
-    le: bool,
-    d: Dims,
-    f: CoordFormat,
-    out: &mut Vec<u8>,
-) -> Result<(), WkbError> {
-    let n = r.u32(le)?;
+fn positions(c: &Coords, reverse: bool, f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
     out.push(b'[');
-    for i in 0..n {
-        if i > 0 {
+    for k in 0..c.n {
+        if k > 0 {
             out.push(b',');
         }
-        coord(r, le, d, f, out)?;
+        position(c, if reverse { c.n - 1 - k } else { k }, f, out)?;
     }
     out.push(b']');
     Ok(())
 }
 
-fn rings(
-    r: &mut Reader,
-    le: bool,
-    d: Dims,
-    f: CoordFormat,
-    out: &mut Vec<u8>,
-) -> Result<(), WkbError> {
-    let n = r.u32(le)?;
-    out.push(b'[');
-    for i in 0..n {
-        if i > 0 {
-            out.push(b',');
-        }
-        points(r, le, d, f, out)?;
-    }
-    out.push(b']');
-    Ok(())
-}
-
-/// The coordinates of one member of a multi-geometry (each member has its own WKB header).
-fn member(
-    r: &mut Reader,
-    expect: &[u32],
-    f: CoordFormat,
-    out: &mut Vec<u8>,
-) -> Result<(), WkbError> {
-    let (le, t, d) = header(r)?;
-    if !expect.contains(&t) {
-        return Err(WkbError(format!(
-            "unexpected WKB type {t} inside a multi-geometry"
-        )));
-    }
-    match t {
-        1 => {
-            let mut tmp = Vec::new();
-            if coord(r, le, d, f, &mut tmp)? {
-                out.extend_from_slice(&tmp);
-            } else {
-                out.extend_from_slice(b"[]");
-            }
-            Ok(())
-        }
-        2 => points(r, le, d, f, out),
-        _ => rings(r, le, d, f, out),
-    }
-}
-
-fn geometry(r: &mut Reader, f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
-    let (le, t, d) = header(r)?;
-    let (name, key): (&[u8], &[u8]) = match t {
-        1 => (b"Point", b"coordinates"),
-        2 => (b"LineString", b"coordinates"),
-        3 | 17 => (b"Polygon", b"coordinates"),
-        4 => (b"MultiPoint", b"coordinates"),
-        5 => (b"MultiLineString", b"coordinates"),
-        6 | 15 | 16 => (b"MultiPolygon", b"coordinates"),
-        7 => (b"GeometryCollection", b"geometries"),
-        8..=14 => {
-            return Err(WkbError(format!(
-                "curved geometry (WKB type {t}) must be linearised before GeoJSON"
-            )))
-        }
-        _ => return Err(WkbError(format!("unknown WKB geometry type {t}"))),
-    };
-    out.extend_from_slice(b"{\"type\":\"");
-    out.extend_from_slice(name);
-    out.extend_from_slice(b"\",\"");
-    out.extend_from_slice(key);
-    out.extend_from_slice(b"\":");
-    match t {
-        1 => {
-            let mut tmp = Vec::new();
-            if coord(r, le, d, f, &mut tmp)? {
-                out.extend_from_slice(&tmp);
-            } else {
-                out.extend_from_slice(b"[]");
-            }
-        }
-        2 => points(r, le, d, f, out)?,
-        3 | 17 => rings(r, le, d, f, out)?,
-        4 | 5 | 6 | 15 | 16 => {
-            let expect: &[u32] = match t {
-                4 => &[1],
-                5 => &[2],
-                _ => &[3, 17],
-            };
-            let n = r.u32(le)?;
-            out.push(b'[');
-            for i in 0..n {
-                if i > 0 {
-                    out.push(b',');
-                }
-                member(r, expect, f, out)?;
-            }
-            out.push(b']');
-        }
-        _ => {
-            let n = r.u32(le)?;
-            out.push(b'[');
-            for i in 0..n {
-                if i > 0 {
-                    out.push(b',');
-                }
-                geometry(r, f, out)?;
-            }
-            out.push(b']');
-        }
-    }
-    out.push(b'}');
-    Ok(())
-}
-
-/// Appends the GeoJSON geometry object of one (E)WKB value.
+/// Appends the RFC 7946 GeoJSON geometry object of one (E)WKB value: exterior rings
+/// counterclockwise and holes clockwise, empty positions, rings and parts left out, `null` for
+/// a geometry with nothing left. A coordinate that is not a finite number is an error.
 pub fn write_geojson(wkb: &[u8], f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
     let start = out.len();
     let mut r = Reader { b: wkb, pos: 0 };
-    let res = geometry(&mut r, f, out);
+    let res = parse(&mut r, None).and_then(|g| {
+        if g.is_empty() {
+            out.extend_from_slice(b"null");
+            Ok(())
+        } else {
+            g.write(f, out)
+        }
+    });
     if res.is_err() {
         out.truncate(start);
     }
@@ -417,25 +498,58 @@ mod unit {
     }
 
     #[test]
-    fn empties() {
-        // POINT EMPTY
+    fn empties_are_null_and_empty_parts_left_out() {
+        // POINT EMPTY, LINESTRING EMPTY, POLYGON EMPTY, GEOMETRYCOLLECTION EMPTY
+        for e in [
+            "0101000000000000000000f87f000000000000f87f",
+            "010200000000000000",
+            "010300000000000000",
+            "010700000000000000",
+        ] {
+            assert_eq!(gj(e, 9), "null", "{e}");
+        }
+        // MULTIPOINT((1 2),EMPTY): the point survives (GDAL dropped the whole geometry)
         assert_eq!(
-            gj("0101000000000000000000f87f000000000000f87f", 9),
-            r#"{"type":"Point","coordinates":[]}"#
+            gj("0104000000020000000101000000000000000000f03f00000000000000400101000000000000000000f87f000000000000f87f", 9),
+            r#"{"type":"MultiPoint","coordinates":[[1,2]]}"#
         );
-        // LINESTRING EMPTY, POLYGON EMPTY, GEOMETRYCOLLECTION EMPTY
+        // GEOMETRYCOLLECTION(POINT EMPTY,POINT(1 2))
         assert_eq!(
-            gj("010200000000000000", 9),
-            r#"{"type":"LineString","coordinates":[]}"#
+            gj("0107000000020000000101000000000000000000f87f000000000000f87f0101000000000000000000f03f0000000000000040", 9),
+            r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]}]}"#
         );
+    }
+
+    #[test]
+    fn rings_follow_rfc7946_orientation() {
+        // POLYGON((0 0,0 1,1 1,1 0,0 0),(0.2 0.2,0.4 0.2,0.4 0.4,0.2 0.2)): a clockwise exterior
+        // and a counterclockwise hole, both turned
+        let mut w = vec![1u8, 3, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0];
+        for (x, y) in [(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)] {
+            w.extend_from_slice(&f64::to_le_bytes(x));
+            w.extend_from_slice(&f64::to_le_bytes(y));
+        }
+        w.extend_from_slice(&[4, 0, 0, 0]);
+        for (x, y) in [(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.2)] {
+            w.extend_from_slice(&f64::to_le_bytes(x));
+            w.extend_from_slice(&f64::to_le_bytes(y));
+        }
+        let mut out = Vec::new();
+        write_geojson(&w, CoordFormat { decimals: 9 }, &mut out).unwrap();
         assert_eq!(
-            gj("010300000000000000", 9),
-            r#"{"type":"Polygon","coordinates":[]}"#
+            String::from_utf8(out).unwrap(),
+            r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]],[[0.2,0.2],[0.4,0.4],[0.4,0.2],[0.2,0.2]]]}"#
         );
-        assert_eq!(
-            gj("010700000000000000", 9),
-            r#"{"type":"GeometryCollection","geometries":[]}"#
-        );
+    }
+
+    #[test]
+    fn non_finite_coordinates_are_refused() {
+        // POINT(Infinity NaN)
+        let mut w = vec![1u8, 1, 0, 0, 0];
+        w.extend_from_slice(&f64::INFINITY.to_le_bytes());
+        w.extend_from_slice(&f64::NAN.to_le_bytes());
+        let err = write_geojson(&w, CoordFormat { decimals: 9 }, &mut Vec::new()).unwrap_err();
+        assert!(err.0.contains("not a finite number"), "{}", err.0);
     }
 
     #[test]

@@ -55,8 +55,9 @@ pub fn parse_key(key: &str) -> (Op, &str) {
 pub struct Ctx<'a> {
     pub export: &'a str,
     pub columns: &'a [ViewColumn],
-    /// the export's geometry column and its SRID when known
-    pub geometry: Option<(&'a ViewColumn, Option<i32>)>,
+    /// the export's geometry column, its typmod SRID when it has one, and the SRID of its rows
+    /// stored without one (the export's geometry_srid, else 4326)
+    pub geometry: Option<(&'a ViewColumn, Option<i32>, i32)>,
     /// quoted PostGIS schema
     pub postgis: &'a str,
 }
@@ -185,7 +186,7 @@ pub fn build(
         let (op, name) = parse_key(key);
         let value = scalar(ctx, key, v)?;
         if op == Op::Intersects {
-            let Some((geom, srid)) = ctx.geometry else {
+            let Some((geom, srid, default_srid)) = ctx.geometry else {
                 return Err(bad_value(
                     ctx,
                     key,
@@ -198,15 +199,20 @@ pub fn build(
             let p = push(params, Param::Text(wkt));
             let pg = ctx.postgis;
             let g = format!("t.{}", q(&geom.name));
-            let target = match srid {
-                Some(4326) => format!("{pg}.st_geomfromtext({p}, 4326)"),
-                Some(s) => format!("{pg}.st_transform({pg}.st_geomfromtext({p}, 4326), {s})"),
+            let wkt = format!("{pg}.st_geomfromtext({p}, 4326)");
+            out.conditions.push(match srid {
+                Some(4326) => format!("{pg}.st_intersects({g}, {wkt})"),
+                Some(s) => format!("{pg}.st_intersects({g}, {pg}.st_transform({wkt}, {s}))"),
+                // an unconstrained column: each row in its own SRID, SRID 0 meaning the export's
                 None => {
-                    format!("{pg}.st_transform({pg}.st_geomfromtext({p}, 4326), {pg}.st_srid({g}))")
+                    let row_srid = format!(
+                        "(CASE WHEN {pg}.st_srid({g}) = 0 THEN {default_srid} ELSE {pg}.st_srid({g}) END)"
+                    );
+                    format!(
+                        "{pg}.st_intersects({pg}.st_setsrid({g}, {row_srid}), {pg}.st_transform({wkt}, {row_srid}))"
+                    )
                 }
-            };
-            out.conditions
-                .push(format!("{pg}.st_intersects({g}, {target})"));
+            });
             continue;
         }
         let col = column(ctx, key, name)?;
@@ -339,7 +345,7 @@ mod unit {
         let ctx = Ctx {
             export: "export \"T\" (id 1)",
             columns: &cols,
-            geometry: Some((&cols[5], Some(2154))),
+            geometry: Some((&cols[5], Some(2154), 2154)),
             postgis: "public",
         };
         let map: Map<String, Json> = serde_json::from_str(json).unwrap();

@@ -11,6 +11,7 @@ use crate::catalog::export::Export;
 use crate::encode::{Column, Feature, Format};
 use crate::error::{GnError, GnResult};
 use crate::settings;
+use crate::source::decode::FeatureSrid;
 use crate::source::{Decoding, Param};
 use crate::subxact::try_in_subtransaction;
 use columns::ViewColumn;
@@ -52,6 +53,12 @@ pub struct Plan {
     pub keys_sql: String,
     /// the page's rows from its keys: `$1` is a text[] of pk values
     pub by_keys_sql: String,
+    /// the page in one step, in a total order (ties of the pk broken by the whole row), same
+    /// parameters as `sql`: for a pk with repeated or NULL values, where pages by key would
+    /// overlap or miss rows
+    pub page_sql: String,
+    /// 1 when the pk is unique and never NULL over the whole relation, else 0
+    pub unique_sql: String,
 }
 
 /// Checks that `value` casts to `typ` (or is valid WKT for "wkt") without aborting the
@@ -193,6 +200,7 @@ fn build(
     let select_from = format!("SELECT {} FROM {} AS t", select.join(", "), rel.qualified);
     let mut sql = select_from.clone();
     let mut keys_sql = format!("SELECT {pk}::text FROM {} AS t", rel.qualified);
+    let mut page_sql = select_from.clone();
     let mut order_by = format!(" ORDER BY {pk}");
     let mut count_sql = format!("SELECT count(*) FROM {} AS t", rel.qualified);
     let mut filtered = false;
@@ -206,7 +214,7 @@ fn build(
         let ctx = filters::Ctx {
             export: &export.name(),
             columns: &cols,
-            geometry: geom.map(|g| (g, geom_srid)),
+            geometry: geom.map(|g| (g, geom_srid, export.geometry_srid.unwrap_or(4326))),
             postgis: &pg,
         };
         let name = export.name();
@@ -216,6 +224,7 @@ fn build(
             let cond = format!(" WHERE {}", built.conditions.join(" AND "));
             sql.push_str(&cond);
             keys_sql.push_str(&cond);
+            page_sql.push_str(&cond);
             count_sql.push_str(&cond);
             filtered = true;
         }
@@ -230,17 +239,20 @@ fn build(
             sql.push_str(&order_by);
         }
         keys_sql.push_str(&order_by);
+        page_sql.push_str(&format!("{order_by}, (t.*)::text"));
         if let Some(l) = built.limit {
             params.push(Param::Int(l));
             let lim = format!(" LIMIT ${}", params.len());
             sql.push_str(&lim);
             keys_sql.push_str(&lim);
+            page_sql.push_str(&lim);
         }
         if let Some(o) = built.offset {
             params.push(Param::Int(o));
             let off = format!(" OFFSET ${}", params.len());
             sql.push_str(&off);
             keys_sql.push_str(&off);
+            page_sql.push_str(&off);
         }
     }
     Ok(Plan {
@@ -259,7 +271,7 @@ fn build(
         decoding: Decoding {
             feature_column: feature,
             // a GeoPackage keeps the export's own SRID; GeoJSON is always EPSG:4326
-            feature_to_4326: format != Format::Gpkg,
+            feature_srid: feature_srid(format, geom_srid, export.geometry_srid),
             postgis: if feature.is_some() || !wkt_columns.is_empty() {
                 crate::source::decode::Postgis::lookup()?
             } else {
@@ -269,11 +281,29 @@ fn build(
         },
         total_sql: format!("SELECT count(*) FROM {} AS t", rel.qualified),
         by_keys_sql: format!("{select_from} WHERE {pk} = ANY(CAST($1 AS {pk_type}[])){order_by}"),
+        page_sql,
+        unique_sql: format!(
+            "SELECT (NOT EXISTS (SELECT 1 FROM {rel} AS t WHERE {pk} IS NULL)
+                AND NOT EXISTS (SELECT 1 FROM {rel} AS t GROUP BY {pk} HAVING count(*) > 1))::int::bigint",
+            rel = rel.qualified
+        ),
         keys_sql,
         count_sql,
         count_params,
         filtered,
     })
+}
+
+/// Where an export's feature geometries end up: EPSG:4326 for GeoJSON; for a GeoPackage, the
+/// layer's SRID (the column's, else the export's geometry_srid). Rows stored with SRID 0 are
+/// taken to be in the export's SRID; every other row is transformed from its own.
+fn feature_srid(format: Format, column: Option<i32>, declared: Option<i32>) -> FeatureSrid {
+    let export_srid = column.or(declared).unwrap_or(0);
+    FeatureSrid {
+        target: if format == Format::Gpkg { export_srid } else { 4326 },
+        default: export_srid,
+        drop_m: format == Format::Gpkg,
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::encode::{Column, Encoder, Feature, Value};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::progress::Progress;
 use crate::settings::{self, GucScope};
-use crate::source::decode::{Kind, Postgis};
+use crate::source::decode::{FeatureSrid, Kind, Postgis};
 use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
 use pgrx::{PgList, PgSqlErrorCode as Code};
@@ -360,7 +360,15 @@ impl State {
                     geometry: geom,
                 });
                 match &self.postgis {
-                    Some(p) if Some(i) == feature_geom => Kind::feature(p, true),
+                    // any query: rows without SRID are taken as EPSG:4326
+                    Some(p) if Some(i) == feature_geom => Kind::feature(
+                        p,
+                        FeatureSrid {
+                            target: 4326,
+                            default: 0,
+                            drop_m: false,
+                        },
+                    ),
                     Some(p) if geom => Kind::wkt(p),
                     _ => Kind::for_type(a.atttypid),
                 }
@@ -511,17 +519,7 @@ unsafe fn run_copy(
         raw = r;
         text = query_string;
     } else {
-        let rv = (*copy).relation;
-        let rel = if (*rv).schemaname.is_null() {
-            crate::query::ident(&CStr::from_ptr((*rv).relname).to_string_lossy())
-        } else {
-            format!(
-                "{}.{}",
-                crate::query::ident(&CStr::from_ptr((*rv).schemaname).to_string_lossy()),
-                crate::query::ident(&CStr::from_ptr((*rv).relname).to_string_lossy())
-            )
-        };
-        owned_text = CString::new(format!("SELECT * FROM {rel}")).expect("no NUL in identifiers");
+        owned_text = CString::new(select_of_table(copy)).expect("no NUL in identifiers");
         let list = pg_sys::raw_parser(owned_text.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
         raw = PgList::<pg_sys::RawStmt>::from_pg(list)
             .get_ptr(0)
@@ -636,6 +634,30 @@ unsafe fn run_copy(
     pg_sys::MemoryContextDelete(row_cxt);
     finish_target(target)?;
     Ok(rows)
+}
+
+/// `COPY table [(col, ...)] TO ...` as the rows core COPY writes: the column list in its order
+/// (every column without one), and the table's own rows only, never its children's.
+///
+/// # Safety
+/// `copy` must be a valid CopyStmt with a relation.
+unsafe fn select_of_table(copy: *mut pg_sys::CopyStmt) -> String {
+    let text = |p: *const std::ffi::c_char| CStr::from_ptr(p).to_string_lossy().into_owned();
+    let rv = (*copy).relation;
+    let mut rel = crate::query::ident(&text((*rv).relname));
+    if !(*rv).schemaname.is_null() {
+        rel = format!("{}.{rel}", crate::query::ident(&text((*rv).schemaname)));
+    }
+    let columns: Vec<String> = PgList::<pg_sys::Node>::from_pg((*copy).attlist)
+        .iter_ptr()
+        .map(|n| crate::query::ident(&text((*(n as *mut pg_sys::String)).sval)))
+        .collect();
+    let list = if columns.is_empty() {
+        "*".to_string()
+    } else {
+        columns.join(", ")
+    };
+    format!("SELECT {list} FROM ONLY {rel}")
 }
 
 /// The arguments of `gn_export.run(...)` when a COPY's query is exactly one such call with

@@ -82,10 +82,11 @@ impl Dir {
     /// symbolic link in its place is refused.
     pub fn subdir(&self, name: &str) -> GnResult<Dir> {
         let path = self.path.join(name);
-        match rfs::mkdirat(&*self.fd, name, Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(Errno::EXIST) => {}
+        let created = match rfs::mkdirat(&*self.fd, name, Mode::from_raw_mode(0o755)) {
+            Ok(()) => true,
+            Err(Errno::EXIST) => false,
             Err(e) => return Err(errno(&format!("cannot create {}", path.display()), e)),
-        }
+        };
         let fd = rfs::openat(
             &*self.fd,
             name,
@@ -103,8 +104,10 @@ impl Dir {
             .hint("Remove it: gn_export creates its own directories under gn_export.export_dir."),
             e => errno(&format!("cannot open directory {}", path.display()), e),
         })?;
-        // the server's umask made it owner-only: the web server must be able to read it
-        let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o755));
+        if created {
+            // the server's umask made it owner-only: the web server must be able to read it
+            let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o755));
+        }
         Ok(Dir {
             fd: Rc::new(fd),
             path,

@@ -52,7 +52,8 @@ pub fn export_dir() -> GnResult<Dir> {
 pub struct Generation {
     pub id_export: i32,
     pub format: Format,
-    pub path: PathBuf,
+    /// None when the generation failed: no file was published
+    pub path: Option<PathBuf>,
     pub url: Option<String>,
     pub rows: i64,
     pub bytes: i64,
@@ -144,6 +145,15 @@ impl Target {
     }
 }
 
+/// An error message for a user: the server's directories replaced by what they are.
+fn without_paths(message: &str, target: &Target) -> String {
+    let mut m = message.replace(&target.dir.path().to_string_lossy().into_owned(), target.sub);
+    if let Some(dir) = settings::export_dir() {
+        m = m.replace(&dir, "export_dir");
+    }
+    m
+}
+
 /// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
 fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64, i64)> {
     let plan = query::plan(export, format, None)?;
@@ -209,7 +219,7 @@ pub fn generate_file(
     let mut g = Generation {
         id_export,
         format,
-        path: target.path(),
+        path: Some(target.path()),
         url: None,
         rows: 0,
         bytes: 0,
@@ -226,7 +236,7 @@ pub fn generate_file(
         .flatten()
     {
         g.bytes = f.bytes as i64;
-        g.path = target.dir.path().join(&f.name);
+        g.path = Some(target.dir.path().join(&f.name));
         published = f.name;
         g.status = "skipped";
     } else {
@@ -245,7 +255,9 @@ pub fn generate_file(
         }
     }
     g.finished_at = now();
-    if g.status != "failed" {
+    if g.status == "failed" {
+        g.path = None;
+    } else {
         g.url = target.url(&published);
     }
     history::record(&history::Run {
@@ -258,7 +270,7 @@ pub fn generate_file(
         status: g.status.into(),
         rows: Some(g.rows),
         bytes: Some(g.bytes),
-        path: Some(g.path.to_string_lossy().into_owned()),
+        path: g.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
         url: g.url.clone(),
         error: g.error.clone(),
         sqlstate: g.sqlstate.clone(),
@@ -267,8 +279,10 @@ pub fn generate_file(
     if let (Some(role), true) = (id_role, g.status != "skipped") {
         // the file is published: a notification that cannot be written (say the caller may not
         // insert into gn_notifications) is a warning, not a reason to fail
+        // the user learns what failed, not where the server keeps its files
+        let error = g.error.as_deref().map(|e| without_paths(e, &target));
         let sent = try_in_subtransaction(|| {
-            notify::notify_user(&export, role, g.url.as_deref(), g.error.as_deref())
+            notify::notify_user(&export, role, g.url.as_deref(), error.as_deref())
         });
         let problem = match sent {
             Ok(Ok(_)) => None,
@@ -289,7 +303,7 @@ pub fn generate_file(
         "status": g.status,
         "rows": g.rows,
         "bytes": g.bytes,
-        "path": format!("{}/{published}", target.sub),
+        "path": g.path.as_ref().map(|_| format!("{}/{published}", target.sub)),
         "url": g.url,
         "id_role": id_role,
         "id_export_schedule": schedule,
@@ -348,7 +362,7 @@ fn generate(
     }
     set(&mut t, "id_export", g.id_export);
     set(&mut t, "format", g.format.name().to_string());
-    set(&mut t, "path", g.path.to_string_lossy().into_owned());
+    set(&mut t, "path", g.path.map(|p| p.to_string_lossy().into_owned()));
     set(&mut t, "url", g.url);
     set(&mut t, "rows", g.rows);
     set(&mut t, "bytes", g.bytes);
@@ -359,27 +373,6 @@ fn generate(
     set(&mut t, "sqlstate", g.sqlstate);
     t
 }
-
-pgrx::extension_sql!(
-    r#"
-CREATE TYPE gn_export.generation AS (
-    id_export   integer,
-    format      text,
-    path        text,
-    url         text,
-    rows        bigint,
-    bytes       bigint,
-    started_at  timestamptz,
-    finished_at timestamptz,
-    status      text,
-    error       text,
-    sqlstate    text
-);
-COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): status is done, skipped or failed.';
-"#,
-    name = "generation_type",
-    bootstrap
-);
 
 pgrx::extension_sql!(
     r#"

@@ -5,8 +5,9 @@
 //! with one prepared statement in large transactions, streaming from the query.
 
 use crate::catalog::export::Export;
+use crate::encode::datetime;
 use crate::encode::value::write_text;
-use crate::encode::wkb::envelope;
+use crate::encode::wkb::{envelope, WkbError};
 use crate::encode::Value;
 use crate::error::{GnError, GnResult};
 use crate::query::columns::{Category, ViewColumn};
@@ -48,6 +49,15 @@ pub fn column_type(c: &ViewColumn) -> &'static str {
     }
 }
 
+fn gpkg_text(write: impl FnOnce(&mut Vec<u8>) -> bool) -> Sql {
+    let mut out = Vec::with_capacity(24);
+    if write(&mut out) {
+        Sql::Text(String::from_utf8(out).unwrap_or_default())
+    } else {
+        Sql::Null
+    }
+}
+
 fn sql_value(v: &Value) -> Sql {
     match v {
         Value::Null => Sql::Null,
@@ -55,6 +65,16 @@ fn sql_value(v: &Value) -> Sql {
         Value::Int(i) => Sql::Integer(*i),
         Value::Float8(f) if f.is_finite() => Sql::Real(*f),
         Value::Float4(f) if f.is_finite() => Sql::Real(f64::from(*f)),
+        // SQLite turns NaN into NULL itself and GDAL reads ±Infinity back as 0: NULL for all
+        // three, never text in a numeric column
+        Value::Float8(_) | Value::Float4(_) => Sql::Null,
+        // DATE and DATETIME as GDAL reads them without a warning; what ISO 8601's four-digit
+        // years cannot hold (infinities, BC, past 9999) is NULL
+        Value::Date(d) => gpkg_text(|o| datetime::write_gpkg_date(*d, o)),
+        Value::Timestamp(ts) => gpkg_text(|o| datetime::write_gpkg_datetime(*ts, false, o)),
+        Value::TimestampTz(local, east) => gpkg_text(|o| {
+            datetime::write_gpkg_datetime(local - i64::from(*east) * 1_000_000, true, o)
+        }),
         Value::Bytea(b) => Sql::Blob(b.to_vec()),
         Value::Text(s) | Value::Json(s) | Value::Numeric(s) => Sql::Text(s.to_string()),
         other => {
@@ -63,6 +83,61 @@ fn sql_value(v: &Value) -> Sql {
             Sql::Text(String::from_utf8_lossy(&out).into_owned())
         }
     }
+}
+
+/// Rewrites, in ISO WKB, the types GeoPackage's core lacks into the ones with the same layout:
+/// a polyhedral surface or a TIN is a multipolygon, a triangle a polygon.
+pub fn core_types(wkb: &mut [u8]) -> Result<(), WkbError> {
+    fn walk(b: &mut [u8], pos: &mut usize) -> Result<(), WkbError> {
+        let trunc = || WkbError("truncated WKB".into());
+        let le = *b.get(*pos).ok_or_else(trunc)? == 1;
+        let get = |b: &[u8], at: usize| -> Result<u32, WkbError> {
+            let v: [u8; 4] = b.get(at..at + 4).ok_or_else(trunc)?.try_into().expect("4 bytes");
+            Ok(if le { u32::from_le_bytes(v) } else { u32::from_be_bytes(v) })
+        };
+        let raw = get(b, *pos + 1)?;
+        let (dims, t) = (raw / 1000, raw % 1000);
+        let new = match t {
+            15 | 16 => 6,
+            17 => 3,
+            t => t,
+        };
+        if new != t {
+            let v = dims * 1000 + new;
+            let bytes = if le { v.to_le_bytes() } else { v.to_be_bytes() };
+            b[*pos + 1..*pos + 5].copy_from_slice(&bytes);
+        }
+        *pos += 5;
+        let coord = 8 * match dims {
+            1 | 2 => 3,
+            3 => 4,
+            _ => 2,
+        };
+        let n = get(b, *pos)? as usize;
+        match new {
+            1 => *pos += coord, // a point has no count: `n` above was its x
+            2 => *pos += 4 + n * coord,
+            3 => {
+                *pos += 4;
+                for _ in 0..n {
+                    let m = get(b, *pos)? as usize;
+                    *pos += 4 + m * coord;
+                }
+            }
+            4..=7 => {
+                *pos += 4;
+                for _ in 0..n {
+                    walk(b, pos)?;
+                }
+            }
+            t => return Err(WkbError(format!("WKB type {t} has no GeoPackage form"))),
+        }
+        if *pos > b.len() {
+            return Err(trunc());
+        }
+        Ok(())
+    }
+    walk(wkb, &mut 0)
 }
 
 /// GeoPackage binary geometry: magic, version, flags (little endian, envelope xy or xyz, empty),
@@ -87,6 +162,15 @@ pub fn gpkg_geometry(wkb: &[u8], srs_id: i32) -> GnResult<(Vec<u8>, Option<[f64;
     }
     out.extend_from_slice(wkb);
     Ok((out, env.map(|(e, _)| [e[0], e[1], e[2], e[3]])))
+}
+
+/// How an error names a row: its key, when the export has one.
+fn row_key(plan: &Plan, row: &[Value]) -> String {
+    let mut t = Vec::new();
+    match plan.feature.and_then(|f| f.id).map(|i| &row[i]) {
+        Some(v) if write_text(v, &mut t) => format!("feature id {}", String::from_utf8_lossy(&t)),
+        _ => "a feature without id".into(),
+    }
 }
 
 fn q(ident: &str) -> String {
@@ -234,8 +318,21 @@ pub fn write(
             for &i in &order {
                 if i == geom_index {
                     match &row[i] {
+                        Value::GeometryError(e) => {
+                            return Err(GnError::new(
+                                Code::ERRCODE_DATA_EXCEPTION,
+                                format!("{}, {}: {e}", export.name(), row_key(plan, row)),
+                            ))
+                        }
                         Value::Wkb(wkb) => {
-                            let (g, e) = gpkg_geometry(wkb, srid)?;
+                            let mut wkb = wkb.to_vec();
+                            core_types(&mut wkb).map_err(|e| {
+                                GnError::new(
+                                    Code::ERRCODE_DATA_EXCEPTION,
+                                    format!("{}, {}: {e}", export.name(), row_key(plan, row)),
+                                )
+                            })?;
+                            let (g, e) = gpkg_geometry(&wkb, srid)?;
                             bytes += g.len() as i64;
                             env = e;
                             values.push(Sql::Blob(g));
@@ -319,11 +416,16 @@ fn geometry_type(c: &ViewColumn) -> (String, i32) {
             None => (ty.clone(), false),
         },
     };
-    let base = if base.is_empty() {
-        "GEOMETRY".to_string()
-    } else {
-        base
-    };
+    // curves arrive linearised, and GeoPackage's core has no TIN, polyhedral surface or triangle
+    let base = match base.as_str() {
+        "" => "GEOMETRY",
+        "CIRCULARSTRING" | "COMPOUNDCURVE" => "LINESTRING",
+        "CURVEPOLYGON" | "TRIANGLE" => "POLYGON",
+        "MULTICURVE" => "MULTILINESTRING",
+        "MULTISURFACE" | "POLYHEDRALSURFACE" | "TIN" => "MULTIPOLYGON",
+        b => b,
+    }
+    .to_string();
     // z: 0 prohibited, 1 mandatory, 2 optional (an unconstrained column may hold either)
     let zflag = if z {
         1
@@ -394,6 +496,22 @@ mod unit {
             ("GEOMETRY".into(), 2)
         );
         assert_eq!(geometry_type(&col("geometry")), ("GEOMETRY".into(), 2));
+    }
+
+    #[test]
+    fn tin_and_triangles_become_core_types() {
+        // TIN(((0 0,0 1,1 0,0 0))) as ISO WKB, little endian
+        let mut w = vec![1u8, 16, 0, 0, 0, 1, 0, 0, 0, 1, 17, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0];
+        for (x, y) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, 0.0)] {
+            w.extend_from_slice(&f64::to_le_bytes(x));
+            w.extend_from_slice(&f64::to_le_bytes(y));
+        }
+        core_types(&mut w).unwrap();
+        assert_eq!((w[1], w[10]), (6, 3));
+        // POINT(1 2) untouched
+        let mut p = hex("0101000000000000000000f03f0000000000000040");
+        core_types(&mut p).unwrap();
+        assert_eq!(p, hex("0101000000000000000000f03f0000000000000040"));
     }
 
     #[test]

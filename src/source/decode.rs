@@ -53,6 +53,7 @@ pub struct Postgis {
     as_binary: Oid,
     as_text: Oid,
     srid: Oid,
+    set_srid: Oid,
     transform: Oid,
     has_arc: Oid,
     curve_to_line: Oid,
@@ -73,7 +74,8 @@ impl Postgis {
                         to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid,
                         to_regprocedure(format('%I.st_zmflag(%I.geometry)', n.nspname, n.nspname))::oid,
                         to_regprocedure(format('%I.st_force2d(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_force3dz(%I.geometry,float8)', n.nspname, n.nspname))::oid
+                        to_regprocedure(format('%I.st_force3dz(%I.geometry,float8)', n.nspname, n.nspname))::oid,
+                        to_regprocedure(format('%I.st_setsrid(%I.geometry,integer)', n.nspname, n.nspname))::oid
                    FROM pg_catalog.pg_extension e
                    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
                    JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'
@@ -98,6 +100,7 @@ impl Postgis {
                 zmflag: o(8)?,
                 force_2d: o(9)?,
                 force_3dz: o(10)?,
+                set_srid: o(11)?,
             }))
         })
     }
@@ -143,26 +146,35 @@ impl Fn1 {
     }
 }
 
-/// What turns a geometry into the GeoJSON feature geometry.
+/// What turns a geometry into the feature geometry of a GeoJSON or GeoPackage: linearised,
+/// in the target SRID (EPSG:4326, or the GeoPackage layer's), as WKB.
 pub struct FeatureFns {
     has_arc: Fn1,
     curve_to_line: Fn1,
     srid: Fn1,
+    set_srid: Fn1,
     transform: Fn1,
     as_binary: Fn1,
-    /// None: reproject to EPSG:4326 (GeoJSON); Some: keep the SRID but drop M (GeoPackage)
-    keep_srid: Option<(Fn1, Fn1, Fn1)>,
+    /// the SRID every row ends in (0: rows are taken as they are)
+    target: i32,
+    /// the SRID of rows stored with SRID 0 (the export's geometry_srid)
+    default_srid: i32,
+    /// GeoPackage: drop M, which a geometry column declared `m = 0` cannot hold
+    drop_m: Option<(Fn1, Fn1, Fn1)>,
 }
 
 impl FeatureFns {
-    pub fn new(p: &Postgis, to_4326: bool) -> FeatureFns {
+    pub fn new(p: &Postgis, target: FeatureSrid) -> FeatureFns {
         FeatureFns {
             has_arc: Fn1::new(p.has_arc),
             curve_to_line: Fn1::new(p.curve_to_line),
             srid: Fn1::new(p.srid),
+            set_srid: Fn1::new(p.set_srid),
             transform: Fn1::new(p.transform),
             as_binary: Fn1::new(p.as_binary),
-            keep_srid: (!to_4326).then(|| {
+            target: target.target,
+            default_srid: target.default,
+            drop_m: target.drop_m.then(|| {
                 (
                     Fn1::new(p.zmflag),
                     Fn1::new(p.force_2d),
@@ -172,9 +184,11 @@ impl FeatureFns {
         }
     }
 
+    /// The WKB of the feature geometry, or what PostGIS said when it could not transform it.
+    ///
     /// # Safety
     /// `d` must be a valid geometry datum.
-    unsafe fn wkb(&self, mut d: Datum) -> Datum {
+    unsafe fn wkb(&self, mut d: Datum) -> Result<Datum, String> {
         if self.has_arc.call1(d).value() != 0 {
             d = self.curve_to_line.call4(
                 d,
@@ -183,27 +197,64 @@ impl FeatureFns {
                 Datum::from(0usize),
             );
         }
-        if let Some((zmflag, force_2d, force_3dz)) = &self.keep_srid {
-            // M has no place in a GeoPackage whose geometry column says m = 0
+        if let Some((zmflag, force_2d, force_3dz)) = &self.drop_m {
             match zmflag.call1(d).value() as i16 {
                 1 => d = force_2d.call1(d),
                 3 => d = force_3dz.call2(d, Datum::from(0.0f64.to_bits() as usize)),
                 _ => {}
             }
-            return self.as_binary.call1(d);
         }
-        // SRID 0 cannot be transformed: it is taken as it is
-        let srid = self.srid.call1(d).value() as i32;
-        if srid != 0 && srid != 4326 {
-            d = self.transform.call2(d, Datum::from(4326usize));
+        if self.target != 0 {
+            let mut srid = self.srid.call1(d).value() as i32;
+            if srid == 0 && self.default_srid != 0 {
+                // an unconstrained column may hold rows without SRID: they are in the export's
+                d = self.set_srid.call2(d, Datum::from(self.default_srid as usize));
+                srid = self.default_srid;
+            }
+            if srid != 0 && srid != self.target {
+                d = self.transformed(d)?;
+            }
         }
-        self.as_binary.call1(d)
+        Ok(self.as_binary.call1(d))
+    }
+
+    /// ST_Transform to the target, its failure (an unknown SRID, a point outside the
+    /// projection's domain) caught as a message: the encoder raises it with the row's key.
+    unsafe fn transformed(&self, d: Datum) -> Result<Datum, String> {
+        let cxt = pg_sys::CurrentMemoryContext;
+        let target = Datum::from(self.target as usize);
+        pgrx::PgTryBuilder::new(|| Ok(self.transform.call2(d, target)))
+            .catch_others(|e| {
+                pg_sys::CurrentMemoryContext = cxt;
+                let message = match &e {
+                    pgrx::pg_sys::panic::CaughtError::PostgresError(r)
+                    | pgrx::pg_sys::panic::CaughtError::ErrorReport(r) => r.message().to_string(),
+                    pgrx::pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
+                        ereport.message().to_string()
+                    }
+                };
+                Err(format!(
+                    "its geometry cannot be transformed to EPSG:{}: {message}",
+                    self.target
+                ))
+            })
+            .execute()
     }
 }
 
+/// Where feature geometries end up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeatureSrid {
+    /// the SRID of the output (4326 for GeoJSON, the layer's for a GeoPackage; 0: as stored)
+    pub target: i32,
+    /// the SRID given to rows stored with SRID 0 (0: none known, they are taken as stored)
+    pub default: i32,
+    pub drop_m: bool,
+}
+
 impl Kind {
-    pub fn feature(p: &Postgis, to_4326: bool) -> Kind {
-        Kind::Feature(Box::new(FeatureFns::new(p, to_4326)))
+    pub fn feature(p: &Postgis, target: FeatureSrid) -> Kind {
+        Kind::Feature(Box::new(FeatureFns::new(p, target)))
     }
 
     pub fn wkt(p: &Postgis) -> Kind {
@@ -414,7 +465,10 @@ impl Kind {
                 Value::Uuid(*p)
             }
             Kind::Bytea => Value::Bytea(varlena_bytes(d)),
-            Kind::Feature(f) => Value::Wkb(varlena_bytes(f.wkb(d))),
+            Kind::Feature(f) => match f.wkb(d) {
+                Ok(w) => Value::Wkb(varlena_bytes(w)),
+                Err(e) => Value::GeometryError(e),
+            },
             Kind::Wkt(f) => {
                 let b = varlena_bytes(f.call1(d));
                 Value::Text(server_str(b.as_ptr(), b.len()))

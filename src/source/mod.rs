@@ -45,7 +45,8 @@ impl Param {
 #[derive(Debug, Clone, Default)]
 pub struct Decoding {
     pub feature_column: Option<usize>,
-    pub feature_to_4326: bool,
+    /// where the feature geometry ends up (EPSG:4326, or a GeoPackage layer's SRID)
+    pub feature_srid: decode::FeatureSrid,
     /// geometry columns rendered as WKT (by ST_AsText, called the same way)
     pub wkt_columns: Vec<usize>,
     pub postgis: Option<decode::Postgis>,
@@ -258,7 +259,7 @@ unsafe extern "C-unwind" fn rx_startup(
         .enumerate()
         .map(|(i, a)| match &rx.decoding.postgis {
             Some(p) if Some(i) == rx.decoding.feature_column => {
-                Kind::feature(p, rx.decoding.feature_to_4326)
+                Kind::feature(p, rx.decoding.feature_srid)
             }
             Some(p) if rx.decoding.wkt_columns.contains(&i) => Kind::wkt(p),
             _ => Kind::for_type(a.atttypid),
