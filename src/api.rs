@@ -9,7 +9,7 @@ use crate::encode::geojson::GeoJson;
 use crate::encode::json::Json;
 use crate::encode::{Encoder, Format};
 use crate::error::{GnError, GnResult, OrRaise};
-use crate::jsonb::{Jsonb, JsonText};
+use crate::jsonb::{JsonText, Jsonb};
 use crate::query::{self, Plan};
 use crate::settings;
 use crate::sink::encode_error;

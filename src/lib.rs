@@ -78,7 +78,6 @@ COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): st
     bootstrap
 );
 
-
 // Runs last: the COPY formats need the library loaded before the statement. PostgreSQL runs
 // extension scripts with client_min_messages at WARNING at least, so a NOTICE would not reach
 // the DBA here: this one is a WARNING (version() says the same as a NOTICE).

@@ -178,14 +178,19 @@ pub fn preload_hint() -> Option<String> {
             .unwrap_or_default()
     };
     let session = get("session_preload_libraries");
-    let listed = |list: &str| list.split(',').any(|l| l.trim().trim_matches('"') == "gn_export");
+    let listed = |list: &str| {
+        list.split(',')
+            .any(|l| l.trim().trim_matches('"') == "gn_export")
+    };
     if listed(&session) || listed(&get("shared_preload_libraries")) {
         return None;
     }
-    let db = pgrx::Spi::get_one::<String>("SELECT pg_catalog.quote_ident(pg_catalog.current_database())")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let db = pgrx::Spi::get_one::<String>(
+        "SELECT pg_catalog.quote_ident(pg_catalog.current_database())",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_default();
     let value = if session.trim().is_empty() {
         "gn_export".to_string()
     } else {

@@ -193,8 +193,14 @@ mod gpkg_unit {
     #[test]
     fn geopackage_dates_and_datetimes() {
         // 2000-01-01 00:00:00.123456
-        assert_eq!(dt(123_456, true).as_deref(), Some("2000-01-01T00:00:00.123Z"));
-        assert_eq!(dt(123_456, false).as_deref(), Some("2000-01-01T00:00:00.123"));
+        assert_eq!(
+            dt(123_456, true).as_deref(),
+            Some("2000-01-01T00:00:00.123Z")
+        );
+        assert_eq!(
+            dt(123_456, false).as_deref(),
+            Some("2000-01-01T00:00:00.123")
+        );
         // 1999-12-31 23:59:59.999999
         assert_eq!(dt(-1, false).as_deref(), Some("1999-12-31T23:59:59.999"));
         assert_eq!(dt(i64::MAX, true), None);

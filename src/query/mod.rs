@@ -300,7 +300,11 @@ fn build(
 fn feature_srid(format: Format, column: Option<i32>, declared: Option<i32>) -> FeatureSrid {
     let export_srid = column.or(declared).unwrap_or(0);
     FeatureSrid {
-        target: if format == Format::Gpkg { export_srid } else { 4326 },
+        target: if format == Format::Gpkg {
+            export_srid
+        } else {
+            4326
+        },
         default: export_srid,
         drop_m: format == Format::Gpkg,
     }

@@ -147,7 +147,10 @@ impl Target {
 
 /// An error message for a user: the server's directories replaced by what they are.
 fn without_paths(message: &str, target: &Target) -> String {
-    let mut m = message.replace(&target.dir.path().to_string_lossy().into_owned(), target.sub);
+    let mut m = message.replace(
+        &target.dir.path().to_string_lossy().into_owned(),
+        target.sub,
+    );
     if let Some(dir) = settings::export_dir() {
         m = m.replace(&dir, "export_dir");
     }
@@ -362,7 +365,11 @@ fn generate(
     }
     set(&mut t, "id_export", g.id_export);
     set(&mut t, "format", g.format.name().to_string());
-    set(&mut t, "path", g.path.map(|p| p.to_string_lossy().into_owned()));
+    set(
+        &mut t,
+        "path",
+        g.path.map(|p| p.to_string_lossy().into_owned()),
+    );
     set(&mut t, "url", g.url);
     set(&mut t, "rows", g.rows);
     set(&mut t, "bytes", g.bytes);

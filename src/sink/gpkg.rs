@@ -92,8 +92,16 @@ pub fn core_types(wkb: &mut [u8]) -> Result<(), WkbError> {
         let trunc = || WkbError("truncated WKB".into());
         let le = *b.get(*pos).ok_or_else(trunc)? == 1;
         let get = |b: &[u8], at: usize| -> Result<u32, WkbError> {
-            let v: [u8; 4] = b.get(at..at + 4).ok_or_else(trunc)?.try_into().expect("4 bytes");
-            Ok(if le { u32::from_le_bytes(v) } else { u32::from_be_bytes(v) })
+            let v: [u8; 4] = b
+                .get(at..at + 4)
+                .ok_or_else(trunc)?
+                .try_into()
+                .expect("4 bytes");
+            Ok(if le {
+                u32::from_le_bytes(v)
+            } else {
+                u32::from_be_bytes(v)
+            })
         };
         let raw = get(b, *pos + 1)?;
         let (dims, t) = (raw / 1000, raw % 1000);
@@ -501,7 +509,9 @@ mod unit {
     #[test]
     fn tin_and_triangles_become_core_types() {
         // TIN(((0 0,0 1,1 0,0 0))) as ISO WKB, little endian
-        let mut w = vec![1u8, 16, 0, 0, 0, 1, 0, 0, 0, 1, 17, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0];
+        let mut w = vec![
+            1u8, 16, 0, 0, 0, 1, 0, 0, 0, 1, 17, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0,
+        ];
         for (x, y) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, 0.0)] {
             w.extend_from_slice(&f64::to_le_bytes(x));
             w.extend_from_slice(&f64::to_le_bytes(y));

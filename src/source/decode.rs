@@ -208,7 +208,9 @@ impl FeatureFns {
             let mut srid = self.srid.call1(d).value() as i32;
             if srid == 0 && self.default_srid != 0 {
                 // an unconstrained column may hold rows without SRID: they are in the export's
-                d = self.set_srid.call2(d, Datum::from(self.default_srid as usize));
+                d = self
+                    .set_srid
+                    .call2(d, Datum::from(self.default_srid as usize));
                 srid = self.default_srid;
             }
             if srid != 0 && srid != self.target {
