@@ -6,16 +6,16 @@ CREATE DATABASE gn_t_api;
 \i demo_db.sql
 \set SHOW_CONTEXT never
 -- a public export without geometry: an array of objects, the licence, the counts
-SELECT jsonb_pretty(gn_export.api(2, '{"limit": 2, "orderby": "id_dataset:DESC"}') #- '{items,0,jdd_description}' #- '{items,1,jdd_description}');
+SELECT jsonb_pretty(gn_export.api(2, '{"limit": 2, "orderby": "id_dataset:DESC"}')::jsonb #- '{items,0,jdd_description}' #- '{items,1,jdd_description}');
 -- GeoNature's defaults: limit from gn_export.api_default_limit, capped at api_max_limit
-SELECT r->'limit' AS lim, r->'page' AS page, jsonb_array_length(r->'items') AS n FROM gn_export.api(2) r;
+SELECT r->'limit' AS lim, r->'page' AS page, json_array_length(r->'items') AS n FROM gn_export.api(2) r;
 SET gn_export.api_max_limit = 5;
-SELECT r->'limit' AS lim, jsonb_array_length(r->'items') AS n FROM gn_export.api(2, '{"limit": 1000}') r;
+SELECT r->'limit' AS lim, json_array_length(r->'items') AS n FROM gn_export.api(2, '{"limit": 1000}') r;
 RESET gn_export.api_max_limit;
 -- an export with geometry: a FeatureCollection, id = pk, NULL geometries kept (pages are honest)
-SELECT r->'items'->>'type' AS type, jsonb_array_length(r->'items'->'features') AS features,
-       (SELECT count(*) FROM jsonb_array_elements(r->'items'->'features') f WHERE f->'geometry' = 'null') AS null_geometries,
-       (SELECT bool_and((f->>'id')::int = (f->'properties'->>'id_synthese')::int) FROM jsonb_array_elements(r->'items'->'features') f) AS id_is_pk,
+SELECT r->'items'->>'type' AS type, json_array_length(r->'items'->'features') AS features,
+       (SELECT count(*) FROM json_array_elements(r->'items'->'features') f WHERE json_typeof(f->'geometry') = 'null') AS null_geometries,
+       (SELECT bool_and((f->>'id')::int = (f->'properties'->>'id_synthese')::int) FROM json_array_elements(r->'items'->'features') f) AS id_is_pk,
        r->'total' AS total, r->'total_filtered' AS total_filtered
 FROM gn_export.api(1, '{"limit": 100}', 3) r;
 SELECT count(*) AS null_geometries_in_view FROM gn_exports.v_synthese_sinp WHERE geom IS NULL;
@@ -33,8 +33,8 @@ SELECT gn_export.api(999);
 \echo :LAST_ERROR_SQLSTATE
 
 -- every filter type on the right column types
-CREATE FUNCTION pg_temp.n(r jsonb) RETURNS int LANGUAGE sql AS $$
-    SELECT coalesce(jsonb_array_length(r->'items'->'features'), jsonb_array_length(r->'items')) $$;
+CREATE FUNCTION pg_temp.n(r json) RETURNS int LANGUAGE sql AS $$
+    SELECT coalesce(json_array_length(r->'items'->'features'), json_array_length(r->'items')) $$;
 SELECT 'text ilike' AS filter, pg_temp.n(gn_export.api(1, '{"ilike_comment_releve": "LIGNE"}', 3)) AS got,
        (SELECT count(*) FROM gn_exports.v_synthese_sinp WHERE comment_releve ILIKE '%ligne%') AS expected
 UNION ALL SELECT 'varchar ilike (GeoNature ignored it)', pg_temp.n(gn_export.api(1, '{"ilike_nom_cite": "rana"}', 3)),
@@ -61,11 +61,11 @@ UNION ALL SELECT 'geometry on a 2154 view (GeoNature failed)', pg_temp.n(gn_expo
        (SELECT count(*) FROM gn_exports.v_synthese_l93 WHERE ST_Intersects(geom_local, ST_Transform('SRID=4326;POLYGON((5.9 44.5, 6.2 44.5, 6.2 44.8, 5.9 44.8, 5.9 44.5))'::geometry, 2154)));
 
 -- orderby ASC and DESC (ties broken by the pk, so pages are stable)
-SELECT (SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(r->'items'->'features') f) AS ids
+SELECT (SELECT array_agg((f->>'id')::int) FROM json_array_elements(r->'items'->'features') f) AS ids
 FROM gn_export.api(1, '{"limit": 5, "orderby": "id_synthese:DESC"}', 3) r;
-SELECT (SELECT array_agg((f->>'id')::int) FROM jsonb_array_elements(r->'items'->'features') f) AS ids
+SELECT (SELECT array_agg((f->>'id')::int) FROM json_array_elements(r->'items'->'features') f) AS ids
 FROM gn_export.api(1, '{"limit": 5, "orderby": "id_synthese:asc"}', 3) r;
-SELECT (SELECT array_agg(f->'properties'->>'nom_cite' ORDER BY ord) FROM jsonb_array_elements(r->'items'->'features') WITH ORDINALITY f(f, ord))
+SELECT (SELECT array_agg(f->'properties'->>'nom_cite' ORDER BY ord) FROM json_array_elements(r->'items'->'features') WITH ORDINALITY f(f, ord))
      = (SELECT array_agg(nom_cite::text ORDER BY nom_cite DESC, id_synthese) FROM (SELECT * FROM gn_exports.v_synthese_sinp ORDER BY nom_cite DESC, id_synthese LIMIT 5) x) AS by_name_desc
 FROM gn_export.api(1, '{"limit": 5, "orderby": "nom_cite:DESC"}', 3) r;
 
@@ -77,9 +77,9 @@ WITH pages AS (
     SELECT p, gn_export.api(1, jsonb_build_object('limit', 7, 'offset', p, 'filter_n_up_altitude_min', 1500, 'orderby', 'nom_cite'), 3) AS r
     FROM generate_series(0, 9) p
 ), ids AS (
-    SELECT p, (f->>'id')::int AS id FROM pages, jsonb_array_elements(r->'items'->'features') f
+    SELECT p, (f->>'id')::int AS id FROM pages, json_array_elements(r->'items'->'features') f
 )
-SELECT (SELECT count(DISTINCT r->'total_filtered') FROM pages) AS distinct_total_filtered,
+SELECT (SELECT count(DISTINCT r->>'total_filtered') FROM pages) AS distinct_total_filtered,
        (SELECT min((r->>'total_filtered')::int) FROM pages) AS total_filtered,
        (SELECT count(*) FROM ids) AS rows_paged,
        (SELECT count(DISTINCT id) FROM ids) AS distinct_rows,
@@ -93,7 +93,7 @@ INSERT INTO gn_meta.t_datasets (id_acquisition_framework, dataset_name, dataset_
     id_nomenclature_data_type, marine_domain, terrestrial_domain, id_nomenclature_dataset_objectif,
     id_nomenclature_collecting_method, id_nomenclature_data_origin, id_nomenclature_source_status,
     id_nomenclature_resource_type) VALUES (1, 'Nouveau', 'N', 'n', 1, false, true, 1, 1, 1, 1, 1);
-SELECT r->'total' AS cached_total, jsonb_array_length(r->'items') AS items FROM gn_export.api(2, '{"limit": 100}') r;
+SELECT r->'total' AS cached_total, json_array_length(r->'items') AS items FROM gn_export.api(2, '{"limit": 100}') r;
 SET gn_export.api_total_cache = 0;
 SELECT r->'total' AS fresh_total FROM gn_export.api(2, '{"limit": 100}') r;
 RESET gn_export.api_total_cache;

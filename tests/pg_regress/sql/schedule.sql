@@ -66,7 +66,8 @@ SELECT pg_temp.f(path) AS file, reason, bytes > 0 AS had_bytes FROM gn_export.cl
 SELECT f AS kept FROM pg_ls_dir(current_setting('gn_export.export_dir') || '/schedules') f WHERE f NOT LIKE '.%' ORDER BY 1;
 SELECT f AS kept FROM pg_ls_dir(current_setting('gn_export.export_dir') || '/usr_generated') f
 WHERE f LIKE '2020%' OR f = 'notes.txt' ORDER BY 1;
-SELECT count(*) AS removed_now FROM gn_export.clean_files(0);
+-- (user files of the same export made in different seconds are one line)
+SELECT DISTINCT regexp_replace(pg_temp.f(path), '[0-9_hm]{19}_', '<stamp>_') AS removed_now, reason FROM gn_export.clean_files(0) ORDER BY 1;
 SELECT gn_export.clean_files(-1);
 \echo :LAST_ERROR_SQLSTATE
 -- who may call what
