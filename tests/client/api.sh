@@ -31,6 +31,6 @@ done
 # the document describes what api() answers: every item key is a declared property
 keys_ok=$(Q gn_api -c "SELECT bool_and(d->'components'->'schemas'->'Item'->'properties' ? k)
   FROM gn_export.openapi(1) d, gn_export.api(1, '{\"limit\": 5}', 3) r,
-       jsonb_array_elements(r->'items'->'features') f, jsonb_object_keys(f->'properties') k")
+       json_array_elements(r->'items'->'features') f, json_object_keys(f->'properties') k")
 check "api() items only carry properties the OpenAPI document declares" t "$keys_ok"
 finish

@@ -255,8 +255,8 @@ VALUES ('Mes notes', 'public', 'v_mine', true, 1, 'id');
 SQL
 MINE=$(Q gn_trust -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Mes notes'")
 check "counts are never shared between database roles: total = items served, for each role" "t|t" \
-  "$(Q gn_trust -c "SET ROLE alice" -c "SELECT (r->>'total')::int = jsonb_array_length(r->'items') FROM gn_export.api($MINE) r" \
-      -c "SET ROLE bob" -c "SELECT (r->>'total')::int = jsonb_array_length(r->'items') FROM gn_export.api($MINE) r" | paste -sd'|')"
+  "$(Q gn_trust -c "SET ROLE alice" -c "SELECT (r->>'total')::int = json_array_length(r->'items') FROM gn_export.api($MINE) r" \
+      -c "SET ROLE bob" -c "SELECT (r->>'total')::int = json_array_length(r->'items') FROM gn_export.api($MINE) r" | paste -sd'|')"
 
 deep=$(printf '[%.0s' $(seq 1 300))1$(printf ']%.0s' $(seq 1 300))
 for call in "gn_export.api(2, '{\"limit\": 1e400}')" "gn_export.api(2, '{\"offset\": -1e400}')" \
