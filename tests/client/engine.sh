@@ -55,14 +55,15 @@ Q gn_engine -c "SELECT json_agg(json_build_object(
     'props', json_build_object('nom_cite', nom_cite, 'comment_releve', comment_releve,
         'comment_occurrence', comment_occurrence, 'cd_nom', cd_nom, 'nombre_min', nombre_min,
         'x_centroid_4326', x_centroid_4326, 'jdd_acteurs', jdd_acteurs, 'reference_biblio', reference_biblio),
-    'geom', ST_AsGeoJSON(geom, 15)::json)) FROM gn_exports.v_synthese_sinp" > "$tmp/ref1.json"
+    -- RFC 7946 rings: exterior counterclockwise, holes clockwise (lines as stored)
+    'geom', ST_AsGeoJSON(CASE WHEN ST_Dimension(geom) = 2 THEN ST_ForcePolygonCCW(geom) ELSE geom END, 15)::json)) FROM gn_exports.v_synthese_sinp" > "$tmp/ref1.json"
 Q gn_engine -c "SELECT json_agg(json_build_object(
     'pk', id_synthese,
     'text', json_build_object('nom_cite', nom_cite, 'commentaire', commentaire,
         'donnees_additionnelles', donnees_additionnelles::text, 'date_debut', to_char(date_debut, 'YYYY-MM-DD')),
     'props', json_build_object('commentaire', commentaire, 'donnees_additionnelles', donnees_additionnelles,
         'precision', precision),
-    'geom', ST_AsGeoJSON(ST_Transform(geom_local, 4326), 15)::json)) FROM gn_exports.v_synthese_l93" > "$tmp/ref3.json"
+    'geom', ST_AsGeoJSON(ST_Transform(CASE WHEN ST_Dimension(geom_local) = 2 THEN ST_ForcePolygonCCW(geom_local) ELSE geom_local END, 4326), 15)::json)) FROM gn_exports.v_synthese_l93" > "$tmp/ref3.json"
 
 out=$(python3 "$(dirname "$0")/check_outputs.py" "$tmp/ref1.json" "$tmp/cols1.txt" id_synthese \
         "$tmp/copy.csv" "$tmp/copy.json" "$tmp/copy.geojson" "$tmp/copy.geojsonl" 2>&1) && rc=0 || rc=$?
