@@ -303,8 +303,9 @@ pub fn page_of(
 /// `total` counts the export and `total_filtered` the filtered rows (not reduced by the
 /// offset); both counts are reused for gn_export.api_total_cache seconds in the session.
 /// Returns `json` (not `jsonb`): keys in the view's order and every digit of numerics, exactly
-/// the value text of the files. Errors: P0002 unknown export, 42501 access refused, 22023 bad parameters (including JSON
-/// numbers beyond double precision or nesting deeper than 128), 42703 unknown filter column.
+/// the value text of the files. Errors: P0002 unknown export, 42501 access refused, 22023 bad
+/// parameters (including JSON numbers beyond double precision or nesting deeper than 128),
+/// 42703 unknown filter column.
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn api(

@@ -1,8 +1,8 @@
-//! `jsonb` values crossing the SQL interface as PostgreSQL's own text. pgrx's `JsonB` parses
-//! arguments into f64-based serde values and panics (XX000) on what it cannot hold, such as
-//! `1e400` or 200 levels of nesting; results built that way lose numeric digits. Here an
-//! argument is read as text and parsed with a clear error, and a result is handed to
-//! PostgreSQL's `jsonb_in`, which keeps every number exactly.
+//! JSON crossing the SQL interface as PostgreSQL's own text. pgrx's `JsonB` parses arguments
+//! into f64-based serde values and panics (XX000) on what it cannot hold, such as `1e400` or
+//! 200 levels of nesting, and results built from serde values lose numeric digits and key
+//! order. Here a `jsonb` argument is read as text and parsed with a clear error, and a `json`
+//! result is our own text as it is.
 
 use crate::error::{GnError, GnResult};
 use pgrx::callconv::{Arg, ArgAbi, BoxRet, FcInfo};
@@ -13,8 +13,8 @@ use pgrx::pgrx_sql_entity_graph::metadata::{
     ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin,
 };
 use pgrx::PgSqlErrorCode as Code;
-use pgrx::{direct_function_call, direct_function_call_as_datum, FromDatum, IntoDatum};
-use std::ffi::{CStr, CString};
+use pgrx::{direct_function_call, FromDatum, IntoDatum};
+use std::ffi::CStr;
 
 /// A jsonb value as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,20 +50,6 @@ impl FromDatum for Jsonb {
     }
 }
 
-impl IntoDatum for Jsonb {
-    fn into_datum(self) -> Option<pg_sys::Datum> {
-        // our JSON escapes every control character, so it holds no NUL
-        let c = CString::new(self.0).ok()?;
-        // SAFETY: jsonb_in takes a NUL-terminated cstring and returns a new jsonb datum (or
-        // raises 22P02 for invalid JSON).
-        unsafe { direct_function_call_as_datum(pg_sys::jsonb_in, &[c.as_c_str().into_datum()]) }
-    }
-
-    fn type_oid() -> pg_sys::Oid {
-        pg_sys::JSONBOID
-    }
-}
-
 // SAFETY: as pgrx's own argument ABI for its datum types: the argument is read with FromDatum.
 unsafe impl<'fcx> ArgAbi<'fcx> for Jsonb {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
@@ -77,17 +63,7 @@ unsafe impl<'fcx> ArgAbi<'fcx> for Jsonb {
     }
 }
 
-// SAFETY: as pgrx's own return ABI for its datum types: the result is made with IntoDatum.
-unsafe impl BoxRet for Jsonb {
-    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
-        match self.into_datum() {
-            Some(datum) => fcinfo.return_raw_datum(datum),
-            None => fcinfo.return_null(),
-        }
-    }
-}
-
-// SAFETY: the SQL type is jsonb, in and out, as the FromDatum/IntoDatum above read and make.
+// SAFETY: the SQL type is jsonb, as FromDatum above reads it (an argument only).
 unsafe impl SqlTranslatable for Jsonb {
     const TYPE_IDENT: &'static str = "gn_export::jsonb::Jsonb";
     const TYPE_ORIGIN: TypeOrigin = TypeOrigin::External;

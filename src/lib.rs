@@ -4,7 +4,9 @@
 //! `query` (the SQL) -> `source` (rows) -> `encode` (bytes) -> `sink` (where they go).
 //! Around it: `settings` (GUCs) and `error` (one error type with its SQLSTATE).
 
+use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
 
 mod access;
 mod api;
@@ -33,12 +35,26 @@ pub extern "C-unwind" fn _PG_init() {
 }
 
 /// The version of the gn_export extension library that is loaded. Says with a NOTICE when
-/// the library is not preloaded in this database's sessions (the COPY formats need it).
+/// the library is not preloaded in this database's sessions (the COPY formats need it); with a
+/// WARNING during CREATE EXTENSION, whose script PostgreSQL runs with client_min_messages at
+/// WARNING at least, so that the DBA sees it there too.
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 fn version() -> &'static str {
-    if let Some(hint) = settings::preload_hint() {
-        pgrx::notice!("{hint}");
+    if let Some((message, hint)) = settings::preload_hint() {
+        // SAFETY: reads a backend global that CREATE EXTENSION sets while its script runs.
+        let level = if unsafe { pg_sys::creating_extension } {
+            PgLogLevel::WARNING
+        } else {
+            PgLogLevel::NOTICE
+        };
+        ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_WARNING,
+            message,
+            "gn_export.version",
+        )
+        .set_hint(hint)
+        .report(level);
     }
     env!("CARGO_PKG_VERSION")
 }
@@ -78,25 +94,10 @@ COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): st
     bootstrap
 );
 
-// Runs last: the COPY formats need the library loaded before the statement. PostgreSQL runs
-// extension scripts with client_min_messages at WARNING at least, so a NOTICE would not reach
-// the DBA here: this one is a WARNING (version() says the same as a NOTICE).
+// Runs last: the COPY formats need the library loaded before the statement (version() warns).
 pgrx::extension_sql!(
     r#"
-DO $preload$
-DECLARE
-    session text := pg_catalog.current_setting('session_preload_libraries');
-    listed text := '(^|,)\s*"?gn_export"?\s*(,|$)';
-BEGIN
-    IF session !~ listed AND pg_catalog.current_setting('shared_preload_libraries') !~ listed THEN
-        RAISE WARNING 'gn_export is not preloaded in database %: COPY ... (FORMAT raw|json|geojson|geojsonseq) needs it',
-            pg_catalog.quote_ident(pg_catalog.current_database())
-            USING HINT = pg_catalog.format('Run ALTER DATABASE %s SET session_preload_libraries = %L; (new sessions then have it)',
-                pg_catalog.quote_ident(pg_catalog.current_database()),
-                CASE WHEN pg_catalog.btrim(session) = '' THEN 'gn_export' ELSE session || ', gn_export' END);
-    END IF;
-END
-$preload$;
+SELECT gn_export.version();
 "#,
     name = "preload_notice",
     finalize

@@ -169,8 +169,9 @@ pub fn schedule_tolerance() -> std::time::Duration {
     std::time::Duration::from_secs(SCHEDULE_TOLERANCE.get().max(0) as u64 * 60)
 }
 
-/// What to run when the library is not preloaded in this database's sessions, or None.
-pub fn preload_hint() -> Option<String> {
+/// When the library is not preloaded in this database's sessions: what that means, and the
+/// command to run.
+pub fn preload_hint() -> Option<(String, String)> {
     let get = |name: &str| {
         pgrx::Spi::get_one::<String>(&format!("SELECT pg_catalog.current_setting('{name}')"))
             .ok()
@@ -196,8 +197,9 @@ pub fn preload_hint() -> Option<String> {
     } else {
         format!("{}, gn_export", session.trim())
     };
-    Some(format!(
-        "gn_export is not preloaded in database {db}: COPY ... (FORMAT raw|json|geojson|geojsonseq) needs it. Run ALTER DATABASE {db} SET session_preload_libraries = '{value}'; (new sessions then have it)"
+    Some((
+        format!("gn_export is not preloaded in database {db}: COPY ... (FORMAT raw|json|geojson|geojsonseq) needs it"),
+        format!("Run ALTER DATABASE {db} SET session_preload_libraries = '{value}'; (new sessions then have it)"),
     ))
 }
 

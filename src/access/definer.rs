@@ -30,13 +30,19 @@ fn is_superuser(role: Oid) -> bool {
     unsafe { pg_sys::superuser_arg(role) }
 }
 
-/// The owner of `gn_exports.t_exports`: the role that writes export definitions.
-pub fn catalog_owner() -> GnResult<Option<Oid>> {
-    Ok(Spi::get_one::<Oid>(
+/// The owner of a relation, found by name.
+fn relation_owner(schema: &str, table: &str) -> GnResult<Option<Oid>> {
+    Ok(Spi::get_one_with_args::<Oid>(
         "SELECT c.relowner FROM pg_catalog.pg_class c
            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'gn_exports' AND c.relname = 't_exports'",
+          WHERE n.nspname = $1 AND c.relname = $2",
+        &[schema.into(), table.into()],
     )?)
+}
+
+/// The owner of `gn_exports.t_exports`: the role that writes export definitions.
+pub fn catalog_owner() -> GnResult<Option<Oid>> {
+    relation_owner("gn_exports", "t_exports")
 }
 
 /// The rule of this module, as a pure function of the two owners.
@@ -120,13 +126,7 @@ pub fn as_extension_owner<R>(f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
 /// the table's owner in a security-restricted operation: a trigger the catalog writer put on
 /// such a table then runs with the writer's rights, never with the scheduler's.
 pub fn as_owner_of<R>(schema: &str, table: &str, f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
-    let owner = Spi::get_one_with_args::<Oid>(
-        "SELECT c.relowner FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2",
-        &[schema.into(), table.into()],
-    )?
-    .ok_or_else(|| {
+    let owner = relation_owner(schema, table)?.ok_or_else(|| {
         GnError::new(
             Code::ERRCODE_UNDEFINED_TABLE,
             format!("relation {schema}.{table} does not exist"),

@@ -70,12 +70,7 @@ pub fn write_gpkg_datetime(ts: i64, utc: bool, out: &mut Vec<u8>) -> bool {
     }
     write_ymd(days, out);
     out.push(b'T');
-    let secs = usecs / 1_000_000;
-    pad(out, secs / 3600, 2);
-    out.push(b':');
-    pad(out, secs / 60 % 60, 2);
-    out.push(b':');
-    pad(out, secs % 60, 2);
+    write_hms(usecs / 1_000_000, out);
     out.push(b'.');
     pad(out, usecs % 1_000_000 / 1000, 3);
     if utc {
@@ -96,14 +91,18 @@ pub fn write_date(d: i32, out: &mut Vec<u8>) {
     }
 }
 
-/// `HH:MM:SS` and, when there are any, six digits of microseconds.
-pub fn write_time(usecs: i64, out: &mut Vec<u8>) {
-    let secs = usecs / 1_000_000;
+/// `HH:MM:SS` of seconds since midnight.
+fn write_hms(secs: i64, out: &mut Vec<u8>) {
     pad(out, secs / 3600, 2);
     out.push(b':');
     pad(out, secs / 60 % 60, 2);
     out.push(b':');
     pad(out, secs % 60, 2);
+}
+
+/// `HH:MM:SS` and, when there are any, six digits of microseconds.
+pub fn write_time(usecs: i64, out: &mut Vec<u8>) {
+    write_hms(usecs / 1_000_000, out);
     let frac = usecs % 1_000_000;
     if frac != 0 {
         out.push(b'.');

@@ -35,17 +35,6 @@ impl GeoJson {
         }
     }
 
-    /// How an error names the row: its feature id, when the export has one.
-    fn row_name(&self, values: &[Value]) -> String {
-        let mut t = Vec::new();
-        match self.feature.id.and_then(|i| values.get(i)) {
-            Some(v) if super::value::write_text(v, &mut t) => {
-                format!("feature id {}", String::from_utf8_lossy(&t))
-            }
-            _ => "a feature without id".to_string(),
-        }
-    }
-
     fn feature(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.extend_from_slice(b"{\"type\":\"Feature\"");
         if let Some(id) = self.feature.id.and_then(|i| values.get(i)) {
@@ -77,13 +66,16 @@ impl GeoJson {
                 .map_err(|e| {
                     EncodeError(format!(
                         "{}: {e} (WKB {}…)",
-                        self.row_name(values),
+                        self.feature.row_name(values),
                         hex_prefix(wkb)
                     ))
                 })?;
             }
             Some(Value::GeometryError(e)) => {
-                return Err(EncodeError(format!("{}: {e}", self.row_name(values))))
+                return Err(EncodeError(format!(
+                    "{}: {e}",
+                    self.feature.row_name(values)
+                )))
             }
             _ => out.extend_from_slice(b"null"),
         }

@@ -80,6 +80,19 @@ pub struct Feature {
     pub decimals: usize,
 }
 
+impl Feature {
+    /// How an error names a row: its feature id, when the export has one.
+    pub fn row_name(&self, values: &[Value]) -> String {
+        let mut t = Vec::new();
+        match self.id.and_then(|i| values.get(i)) {
+            Some(v) if value::write_text(v, &mut t) => {
+                format!("feature id {}", String::from_utf8_lossy(&t))
+            }
+            _ => "a feature without id".to_string(),
+        }
+    }
+}
+
 pub const FORMATS: &str = "csv, json, geojson or geojsonseq (and gpkg with generate())";
 
 /// Test helper: bytes from a hex string (WKB test vectors).

@@ -56,12 +56,9 @@ pub struct CoordFormat {
     pub decimals: usize,
 }
 
-/// Writes `v` with at most `decimals` decimals, without trailing zeros (`6.5`, `45`, `-0.001`).
+/// Writes `v`, a finite number, with at most `decimals` decimals, without trailing zeros
+/// (`6.5`, `45`, `-0.001`).
 pub fn write_coord(v: f64, decimals: usize, out: &mut Vec<u8>) {
-    if !v.is_finite() {
-        out.extend_from_slice(b"null");
-        return;
-    }
     if v.fract() == 0.0 && v.abs() < 1e15 {
         let i = v as i64;
         out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
@@ -257,14 +254,7 @@ impl Geom<'_> {
         out.extend_from_slice(b"\":");
         match self {
             Geom::Collection(parts) => {
-                out.push(b'[');
-                for (i, g) in parts.iter().filter(|g| !g.is_empty()).enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    g.write(f, out)?;
-                }
-                out.push(b']');
+                array(non_empty(parts), out, |_, g, out| g.write(f, out))?;
             }
             g => g.coordinates(f, out)?,
         }
@@ -278,28 +268,14 @@ impl Geom<'_> {
             Geom::Point(c) => position(c, 0, f, out),
             Geom::Line(c) => positions(c, false, f, out),
             Geom::Polygon(rings) => {
-                out.push(b'[');
-                for (i, ring) in rings.iter().filter(|r| r.n > 0).enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
+                array(rings.iter().filter(|r| r.n > 0), out, |i, ring, out| {
                     // RFC 7946 §3.1.6: the exterior ring counterclockwise, holes clockwise
                     let ccw = ring.signed_area2() > 0.0;
-                    positions(ring, ccw != (i == 0), f, out)?;
-                }
-                out.push(b']');
-                Ok(())
+                    positions(ring, ccw != (i == 0), f, out)
+                })
             }
             Geom::Multi(_, parts) => {
-                out.push(b'[');
-                for (i, g) in parts.iter().filter(|g| !g.is_empty()).enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    g.coordinates(f, out)?;
-                }
-                out.push(b']');
-                Ok(())
+                array(non_empty(parts), out, |_, g, out| g.coordinates(f, out))
             }
             Geom::Collection(_) => Err(WkbError("a collection has no coordinates".into())),
         }
@@ -327,12 +303,27 @@ fn position(c: &Coords, i: usize, f: CoordFormat, out: &mut Vec<u8>) -> Result<(
 }
 
 fn positions(c: &Coords, reverse: bool, f: CoordFormat, out: &mut Vec<u8>) -> Result<(), WkbError> {
+    array(0..c.n, out, |_, k, out| {
+        position(c, if reverse { c.n - 1 - k } else { k }, f, out)
+    })
+}
+
+fn non_empty<'g, 'a>(parts: &'g [Geom<'a>]) -> impl Iterator<Item = &'g Geom<'a>> {
+    parts.iter().filter(|g| !g.is_empty())
+}
+
+/// `[…]` of the items, comma-separated, each written by `each` (given its index).
+fn array<T>(
+    items: impl Iterator<Item = T>,
+    out: &mut Vec<u8>,
+    mut each: impl FnMut(usize, T, &mut Vec<u8>) -> Result<(), WkbError>,
+) -> Result<(), WkbError> {
     out.push(b'[');
-    for k in 0..c.n {
-        if k > 0 {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
             out.push(b',');
         }
-        position(c, if reverse { c.n - 1 - k } else { k }, f, out)?;
+        each(i, item, out)?;
     }
     out.push(b']');
     Ok(())

@@ -32,8 +32,6 @@ pub struct Plan {
     pub definer: Definer,
     /// the view's columns behind the select list, in the same order
     pub types: Vec<ViewColumn>,
-    /// the SRID of the feature geometry column's typmod, if any
-    pub feature_srid: Option<i32>,
     pub sql: String,
     pub params: Vec<Param>,
     /// the columns the encoders see, in select-list order
@@ -104,8 +102,8 @@ fn cast_check<'a>(
 }
 
 /// Builds the query of an export in a format, with optional filters (a JSON object). The
-/// caller must be able to SELECT the export's relation (checked with the definition); the checks of filter values, like the
-/// query itself later, run as the export's definer.
+/// caller must be able to SELECT the export's relation (checked with the definition); the
+/// checks of filter values, like the query itself later, run as the export's definer.
 pub fn plan(
     export: &Export,
     format: Format,
@@ -259,7 +257,6 @@ fn build(
         relid: rel.oid,
         definer,
         types,
-        feature_srid: geom_srid.or(export.geometry_srid),
         sql,
         params,
         columns: out_cols,

@@ -21,7 +21,7 @@ use pgrx::{PgList, PgSqlErrorCode as Code};
 use std::ffi::{CStr, CString};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const FLUSH_AT: usize = 64 * 1024;
 
@@ -219,6 +219,13 @@ enum Target {
     File(Temp, String),
     /// a device or a FIFO (`/dev/null`, a named pipe), written in place as core COPY does
     Device(BufWriter<File>),
+}
+
+impl Target {
+    /// A server file (progress type FILE) rather than the client (CALLBACK).
+    fn is_file(&self) -> bool {
+        !matches!(self, Target::Client(_))
+    }
 }
 
 struct State {
@@ -475,7 +482,7 @@ unsafe fn run_copy(
 ) -> GnResult<u64> {
     let format = req.format;
     // where the bytes go: the client, or a server file (a privilege, as for core COPY)
-    let (target, final_path) = if (*copy).filename.is_null() {
+    let target = if (*copy).filename.is_null() {
         if pg_sys::whereToSendOutput != pg_sys::CommandDest::DestRemote {
             return Err(GnError::new(
                 Code::ERRCODE_FEATURE_NOT_SUPPORTED,
@@ -487,7 +494,7 @@ unsafe fn run_copy(
         }
         let mut buf: Box<pg_sys::StringInfoData> = Box::new(std::mem::zeroed());
         pg_sys::initStringInfo(buf.as_mut());
-        (Target::Client(buf), None)
+        Target::Client(buf)
     } else {
         let allowed = pg_sys::superuser()
             || pg_sys::has_privs_of_role(
@@ -504,7 +511,7 @@ unsafe fn run_copy(
         let name = CStr::from_ptr((*copy).filename)
             .to_string_lossy()
             .into_owned();
-        (file_target(Path::new(&name))?, Some(PathBuf::from(name)))
+        file_target(Path::new(&name))?
     };
 
     // the raw statement: the COPY's query, or SELECT * FROM its table
@@ -566,7 +573,7 @@ unsafe fn run_copy(
             run_call(query)?
         };
         if let Some(call) = call {
-            return copy_run(call, target, final_path);
+            return copy_run(call, target);
         }
     }
     let plan = pg_sys::pg_plan_query(query, text, pg_sys::CURSOR_OPT_PARALLEL_OK as i32, params);
@@ -578,6 +585,7 @@ unsafe fn run_copy(
         8 * 1024,
         8 * 1024 * 1024,
     );
+    let to_file = target.is_file();
     let mut state = Box::new(State {
         req,
         postgis: pg,
@@ -588,7 +596,7 @@ unsafe fn run_copy(
         rows: 0,
         bytes: 0,
         row_cxt,
-        progress: Progress::start(Oid::INVALID, final_path.is_some()),
+        progress: Progress::start(Oid::INVALID, to_file),
     });
     let mut receiver = Box::new(Receiver {
         base: pg_sys::DestReceiver {
@@ -760,7 +768,7 @@ fn may_execute(func: Oid) -> bool {
 /// the run() chunks, but the export's query runs at once into the encoder, so PostgreSQL may
 /// plan it in parallel as it does for its own COPY (a streamed SRF never can).
 /// Like run(), with `search_path = pg_catalog, pg_temp` throughout.
-unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -> GnResult<u64> {
+unsafe fn copy_run(call: RunCall, target: Target) -> GnResult<u64> {
     let _path = GucScope::pinned_search_path();
     let (name, plan, mut encoder) = super::stream::prepare(
         call.id_export,
@@ -769,6 +777,7 @@ unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -
         call.token.as_deref(),
         call.filters.as_ref(),
     )?;
+    let to_file = target.is_file();
     let mut state = State {
         req: Request {
             format: CopyFormat::Raw,
@@ -783,7 +792,7 @@ unsafe fn copy_run(call: RunCall, target: Target, final_path: Option<PathBuf>) -
         rows: 0,
         bytes: 0,
         row_cxt: std::ptr::null_mut(),
-        progress: Progress::start(plan.relid, final_path.is_some()),
+        progress: Progress::start(plan.relid, to_file),
     };
     if let Target::Client(_) = state.target {
         send_copy_out_response(1);

@@ -78,6 +78,8 @@ pub struct Target {
     /// `schedules` or `usr_generated`
     sub: &'static str,
     pub name: String,
+    /// the export's file stem (also the GeoPackage layer's name)
+    pub stem: String,
     /// `<stem>.<ext>`: the whole name of a schedule file, the end of a user file's
     stem_ext: String,
     user: bool,
@@ -86,11 +88,8 @@ pub struct Target {
 impl Target {
     pub fn new(export: &Export, format: Format, user: bool) -> GnResult<Target> {
         let root = export_dir()?;
-        let stem_ext = format!(
-            "{}.{}",
-            names::stem(export.id, &export.label)?,
-            format.extension()
-        );
+        let stem = names::stem(export.id, &export.label)?;
+        let stem_ext = format!("{stem}.{}", format.extension());
         if user {
             let stamp = Spi::get_one::<String>(
                 "SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS_')",
@@ -101,6 +100,7 @@ impl Target {
                 dir: root.subdir("usr_generated")?,
                 sub: "usr_generated",
                 name: format!("{stamp}{stem_ext}"),
+                stem,
                 stem_ext,
                 user,
             })
@@ -109,6 +109,7 @@ impl Target {
                 dir: root.subdir("schedules")?,
                 sub: "schedules",
                 name: stem_ext.clone(),
+                stem,
                 stem_ext,
                 user,
             })
@@ -164,9 +165,9 @@ fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64
     let mut temp = target.dir.create_temp(&target.name)?;
     if format == Format::Gpkg {
         let path = temp.path_for_writer()?;
-        let layer = names::stem(export.id, &export.label)?;
-        let (rows, _) =
-            super::gpkg::write(export, &layer, &plan, &path, |r, b| progress.update(r, b))?;
+        let (rows, _) = super::gpkg::write(export, &target.stem, &plan, &path, |r, b| {
+            progress.update(r, b)
+        })?;
         let bytes = temp.publish(&target.name)? as i64;
         progress.update(rows, bytes);
         return Ok((rows, bytes));

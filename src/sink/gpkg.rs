@@ -150,9 +150,8 @@ pub fn core_types(wkb: &mut [u8]) -> Result<(), WkbError> {
 
 /// GeoPackage binary geometry: magic, version, flags (little endian, envelope xy or xyz, empty),
 /// srs_id, envelope, then the ISO WKB PostGIS made. Returns the xy envelope for the R-tree.
-pub fn gpkg_geometry(wkb: &[u8], srs_id: i32) -> GnResult<(Vec<u8>, Option<[f64; 4]>)> {
-    let env = envelope(wkb)
-        .map_err(|e| GnError::new(Code::ERRCODE_DATA_EXCEPTION, format!("GeoPackage: {e}")))?;
+pub fn gpkg_geometry(wkb: &[u8], srs_id: i32) -> Result<(Vec<u8>, Option<[f64; 4]>), WkbError> {
+    let env = envelope(wkb)?;
     let mut out = Vec::with_capacity(wkb.len() + 56);
     out.extend_from_slice(b"GP");
     out.push(0);
@@ -168,17 +167,10 @@ pub fn gpkg_geometry(wkb: &[u8], srs_id: i32) -> GnResult<(Vec<u8>, Option<[f64;
             out.extend_from_slice(&v.to_le_bytes());
         }
     }
+    let start = out.len();
     out.extend_from_slice(wkb);
+    core_types(&mut out[start..])?;
     Ok((out, env.map(|(e, _)| [e[0], e[1], e[2], e[3]])))
-}
-
-/// How an error names a row: its key, when the export has one.
-fn row_key(plan: &Plan, row: &[Value]) -> String {
-    let mut t = Vec::new();
-    match plan.feature.and_then(|f| f.id).map(|i| &row[i]) {
-        Some(v) if write_text(v, &mut t) => format!("feature id {}", String::from_utf8_lossy(&t)),
-        _ => "a feature without id".into(),
-    }
 }
 
 fn q(ident: &str) -> String {
@@ -211,13 +203,15 @@ pub fn write(
     path: &Path,
     mut on_progress: impl FnMut(i64, i64),
 ) -> GnResult<(i64, i64)> {
-    let geom_index = plan.feature.map(|f| f.geometry).ok_or_else(|| {
+    let feature = plan.feature.ok_or_else(|| {
         GnError::new(
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("{} has no geometry: gpkg needs one", export.name()),
         )
     })?;
-    let srid = plan.feature_srid.unwrap_or(0);
+    let geom_index = feature.geometry;
+    // the layer's SRS: every row was transformed to it while decoding
+    let srid = plan.decoding.feature_srid.target;
     let geom_col = &plan.types[geom_index];
     let (type_name, z) = geometry_type(geom_col);
     let (srs_name, org, org_id, definition) = srs(srid)?;
@@ -325,22 +319,16 @@ pub fn write(
             let mut env = None;
             for &i in &order {
                 if i == geom_index {
+                    let bad_row = |e: &dyn std::fmt::Display| {
+                        GnError::new(
+                            Code::ERRCODE_DATA_EXCEPTION,
+                            format!("{}, {}: {e}", export.name(), feature.row_name(row)),
+                        )
+                    };
                     match &row[i] {
-                        Value::GeometryError(e) => {
-                            return Err(GnError::new(
-                                Code::ERRCODE_DATA_EXCEPTION,
-                                format!("{}, {}: {e}", export.name(), row_key(plan, row)),
-                            ))
-                        }
+                        Value::GeometryError(e) => return Err(bad_row(e)),
                         Value::Wkb(wkb) => {
-                            let mut wkb = wkb.to_vec();
-                            core_types(&mut wkb).map_err(|e| {
-                                GnError::new(
-                                    Code::ERRCODE_DATA_EXCEPTION,
-                                    format!("{}, {}: {e}", export.name(), row_key(plan, row)),
-                                )
-                            })?;
-                            let (g, e) = gpkg_geometry(&wkb, srid)?;
+                            let (g, e) = gpkg_geometry(wkb, srid).map_err(|e| bad_row(&e))?;
                             bytes += g.len() as i64;
                             env = e;
                             values.push(Sql::Blob(g));

@@ -300,36 +300,20 @@ fn utf8_database() -> bool {
     unsafe { pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 }
 }
 
-/// Text in the server encoding as UTF-8: as is in a UTF-8 database, converted otherwise.
+/// Text of the database as `&str`, read by its length. CREATE EXTENSION refuses databases that
+/// are not UTF-8, where PostgreSQL validates all text input, so it is used as it is; should a
+/// value ever not be UTF-8, only its valid beginning is read, never a byte past it.
 ///
 /// # Safety
 /// `p..p+len` must be readable and stay allocated for `'a` (the current memory context).
 unsafe fn server_str<'a>(p: *const u8, len: usize) -> &'a str {
     let bytes = std::slice::from_raw_parts(p, len);
     if utf8_database() {
-        // PostgreSQL validates text input in a UTF-8 database
         return std::str::from_utf8_unchecked(bytes);
     }
-    if bytes.is_ascii() {
-        return std::str::from_utf8_unchecked(bytes);
-    }
-    let conv = pg_sys::pg_server_to_any(
-        p as *const std::ffi::c_char,
-        len as i32,
-        pg_sys::pg_enc::PG_UTF8 as i32,
-    );
-    // no conversion (SQL_ASCII) hands back the input itself, which is not NUL-terminated: read
-    // it by its length; a conversion returns a new NUL-terminated string
-    let out_len = if conv as *const u8 == p {
-        len
-    } else {
-        CStr::from_ptr(conv).to_bytes().len()
-    };
-    let out = std::slice::from_raw_parts(conv as *const u8, out_len);
-    match std::str::from_utf8(out) {
+    match std::str::from_utf8(bytes) {
         Ok(s) => s,
-        // SQL_ASCII databases can hold anything; keep what is valid
-        Err(e) => std::str::from_utf8_unchecked(&out[..e.valid_up_to()]),
+        Err(e) => std::str::from_utf8_unchecked(&bytes[..e.valid_up_to()]),
     }
 }
 
