@@ -18,6 +18,9 @@ AS $catalog$
 DECLARE
     has_roles boolean := to_regclass('utilisateurs.t_roles') IS NOT NULL;
     member record;
+    new_schedules boolean := false;
+    formats text[];
+    checked text[];
 BEGIN
     IF to_regnamespace('gn_exports') IS NULL THEN
         CREATE SCHEMA gn_exports;
@@ -74,11 +77,33 @@ BEGIN
                        REFERENCES gn_exports.t_exports (id) ON DELETE CASCADE,
             frequency  integer NOT NULL
                        CONSTRAINT t_export_schedules_frequency_check CHECK (frequency BETWEEN 1 AND 365),
-            format     varchar(10) NOT NULL
-                       CONSTRAINT t_export_schedules_format_check
-                       CHECK (format IN ('csv', 'json', 'geojson', 'gpkg')),
+            format     varchar(10) NOT NULL,
             in_process boolean NOT NULL DEFAULT false
         );
+        new_schedules := true;
+    END IF;
+
+    -- The formats a schedule may name are those of gn_export.formats(), written out as literals:
+    -- the table is the database's, not the extension's, so its CHECK calls nothing of ours.
+    -- Rewritten whenever that list has changed (rows already there are not re-checked: NOT
+    -- VALID). GeoNature's own table has no such CHECK (its admin form checks) and gets none.
+    SELECT pg_catalog.array_agg(f.name ORDER BY f.ord) INTO formats
+      FROM gn_export.formats() WITH ORDINALITY
+           AS f(name, aliases, extension, media_type, streams, needs_geometry, copy_format, ord);
+    SELECT ARRAY(SELECT m[1] FROM pg_catalog.regexp_matches(pg_catalog.pg_get_constraintdef(c.oid),
+                                                            '''([^'']*)''', 'g') AS m)
+      INTO checked
+      FROM pg_catalog.pg_constraint c
+     WHERE c.conrelid = 'gn_exports.t_export_schedules'::regclass
+       AND c.conname = 't_export_schedules_format_check';
+    IF new_schedules OR (checked IS NOT NULL AND checked IS DISTINCT FROM formats) THEN
+        IF checked IS NOT NULL THEN
+            ALTER TABLE gn_exports.t_export_schedules DROP CONSTRAINT t_export_schedules_format_check;
+        END IF;
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE gn_exports.t_export_schedules ADD CONSTRAINT t_export_schedules_format_check CHECK (format IN (%s))%s',
+            (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(x), ', ') FROM pg_catalog.unnest(formats) AS x),
+            CASE WHEN new_schedules THEN '' ELSE ' NOT VALID' END);
     END IF;
 
     -- A fresh random token per association. md5 over a v4 UUID keeps the 32-hex shape GeoNature

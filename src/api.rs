@@ -5,14 +5,13 @@
 
 use crate::access;
 use crate::catalog::export::Export;
-use crate::encode::geojson::GeoJson;
-use crate::encode::json::Json;
-use crate::encode::{Encoder, Format};
+use crate::encode::format::Output;
+use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::jsonb::{JsonText, Jsonb};
 use crate::query::{self, Plan};
 use crate::settings;
-use crate::sink::encode_error;
+use crate::sink::pump::Pump;
 use crate::source::Cursor;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -171,17 +170,12 @@ fn cached_count(sql: &str, plan: &Plan, nparams: usize) -> GnResult<i64> {
     Ok(n)
 }
 
-fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
-    let mut enc: Box<dyn Encoder> = if geometry {
-        let feature = plan
-            .feature
-            .ok_or_else(|| bad(export, "no feature geometry".into()))?;
-        Box::new(GeoJson::new(&plan.columns, feature, false))
-    } else {
-        Box::new(Json::new(&plan.columns))
+/// The page's items, encoded as the files are (`format` is geojson or json).
+fn items(export: &Export, plan: &Plan, format: Format) -> GnResult<Vec<u8>> {
+    let Output::Text(make) = format.spec().output else {
+        unreachable!("the API pages are json or geojson")
     };
-    let mut out = Vec::new();
-    enc.header(&mut out);
+    let mut pump = Pump::start(make(&plan.layout)?, Vec::new(), export.name(), None)?;
     // GeoNature filled view_pk_column with the view's first column, unique or not: paging by
     // key is only right for a key that is (checked over the view, cached like the counts)
     let mut cursor = if cached_count(&plan.unique_sql, plan, 0)? == 1 {
@@ -209,14 +203,11 @@ fn items(export: &Export, plan: &Plan, geometry: bool) -> GnResult<Vec<u8>> {
         // one step, in a total order: slower, but no row is lost or served twice
         Cursor::open(plan, &plan.page_sql, &plan.params)?
     };
-    let name = export.name();
     while !cursor.is_done() {
-        let e: &mut dyn Encoder = enc.as_mut();
-        cursor.next_batch(|row| e.row(row, &mut out).map_err(|err| encode_error(&name, err)))?;
+        cursor.next_batch(|row| pump.row(row))?;
     }
     cursor.close();
-    enc.footer(&mut out);
-    Ok(out)
+    Ok(pump.finish()?.0)
 }
 
 pub fn page_of(
@@ -238,8 +229,11 @@ pub fn page_of(
     };
     let token = token.or_else(|| params.get("token").and_then(JsonValue::as_str));
     let export = access::require_read(id_export, id_role, token)?;
-    let geometry =
-        crate::catalog::definition::geometry_field(export.geometry_field.as_deref()).is_some();
+    let format = match crate::catalog::definition::geometry_field(export.geometry_field.as_deref())
+    {
+        Some(_) => Format::GeoJson,
+        None => Format::Json,
+    };
     let p = page(
         &export,
         params,
@@ -247,22 +241,14 @@ pub fn page_of(
         settings::api_max_limit(),
     )?;
     let filters = filters_for(&export, params, p)?;
-    let plan = query::plan(
-        &export,
-        if geometry {
-            Format::GeoJson
-        } else {
-            Format::Json
-        },
-        Some(&filters),
-    )?;
+    let plan = query::plan(&export, format, Some(&filters))?;
     let total = cached_count(&plan.total_sql, &plan, 0)?;
     let total_filtered = if plan.filtered {
         cached_count(&plan.count_sql, &plan, plan.count_params)?
     } else {
         total
     };
-    let items = items(&export, &plan, geometry)?;
+    let items = items(&export, &plan, format)?;
 
     let mut out = String::with_capacity(items.len() + 256);
     out.push_str("{\"items\":");

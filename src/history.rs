@@ -4,6 +4,34 @@
 use crate::error::GnResult;
 use pgrx::prelude::*;
 
+/// How a generation ended; the text is what `t_runs.status` holds (its CHECK lists them all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Status {
+    /// the file was written and published
+    #[default]
+    Done,
+    /// a file young enough was kept
+    Skipped,
+    /// nothing was published: the error says why
+    Failed,
+    /// another session was generating the same schedule
+    Busy,
+}
+
+impl Status {
+    #[cfg(any(test, feature = "pg_test"))]
+    pub const ALL: [Status; 4] = [Status::Done, Status::Skipped, Status::Failed, Status::Busy];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::Busy => "busy",
+        }
+    }
+}
+
 /// One finished (or refused) generation.
 #[derive(Debug, Clone, Default)]
 pub struct Run {
@@ -14,7 +42,7 @@ pub struct Run {
     pub id_export_schedule: Option<i32>,
     /// the database role that asked
     pub requested_by: String,
-    pub status: String,
+    pub status: Status,
     pub rows: Option<i64>,
     pub bytes: Option<i64>,
     pub path: Option<String>,
@@ -41,7 +69,7 @@ pub fn record(r: &Run) -> GnResult<i64> {
             r.format.clone().into(),
             r.id_role.into(),
             r.id_export_schedule.into(),
-            r.status.clone().into(),
+            r.status.as_str().into(),
             r.rows.into(),
             r.bytes.into(),
             r.path.clone().into(),
@@ -96,3 +124,28 @@ REVOKE ALL ON gn_export.t_runs, gn_export.v_runs FROM PUBLIC;
 "#,
     name = "history"
 );
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use super::Status;
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn every_status_passes_the_history_check() {
+        let check = Spi::get_one::<String>(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+              WHERE conrelid = 'gn_export.t_runs'::regclass AND contype = 'c'",
+        )
+        .unwrap()
+        .unwrap();
+        for s in Status::ALL {
+            assert!(check.contains(&format!("'{}'", s.as_str())), "{check}");
+        }
+        assert_eq!(
+            check.matches("::text").count(),
+            Status::ALL.len(),
+            "{check}"
+        );
+    }
+}

@@ -44,8 +44,10 @@ impl FromDatum for Jsonb {
         }
         // SAFETY (caller's): `datum` is a valid jsonb varlena; jsonb_out returns a palloc'd,
         // NUL-terminated copy of its text.
-        let detoasted = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
-        let text = direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
+        let text = unsafe {
+            let detoasted = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
+            direct_function_call::<&CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?
+        };
         Some(Jsonb(text.to_string_lossy().into_owned()))
     }
 }
@@ -54,12 +56,14 @@ impl FromDatum for Jsonb {
 unsafe impl<'fcx> ArgAbi<'fcx> for Jsonb {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
         let index = arg.index();
-        arg.unbox_arg_using_from_datum()
+        // SAFETY (caller's): the argument is a jsonb datum, read by FromDatum above.
+        unsafe { arg.unbox_arg_using_from_datum() }
             .unwrap_or_else(|| panic!("argument {index} must not be null"))
     }
 
     unsafe fn unbox_nullable_arg(arg: Arg<'_, 'fcx>) -> Nullable<Self> {
-        arg.unbox_arg_using_from_datum().into()
+        // SAFETY (caller's): as above.
+        unsafe { arg.unbox_arg_using_from_datum() }.into()
     }
 }
 
@@ -92,7 +96,8 @@ impl IntoDatum for JsonText {
 unsafe impl BoxRet for JsonText {
     unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
         match self.into_datum() {
-            Some(datum) => fcinfo.return_raw_datum(datum),
+            // SAFETY (caller's): `fcinfo` is the call's; the datum is a json text varlena
+            Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
             None => fcinfo.return_null(),
         }
     }

@@ -4,6 +4,8 @@
 //! `query` (the SQL) -> `source` (rows) -> `encode` (bytes) -> `sink` (where they go).
 //! Around it: `settings` (GUCs) and `error` (one error type with its SQLSTATE).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
@@ -13,6 +15,7 @@ mod api;
 mod catalog;
 mod encode;
 mod error;
+mod generate;
 mod history;
 mod jsonb;
 mod notify;
@@ -30,7 +33,6 @@ mod subxact;
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::init();
-    #[cfg(any(feature = "pg15", feature = "pg16", feature = "pg17"))]
     sink::copy::install();
 }
 

@@ -124,6 +124,28 @@ fn comments(oid: pg_sys::Oid) -> GnResult<HashMap<String, String>> {
     })
 }
 
+/// The schema of an api() response: `items` is a FeatureCollection or an array of Item.
+fn page_schema(e: &Export, features: bool) -> Value {
+    let items = if features {
+        json!({"type": "object", "required": ["type", "features"], "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"description": format!("the {} value", e.view_pk_column)},
+                "geometry": {"type": "object", "nullable": true, "description": "GeoJSON geometry in EPSG:4326"},
+                "properties": {"$ref": "#/components/schemas/Item"}}}}}})
+    } else {
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/Item"}})
+    };
+    json!({"type": "object", "required": ["items", "license", "limit", "page", "total", "total_filtered"], "properties": {
+        "items": items,
+        "license": {"type": "object", "properties": {"name": {"type": "string", "nullable": true}, "href": {"type": "string", "nullable": true}}},
+        "limit": {"type": "integer"},
+        "page": {"type": "integer", "description": "the offset asked for (a page index)"},
+        "total": {"type": "integer", "description": "rows in the export"},
+        "total_filtered": {"type": "integer", "description": "rows matching the filters"}}})
+}
+
 pub fn document(e: &Export) -> GnResult<Value> {
     let rel = check_definition(
         &e.label,
@@ -183,24 +205,7 @@ pub fn document(e: &Export) -> GnResult<Value> {
     let mut seen = std::collections::HashSet::new();
     params.retain(|p| seen.insert(p["name"].as_str().unwrap_or_default().to_string()));
     let row = json!({"type": "object", "properties": props});
-    let items = if geom.is_some() {
-        json!({"type": "object", "required": ["type", "features"], "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "features": {"type": "array", "items": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-                "type": {"type": "string", "enum": ["Feature"]},
-                "id": {"description": format!("the {} value", e.view_pk_column)},
-                "geometry": {"type": "object", "nullable": true, "description": "GeoJSON geometry in EPSG:4326"},
-                "properties": {"$ref": "#/components/schemas/Item"}}}}}})
-    } else {
-        json!({"type": "array", "items": {"$ref": "#/components/schemas/Item"}})
-    };
-    let page = json!({"type": "object", "required": ["items", "license", "limit", "page", "total", "total_filtered"], "properties": {
-        "items": items,
-        "license": {"type": "object", "properties": {"name": {"type": "string", "nullable": true}, "href": {"type": "string", "nullable": true}}},
-        "limit": {"type": "integer"},
-        "page": {"type": "integer", "description": "the offset asked for (a page index)"},
-        "total": {"type": "integer", "description": "rows in the export"},
-        "total_filtered": {"type": "integer", "description": "rows matching the filters"}}});
+    let page = page_schema(e, geom.is_some());
     let error = json!({"description": "Error", "content": {"application/json": {"schema": {"type": "object"}}}});
     let mut get = json!({
         "summary": e.label,

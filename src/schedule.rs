@@ -7,10 +7,11 @@ use crate::access::definer::{as_owner_of, current_user_name};
 use crate::catalog::export;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
-use crate::history;
+use crate::generate::generate_at;
+use crate::history::{self, Status};
 use crate::settings;
-use crate::sink::file::{export_dir, generate_file, Target};
 use crate::sink::names::{all_stems, is_schedule_file, is_temp_file, is_user_file};
+use crate::sink::target::{export_dir, Target};
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
@@ -55,7 +56,7 @@ pub fn due_age(frequency_days: i32, tolerance: Duration) -> Duration {
 }
 
 struct Outcome {
-    status: &'static str,
+    status: Status,
     path: Option<String>,
     rows: Option<i64>,
     bytes: Option<i64>,
@@ -65,7 +66,7 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn simple(status: &'static str, error: Option<String>) -> Outcome {
+    fn simple(status: Status, error: Option<String>) -> Outcome {
         Outcome {
             status,
             path: None,
@@ -92,16 +93,14 @@ fn set_in_process(id: i32, value: bool) -> GnResult<()> {
 }
 
 fn run_one(s: &Schedule) -> GnResult<Outcome> {
-    let format = match Format::parse(&s.format) {
-        Some(f) => f,
-        None => {
-            return Ok(Outcome::simple(
-                "failed",
-                Some(format!(
-                "format \"{}\" cannot be generated (use csv, json, geojson, geojsonseq or gpkg)",
-                s.format
-            )),
-            ))
+    let format = match Format::parse_for(&s.format, false) {
+        Ok(f) => f,
+        Err(e) => {
+            let error = match e.hint {
+                Some(hint) => format!("{}: {hint}", e.message),
+                None => e.message,
+            };
+            return Ok(Outcome::simple(Status::Failed, Some(error)));
         }
     };
     let locked = Spi::get_one_with_args::<bool>(
@@ -110,12 +109,12 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
     )?
     .unwrap_or(false);
     if !locked {
-        return Ok(Outcome::simple("busy", None));
+        return Ok(Outcome::simple(Status::Busy, None));
     }
     let ex = export::load(s.id_export)?;
     let target = Target::new(&ex, format, false)?;
     if let Some(f) = target.fresh(due_age(s.frequency, settings::schedule_tolerance()))? {
-        let mut o = Outcome::simple("skipped", None);
+        let mut o = Outcome::simple(Status::Skipped, None);
         o.path = Some(
             target
                 .dir
@@ -127,7 +126,7 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
         return Ok(o);
     }
     set_in_process(s.id, true)?;
-    let g = generate_file(s.id_export, format, None, None, Some(s.id))?;
+    let g = generate_at(&ex, &target, format, None, Some(s.id))?;
     set_in_process(s.id, false)?;
     Ok(Outcome {
         status: g.status,
@@ -159,18 +158,18 @@ fn run_all() -> GnResult<Vec<Row>> {
         let o = match try_in_subtransaction(|| run_one(&s)) {
             Ok(Ok(o)) => o,
             Ok(Err(e)) => Outcome::simple(
-                "failed",
+                Status::Failed,
                 Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
             ),
             Err(c) => Outcome::simple(
-                "failed",
+                Status::Failed,
                 Some(format!("{} ({})", c.message, sqlstate_text(c.code))),
             ),
         };
         // GeoNature left in_process true forever after a crash; whatever happened, it is
         // false once this schedule is over
         set_in_process(s.id, false)?;
-        if matches!(o.status, "busy") || (o.status == "failed" && o.started_at.is_none()) {
+        if o.status == Status::Busy || (o.status == Status::Failed && o.started_at.is_none()) {
             history::record(&history::Run {
                 id_export: s.id_export,
                 label: export::load(s.id_export)
@@ -179,7 +178,7 @@ fn run_all() -> GnResult<Vec<Row>> {
                 format: s.format.clone(),
                 id_export_schedule: Some(s.id),
                 requested_by: current_user_name(),
-                status: o.status.into(),
+                status: o.status,
                 error: o.error.clone(),
                 ..Default::default()
             })?;
@@ -188,7 +187,7 @@ fn run_all() -> GnResult<Vec<Row>> {
             s.id,
             s.id_export,
             s.format.clone(),
-            o.status.to_string(),
+            o.status.as_str().to_string(),
             o.path,
             o.rows,
             o.bytes,

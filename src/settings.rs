@@ -114,13 +114,6 @@ pub fn init() {
     reserve_prefix();
 }
 
-#[cfg(any(feature = "pg13", feature = "pg14"))]
-fn reserve_prefix() {
-    // SAFETY: called from _PG_init with a static NUL-terminated string.
-    unsafe { pgrx::pg_sys::EmitWarningsOnPlaceholders(c"gn_export".as_ptr()) }
-}
-
-#[cfg(not(any(feature = "pg13", feature = "pg14")))]
 fn reserve_prefix() {
     // SAFETY: called from _PG_init with a static NUL-terminated string.
     unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"gn_export".as_ptr()) }
@@ -198,7 +191,7 @@ pub fn preload_hint() -> Option<(String, String)> {
         format!("{}, gn_export", session.trim())
     };
     Some((
-        format!("gn_export is not preloaded in database {db}: COPY ... (FORMAT raw|json|geojson|geojsonseq) needs it"),
+        format!("gn_export is not preloaded in database {db}: COPY ... (FORMAT {}) needs it", crate::sink::copy::copy_formats()),
         format!("Run ALTER DATABASE {db} SET session_preload_libraries = '{value}'; (new sessions then have it)"),
     ))
 }

@@ -2,7 +2,8 @@
 //! caller's own tokens (GeoNature's list returned every role's token to every viewer).
 
 use super::geonature::{self, role_or_groups};
-use super::scope;
+use super::{rule, scope};
+use crate::encode::format::REGISTRY;
 use crate::error::{GnResult, OrRaise};
 use pgrx::prelude::*;
 
@@ -40,6 +41,16 @@ type Row = (
     Vec<String>,
 );
 
+/// The formats an export can be written in: all of them when it has a geometry, else those
+/// that are not made of features.
+fn formats(has_geometry: bool) -> Vec<String> {
+    REGISTRY
+        .iter()
+        .filter(|s| has_geometry || s.features.is_none())
+        .map(|s| s.name.to_string())
+        .collect()
+}
+
 fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
     let gn = geonature::detect()?;
     let scope = match id_role {
@@ -51,23 +62,34 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
         "SELECT e.id, e.label, e.\"desc\", e.schema_name, e.view_name, e.geometry_field::text,
                 e.geometry_srid, e.public, e.view_pk_column::text,
                 l.name_licence::text, l.url_licence::text,
-                CASE WHEN NULLIF(btrim(e.geometry_field), '') IS NULL THEN ARRAY['csv', 'json']
-                     ELSE ARRAY['csv', 'json', 'geojson', 'gpkg'] END,
+                NULLIF(btrim(e.geometry_field), '') IS NOT NULL,
                 ARRAY(SELECT c.token::text FROM gn_exports.cor_exports_roles c
-                       WHERE c.id_export = e.id AND {mine} ORDER BY c.id_role)
+                       WHERE c.id_export = e.id AND {mine} ORDER BY c.id_role),
+                EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
+                         WHERE c.id_export = e.id AND {mine})
            FROM gn_exports.t_exports e
            LEFT JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
-          WHERE ($2 >= 3 OR e.public
-                 OR ($2 IN (1, 2) AND EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
-                                               WHERE c.id_export = e.id AND {mine})))
-            AND ($3::text IS NULL OR e.label ILIKE $3)
+          WHERE ($2::text IS NULL OR e.label ILIKE $2)
           ORDER BY e.label, e.id"
     );
     let pattern = search_pattern(search);
     Spi::connect(|client| {
-        let rows = client.select(&q, None, &[id_role.into(), scope.into(), pattern.into()])?;
+        let rows = client.select(&q, None, &[id_role.into(), pattern.into()])?;
         let mut out = Vec::new();
         for r in rows {
+            let public = r.get::<bool>(8)?.unwrap_or(false);
+            let associated = r.get::<bool>(14)?.unwrap_or(false);
+            // the rule of can_read(), with no token: an export is listed when it could be read
+            let readable = rule::decide::<()>(
+                public,
+                rule::TokenCheck::NotGiven,
+                id_role,
+                |_| Ok(scope),
+                |_| Ok(associated),
+            );
+            if readable != Ok(Ok(())) {
+                continue;
+            }
             out.push((
                 r.get::<i32>(1)?.unwrap_or_default(),
                 r.get::<String>(2)?.unwrap_or_default(),
@@ -76,11 +98,11 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
                 r.get::<String>(5)?.unwrap_or_default(),
                 r.get::<String>(6)?,
                 r.get::<i32>(7)?,
-                r.get::<bool>(8)?.unwrap_or(false),
+                public,
                 r.get::<String>(9)?.unwrap_or_default(),
                 r.get::<String>(10)?,
                 r.get::<String>(11)?,
-                r.get::<Vec<String>>(12)?.unwrap_or_default(),
+                formats(r.get::<bool>(12)?.unwrap_or(false)),
                 r.get::<Vec<String>>(13)?.unwrap_or_default(),
             ));
         }
@@ -88,10 +110,12 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
     })
 }
 
-/// The exports a user may see, ordered by label, as GeoNature lists them: scope 3 sees all;
+/// The exports a user may see, ordered by label, as GeoNature lists them: exactly those that
+/// can_read(id, id_role) allows (the same rule, applied to each export): scope 3 sees all;
 /// scope 1 or 2 sees public exports and those associated with the user or one of their
 /// groups; anonymous (NULL) or scope 0 sees public exports only. `search` keeps labels that
-/// contain its words in order. `formats` is what can be produced; `tokens` holds only the
+/// contain its words in order. `formats` is what can be produced (every format of gn_export.formats() when the export has a
+/// geometry, else those not made of features); `tokens` holds only the
 /// tokens of the user's own associations and their groups', never anyone else's.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(stable, parallel_safe)]

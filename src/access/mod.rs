@@ -60,6 +60,27 @@ pub fn require_read(id_export: i32, id_role: Option<i32>, token: Option<&str>) -
     }
 }
 
+/// Core COPY's rule for writing server files: superuser, or the privileges of
+/// pg_write_server_files (42501 otherwise). `what` says what was asked, e.g. "COPY to a file".
+pub fn require_server_write(what: &str) -> GnResult<()> {
+    // SAFETY: privilege checks by OID of the current user and a built-in role.
+    let allowed = unsafe {
+        pg_sys::superuser()
+            || pg_sys::has_privs_of_role(
+                pg_sys::GetUserId(),
+                pg_sys::Oid::from(pg_sys::ROLE_PG_WRITE_SERVER_FILES),
+            )
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(GnError::new(
+        Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        format!("must be superuser or have privileges of the pg_write_server_files role to {what}"),
+    )
+    .hint("Anyone can COPY to stdout or stdin. psql's \\copy command also works for anyone."))
+}
+
 fn refusal_error(export: &Export, id_role: Option<i32>, refusal: Refusal) -> GnError {
     let denied = |msg: String| GnError::new(Code::ERRCODE_INSUFFICIENT_PRIVILEGE, msg);
     let role = id_role.map(|r| r.to_string()).unwrap_or_default();

@@ -2,6 +2,7 @@
 
 pub mod definition;
 pub mod export;
+pub mod formats;
 
 // Created after the functions it calls (check_definition), so it is listed as their dependant.
 pgrx::extension_sql_file!(
@@ -9,7 +10,8 @@ pgrx::extension_sql_file!(
     name = "catalog",
     requires = [
         definition::check_definition_sql,
-        sink::names::check_file_name
+        sink::names::check_file_name,
+        formats::formats
     ]
 );
 

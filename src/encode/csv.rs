@@ -2,7 +2,23 @@
 //! empty string and nothing for NULL, CRLF line ends. Geometries arrive as WKT text.
 
 use super::value::{write_text, Value};
-use super::{Column, EncodeError, Encoder};
+use super::{Column, EncodeError, Encoder, Layout};
+use crate::error::{GnError, GnResult};
+use crate::settings;
+use pgrx::PgSqlErrorCode as Code;
+
+/// The registry's constructor: the separator is gn_export.csv_separator.
+pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
+    let s = settings::csv_separator();
+    let sep = valid_separator(&s).ok_or_else(|| {
+        GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("gn_export.csv_separator \"{s}\" is not a single ASCII character"),
+        )
+        .hint("SET gn_export.csv_separator = ';' (or ',', or E'\\t').")
+    })?;
+    Ok(Box::new(Csv::new(&layout.columns, sep)))
+}
 
 pub struct Csv {
     sep: u8,
@@ -84,16 +100,7 @@ impl Encoder for Csv {
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    fn cols(names: &[&str]) -> Vec<Column> {
-        names
-            .iter()
-            .map(|n| Column {
-                name: n.to_string(),
-                geometry: false,
-            })
-            .collect()
-    }
+    use crate::encode::columns as cols;
 
     #[test]
     fn header_rows_quoting() {

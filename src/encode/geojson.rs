@@ -4,7 +4,20 @@
 
 use super::value::{json_string, write_json, Value};
 use super::wkb::{hex_prefix, write_geojson, CoordFormat};
-use super::{Column, EncodeError, Encoder, Feature};
+use super::{Column, EncodeError, Encoder, Feature, Format, Layout};
+use crate::error::GnResult;
+
+/// The registry's constructor of a FeatureCollection.
+pub fn collection(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
+    let feature = layout.require_feature(Format::GeoJson)?;
+    Ok(Box::new(GeoJson::new(&layout.columns, feature, false)))
+}
+
+/// The registry's constructor of GeoJSON text sequences, one feature per line.
+pub fn sequence(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
+    let feature = layout.require_feature(Format::GeoJsonSeq)?;
+    Ok(Box::new(GeoJson::new(&layout.columns, feature, true)))
+}
 
 pub struct GeoJson {
     feature: Feature,

@@ -1,7 +1,13 @@
 //! JSON: an array of objects, keys in view order, geometries as WKT strings.
 
 use super::value::{json_string, write_json, Value};
-use super::{Column, EncodeError, Encoder};
+use super::{Column, EncodeError, Encoder, Layout};
+use crate::error::GnResult;
+
+/// The registry's constructor.
+pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
+    Ok(Box::new(Json::new(&layout.columns)))
+}
 
 pub struct Json {
     keys: Vec<Vec<u8>>,
@@ -53,13 +59,7 @@ mod unit {
 
     #[test]
     fn array_of_objects_in_column_order() {
-        let cols: Vec<Column> = ["z", "a\"b"]
-            .iter()
-            .map(|n| Column {
-                name: n.to_string(),
-                geometry: false,
-            })
-            .collect();
+        let cols = crate::encode::columns(&["z", "a\"b"]);
         let mut e = Json::new(&cols);
         let mut out = Vec::new();
         e.header(&mut out);

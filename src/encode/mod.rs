@@ -3,14 +3,23 @@
 
 pub mod csv;
 pub mod datetime;
+pub mod format;
 pub mod geojson;
+pub mod gpkg;
 pub mod json;
+pub mod tsv;
 pub mod value;
 pub mod wkb;
 
+pub use format::Format;
 pub use value::Value;
 
-/// An output format: header, then one chunk per row, then footer; concatenated, the file.
+use crate::catalog::export::Export;
+use crate::error::GnResult;
+use crate::query::Plan;
+use std::path::Path;
+
+/// A byte-stream format: header, then one piece per row, then footer; concatenated, the file.
 pub trait Encoder {
     fn header(&mut self, out: &mut Vec<u8>);
     fn row(&mut self, values: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError>;
@@ -20,48 +29,44 @@ pub trait Encoder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodeError(pub String);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Json,
-    GeoJson,
-    GeoJsonSeq,
-    Gpkg,
+/// What a byte-stream encoder is told about the rows: their columns and, for a format made of
+/// features, where the feature's geometry and id are.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub columns: Vec<Column>,
+    pub feature: Option<Feature>,
 }
 
-impl Format {
-    pub fn parse(name: &str) -> Option<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
-            "json" => Some(Format::Json),
-            "geojson" => Some(Format::GeoJson),
-            "geojsonseq" | "geojsonl" => Some(Format::GeoJsonSeq),
-            "gpkg" => Some(Format::Gpkg),
-            _ => None,
-        }
+impl Layout {
+    /// The feature, or the error of a feature format given rows without a geometry.
+    pub fn require_feature(&self, format: Format) -> GnResult<Feature> {
+        self.feature.ok_or_else(|| {
+            crate::error::GnError::new(
+                pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{} needs a geometry column", format.name()),
+            )
+        })
     }
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::GeoJson => "geojson",
-            Format::GeoJsonSeq => "geojsonseq",
-            Format::Gpkg => "gpkg",
-        }
-    }
+/// A container file to write: where, for which export, from which plan.
+pub struct FileJob<'a> {
+    pub export: &'a Export,
+    pub plan: &'a Plan,
+    /// the export's file stem: the name of a GeoPackage's layer
+    pub stem: &'a str,
+    /// a fresh, empty file created exclusively for the writer
+    pub path: &'a Path,
+}
 
-    /// File name extension (GDAL recognises `.geojsonl` as newline-delimited GeoJSON).
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::GeoJsonSeq => "geojsonl",
-            f => f.name(),
-        }
-    }
-
-    pub fn needs_geometry(self) -> bool {
-        matches!(self, Format::GeoJson | Format::GeoJsonSeq | Format::Gpkg)
-    }
+/// A container format (not a byte stream): created at a path, given the rows, then finished.
+/// It raises its own errors, naming the export and the row.
+pub trait FileWriter {
+    fn row(&mut self, values: &[Value]) -> GnResult<()>;
+    /// Bytes of content so far, for progress reports (the file's final size may differ).
+    fn bytes(&self) -> u64;
+    /// Completes and closes the file.
+    fn finish(self: Box<Self>) -> GnResult<()>;
 }
 
 /// What an encoder is told about a column.
@@ -93,7 +98,29 @@ impl Feature {
     }
 }
 
-pub const FORMATS: &str = "csv, json, geojson or geojsonseq (and gpkg with generate())";
+/// Test helper: plain (non-geometry) columns of these names.
+#[cfg(test)]
+pub fn columns(names: &[&str]) -> Vec<Column> {
+    names
+        .iter()
+        .map(|n| Column {
+            name: n.to_string(),
+            geometry: false,
+        })
+        .collect()
+}
+
+/// Test helper: the whole output of an encoder for these rows.
+#[cfg(test)]
+pub fn encode_all(e: &mut dyn Encoder, rows: &[&[Value]]) -> String {
+    let mut out = Vec::new();
+    e.header(&mut out);
+    for r in rows {
+        e.row(r, &mut out).unwrap();
+    }
+    e.footer(&mut out);
+    String::from_utf8(out).unwrap()
+}
 
 /// Test helper: bytes from a hex string (WKB test vectors).
 #[cfg(test)]

@@ -143,6 +143,178 @@ fn is_date_only(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
+/// `orderby`: `column[:ASC|DESC]`.
+fn order_by(ctx: &Ctx, key: &str, v: &Json) -> GnResult<String> {
+    let spec = scalar(ctx, key, v)?.unwrap_or_default();
+    let (name, dir) = match spec.rsplit_once(':') {
+        Some((n, d)) => (n, d),
+        None => (spec.as_str(), "ASC"),
+    };
+    let dir = match dir.to_ascii_uppercase().as_str() {
+        "ASC" => "ASC",
+        "DESC" => "DESC",
+        _ => {
+            return Err(bad_value(
+                ctx,
+                key,
+                format!("direction \"{dir}\" is neither ASC nor DESC"),
+            ))
+        }
+    };
+    let col = column(ctx, key, name)?;
+    Ok(format!("t.{} {dir}", q(&col.name)))
+}
+
+/// The geometry filter: rows whose geometry intersects a WKT geometry in EPSG:4326.
+fn intersects(
+    ctx: &Ctx,
+    key: &str,
+    value: Option<String>,
+    params: &mut Vec<Param>,
+    check: &mut CastCheck,
+) -> GnResult<String> {
+    let Some((geom, srid, default_srid)) = ctx.geometry else {
+        return Err(bad_value(
+            ctx,
+            key,
+            "the export has no geometry to filter on",
+        ));
+    };
+    let wkt =
+        value.ok_or_else(|| bad_value(ctx, key, "a WKT geometry in EPSG:4326 is required"))?;
+    check(key, geom, &wkt, "wkt")?;
+    let p = push(params, Param::Text(wkt));
+    let pg = ctx.postgis;
+    let g = format!("t.{}", q(&geom.name));
+    let wkt = format!("{pg}.st_geomfromtext({p}, 4326)");
+    Ok(match srid {
+        Some(4326) => format!("{pg}.st_intersects({g}, {wkt})"),
+        Some(s) => format!("{pg}.st_intersects({g}, {pg}.st_transform({wkt}, {s}))"),
+        // an unconstrained column: each row in its own SRID, SRID 0 meaning the export's
+        None => {
+            let row_srid = format!(
+                "(CASE WHEN {pg}.st_srid({g}) = 0 THEN {default_srid} ELSE {pg}.st_srid({g}) END)"
+            );
+            format!(
+                "{pg}.st_intersects({pg}.st_setsrid({g}, {row_srid}), {pg}.st_transform({wkt}, {row_srid}))"
+            )
+        }
+    })
+}
+
+/// A filter on one column with a value: what the operator means for the column's type.
+fn condition(
+    ctx: &Ctx,
+    key: &str,
+    op: Op,
+    col: &ViewColumn,
+    value: String,
+    params: &mut Vec<Param>,
+    check: &mut CastCheck,
+) -> GnResult<String> {
+    let c = format!("t.{}", q(&col.name));
+    Ok(match op {
+        Op::Eq if col.category == Category::Text => {
+            format!("{c} = {}", push(params, Param::Text(value)))
+        }
+        Op::Eq => {
+            check(key, col, &value, &col.type_name)?;
+            let p = push(params, Param::Text(value));
+            format!("{c} = CAST({p} AS {})", col.type_name)
+        }
+        Op::ILike => {
+            let p = push(params, Param::Text(value));
+            format!("{c}::text ILIKE '%' || {p} || '%'")
+        }
+        Op::DateGe | Op::DateLe | Op::DateEq => {
+            date_condition(ctx, key, op, col, &c, value, params, check)?
+        }
+        Op::NumGe | Op::NumLe => {
+            if !matches!(
+                col.category,
+                Category::Integer | Category::Float | Category::Numeric
+            ) {
+                return Err(GnError::new(
+                    Code::ERRCODE_DATATYPE_MISMATCH,
+                    format!(
+                        "{}: filter \"{key}\": column \"{}\" is {}, not a number",
+                        ctx.export, col.name, col.type_name
+                    ),
+                ));
+            }
+            check(key, col, &value, "numeric")?;
+            let p = push(params, Param::Text(value));
+            let cmp = if op == Op::NumGe { ">=" } else { "<=" };
+            format!("{c} {cmp} CAST({p} AS numeric)")
+        }
+        Op::Intersects => unreachable!("handled by intersects()"),
+    })
+}
+
+/// GeoNature's date filters: on an integer column (a year), a date, or a timestamp, where a
+/// date alone means the whole day.
+#[allow(clippy::too_many_arguments)]
+fn date_condition(
+    ctx: &Ctx,
+    key: &str,
+    op: Op,
+    col: &ViewColumn,
+    c: &str,
+    value: String,
+    params: &mut Vec<Param>,
+    check: &mut CastCheck,
+) -> GnResult<String> {
+    let cmp = match op {
+        Op::DateGe => ">=",
+        Op::DateLe => "<=",
+        _ => "=",
+    };
+    Ok(match col.category {
+        Category::Integer => {
+            let n = value.trim().parse::<i64>().map_err(|_| {
+                GnError::new(
+                    Code::ERRCODE_INVALID_TEXT_REPRESENTATION,
+                    format!(
+                        "{}: filter \"{key}\": \"{value}\" is not an integer (column \"{}\" is {})",
+                        ctx.export, col.name, col.type_name
+                    ),
+                )
+            })?;
+            format!("{c} {cmp} {}", push(params, Param::Int(n)))
+        }
+        Category::Date | Category::Timestamp | Category::TimestampTz if is_date_only(&value) => {
+            check(key, col, &value, "date")?;
+            let p = push(params, Param::Text(value.trim().to_string()));
+            let day = format!("CAST({p} AS date)");
+            match (col.category, op) {
+                (Category::Date, _) => format!("{c} {cmp} {day}"),
+                (_, Op::DateGe) => format!("{c} >= {day}"),
+                (_, Op::DateLe) => format!("{c} < {day} + 1"),
+                _ => format!("({c} >= {day} AND {c} < {day} + 1)"),
+            }
+        }
+        Category::Date | Category::Timestamp | Category::TimestampTz => {
+            let t = if col.category == Category::TimestampTz {
+                "timestamptz"
+            } else {
+                "timestamp"
+            };
+            check(key, col, &value, t)?;
+            let p = push(params, Param::Text(value));
+            format!("{c} {cmp} CAST({p} AS {t})")
+        }
+        _ => {
+            return Err(GnError::new(
+                Code::ERRCODE_DATATYPE_MISMATCH,
+                format!(
+                    "{}: filter \"{key}\": column \"{}\" is {}, not a date, timestamp or integer",
+                    ctx.export, col.name, col.type_name
+                ),
+            ))
+        }
+    })
+}
+
 pub fn build(
     filters: &Map<String, Json>,
     ctx: &Ctx,
@@ -152,161 +324,30 @@ pub fn build(
     let mut out = Built::default();
     for (key, v) in filters {
         match key.as_str() {
-            "orderby" => {
-                let spec = scalar(ctx, key, v)?.unwrap_or_default();
-                let (name, dir) = match spec.rsplit_once(':') {
-                    Some((n, d)) => (n, d),
-                    None => (spec.as_str(), "ASC"),
-                };
-                let dir = match dir.to_ascii_uppercase().as_str() {
-                    "ASC" => "ASC",
-                    "DESC" => "DESC",
-                    _ => {
-                        return Err(bad_value(
-                            ctx,
-                            key,
-                            format!("direction \"{dir}\" is neither ASC nor DESC"),
-                        ))
-                    }
-                };
-                let col = column(ctx, key, name)?;
-                out.order = Some(format!("t.{} {dir}", q(&col.name)));
-                continue;
-            }
-            "limit" => {
-                out.limit = Some(non_negative(ctx, key, v)?);
-                continue;
-            }
-            "offset" => {
-                out.offset = Some(non_negative(ctx, key, v)?);
-                continue;
-            }
-            _ => {}
-        }
-        let (op, name) = parse_key(key);
-        let value = scalar(ctx, key, v)?;
-        if op == Op::Intersects {
-            let Some((geom, srid, default_srid)) = ctx.geometry else {
-                return Err(bad_value(
-                    ctx,
-                    key,
-                    "the export has no geometry to filter on",
-                ));
-            };
-            let wkt = value
-                .ok_or_else(|| bad_value(ctx, key, "a WKT geometry in EPSG:4326 is required"))?;
-            check(key, geom, &wkt, "wkt")?;
-            let p = push(params, Param::Text(wkt));
-            let pg = ctx.postgis;
-            let g = format!("t.{}", q(&geom.name));
-            let wkt = format!("{pg}.st_geomfromtext({p}, 4326)");
-            out.conditions.push(match srid {
-                Some(4326) => format!("{pg}.st_intersects({g}, {wkt})"),
-                Some(s) => format!("{pg}.st_intersects({g}, {pg}.st_transform({wkt}, {s}))"),
-                // an unconstrained column: each row in its own SRID, SRID 0 meaning the export's
-                None => {
-                    let row_srid = format!(
-                        "(CASE WHEN {pg}.st_srid({g}) = 0 THEN {default_srid} ELSE {pg}.st_srid({g}) END)"
-                    );
-                    format!(
-                        "{pg}.st_intersects({pg}.st_setsrid({g}, {row_srid}), {pg}.st_transform({wkt}, {row_srid}))"
-                    )
-                }
-            });
-            continue;
-        }
-        let col = column(ctx, key, name)?;
-        let c = format!("t.{}", q(&col.name));
-        let Some(value) = value else {
-            if op == Op::Eq {
-                out.conditions.push(format!("{c} IS NULL"));
-                continue;
-            }
-            return Err(bad_value(
-                ctx,
-                key,
-                "null can only be compared with equality",
-            ));
-        };
-        match op {
-            Op::Eq => {
-                if col.category == Category::Text {
-                    let p = push(params, Param::Text(value));
-                    out.conditions.push(format!("{c} = {p}"));
+            "orderby" => out.order = Some(order_by(ctx, key, v)?),
+            "limit" => out.limit = Some(non_negative(ctx, key, v)?),
+            "offset" => out.offset = Some(non_negative(ctx, key, v)?),
+            _ => {
+                let (op, name) = parse_key(key);
+                let value = scalar(ctx, key, v)?;
+                let cond = if op == Op::Intersects {
+                    intersects(ctx, key, value, params, check)?
                 } else {
-                    check(key, col, &value, &col.type_name)?;
-                    let p = push(params, Param::Text(value));
-                    out.conditions
-                        .push(format!("{c} = CAST({p} AS {})", col.type_name));
-                }
-            }
-            Op::ILike => {
-                let p = push(params, Param::Text(value));
-                out.conditions
-                    .push(format!("{c}::text ILIKE '%' || {p} || '%'"));
-            }
-            Op::DateGe | Op::DateLe | Op::DateEq => {
-                let cmp = match op {
-                    Op::DateGe => ">=",
-                    Op::DateLe => "<=",
-                    _ => "=",
-                };
-                let cond = match col.category {
-                    Category::Integer => {
-                        let n = value.trim().parse::<i64>().map_err(|_| {
-                            GnError::new(
-                                Code::ERRCODE_INVALID_TEXT_REPRESENTATION,
-                                format!("{}: filter \"{key}\": \"{value}\" is not an integer (column \"{}\" is {})", ctx.export, col.name, col.type_name),
-                            )
-                        })?;
-                        format!("{c} {cmp} {}", push(params, Param::Int(n)))
-                    }
-                    Category::Date | Category::Timestamp | Category::TimestampTz if is_date_only(&value) => {
-                        check(key, col, &value, "date")?;
-                        let p = push(params, Param::Text(value.trim().to_string()));
-                        let day = format!("CAST({p} AS date)");
-                        match (col.category, op) {
-                            (Category::Date, _) => format!("{c} {cmp} {day}"),
-                            (_, Op::DateGe) => format!("{c} >= {day}"),
-                            (_, Op::DateLe) => format!("{c} < {day} + 1"),
-                            _ => format!("({c} >= {day} AND {c} < {day} + 1)"),
+                    let col = column(ctx, key, name)?;
+                    match value {
+                        Some(value) => condition(ctx, key, op, col, value, params, check)?,
+                        None if op == Op::Eq => format!("t.{} IS NULL", q(&col.name)),
+                        None => {
+                            return Err(bad_value(
+                                ctx,
+                                key,
+                                "null can only be compared with equality",
+                            ))
                         }
-                    }
-                    Category::Date | Category::Timestamp | Category::TimestampTz => {
-                        let t = if col.category == Category::TimestampTz { "timestamptz" } else { "timestamp" };
-                        check(key, col, &value, t)?;
-                        let p = push(params, Param::Text(value));
-                        format!("{c} {cmp} CAST({p} AS {t})")
-                    }
-                    _ => {
-                        return Err(GnError::new(
-                            Code::ERRCODE_DATATYPE_MISMATCH,
-                            format!("{}: filter \"{key}\": column \"{}\" is {}, not a date, timestamp or integer", ctx.export, col.name, col.type_name),
-                        ))
                     }
                 };
                 out.conditions.push(cond);
             }
-            Op::NumGe | Op::NumLe => {
-                if !matches!(
-                    col.category,
-                    Category::Integer | Category::Float | Category::Numeric
-                ) {
-                    return Err(GnError::new(
-                        Code::ERRCODE_DATATYPE_MISMATCH,
-                        format!(
-                            "{}: filter \"{key}\": column \"{}\" is {}, not a number",
-                            ctx.export, col.name, col.type_name
-                        ),
-                    ));
-                }
-                check(key, col, &value, "numeric")?;
-                let p = push(params, Param::Text(value));
-                let cmp = if op == Op::NumGe { ">=" } else { "<=" };
-                out.conditions
-                    .push(format!("{c} {cmp} CAST({p} AS numeric)"));
-            }
-            Op::Intersects => unreachable!("handled above"),
         }
     }
     Ok(out)

@@ -8,7 +8,8 @@ pub mod filters;
 use crate::access::definer::Definer;
 use crate::catalog::definition::{self, check_definition, Relation};
 use crate::catalog::export::Export;
-use crate::encode::{Column, Feature, Format};
+use crate::encode::format::Crs;
+use crate::encode::{Column, Feature, Format, Layout};
 use crate::error::{GnError, GnResult};
 use crate::settings;
 use crate::source::decode::FeatureSrid;
@@ -34,9 +35,8 @@ pub struct Plan {
     pub types: Vec<ViewColumn>,
     pub sql: String,
     pub params: Vec<Param>,
-    /// the columns the encoders see, in select-list order
-    pub columns: Vec<Column>,
-    pub feature: Option<Feature>,
+    /// what the encoders see: the columns in select-list order, and the feature
+    pub layout: Layout,
     pub decoding: Decoding,
     /// `SELECT count(*)` of the filtered rows (no order, limit or offset), with the first
     /// `count_params` parameters
@@ -121,6 +121,159 @@ pub fn plan(
     definer.run(|| build(export, format, filters, rel, definer))
 }
 
+fn no_geometry(export: &Export, format: Format) -> GnError {
+    GnError::new(
+        Code::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!(
+            "{} has no geometry: {} needs one",
+            export.name(),
+            format.name()
+        ),
+    )
+    .hint(format!(
+        "Use {} for this export, or set its geometry_field.",
+        crate::encode::format::names(|s| s.features.is_none())
+    ))
+}
+
+/// 1 when the pk is unique and never NULL over the whole relation, else 0.
+fn unique_sql(rel: &str, pk: &str) -> String {
+    format!(
+        "SELECT (NOT EXISTS (SELECT 1 FROM {rel} AS t WHERE {pk} IS NULL)
+            AND NOT EXISTS (SELECT 1 FROM {rel} AS t GROUP BY {pk} HAVING count(*) > 1))::int::bigint"
+    )
+}
+
+/// The statements of a plan, filtered, ordered and sliced alike.
+struct Statements {
+    sql: String,
+    keys_sql: String,
+    page_sql: String,
+    count_sql: String,
+    order_by: String,
+    filtered: bool,
+    count_params: usize,
+}
+
+/// Adds the filters' conditions, order (ties broken by the pk, so that pages never overlap or
+/// miss rows), limit and offset to each statement; limit and offset become parameters after
+/// the conditions' own, which are all that counts need.
+fn statements(
+    select_from: &str,
+    pk: &str,
+    rel: &str,
+    built: Option<filters::Built>,
+    params: &mut Vec<Param>,
+) -> Statements {
+    let mut s = Statements {
+        sql: select_from.to_string(),
+        keys_sql: format!("SELECT {pk}::text FROM {rel} AS t"),
+        page_sql: select_from.to_string(),
+        count_sql: format!("SELECT count(*) FROM {rel} AS t"),
+        order_by: format!(" ORDER BY {pk}"),
+        filtered: false,
+        count_params: params.len(),
+    };
+    let Some(built) = built else {
+        return s;
+    };
+    if !built.conditions.is_empty() {
+        let cond = format!(" WHERE {}", built.conditions.join(" AND "));
+        for stmt in [
+            &mut s.sql,
+            &mut s.keys_sql,
+            &mut s.page_sql,
+            &mut s.count_sql,
+        ] {
+            stmt.push_str(&cond);
+        }
+        s.filtered = true;
+    }
+    if let Some(o) = built.order {
+        s.order_by = if o.starts_with(&format!("{pk} ")) {
+            format!(" ORDER BY {o}")
+        } else {
+            format!(" ORDER BY {o}, {pk}")
+        };
+        s.sql.push_str(&s.order_by);
+    }
+    s.keys_sql.push_str(&s.order_by);
+    s.page_sql.push_str(&format!("{}, (t.*)::text", s.order_by));
+    for (value, keyword) in [(built.limit, "LIMIT"), (built.offset, "OFFSET")] {
+        if let Some(v) = value {
+            params.push(Param::Int(v));
+            let clause = format!(" {keyword} ${}", params.len());
+            for stmt in [&mut s.sql, &mut s.keys_sql, &mut s.page_sql] {
+                stmt.push_str(&clause);
+            }
+        }
+    }
+    s
+}
+
+/// The select list of an export in a format, and what the encoders and decoders are told of it.
+struct Selection {
+    select: Vec<String>,
+    columns: Vec<Column>,
+    feature: Option<usize>,
+    id_index: Option<usize>,
+    wkt_columns: Vec<usize>,
+    types: Vec<ViewColumn>,
+}
+
+/// The view's columns in view order, each as the format takes it: the feature geometry (the
+/// export's geometry_field, for formats made of features) and the other geometries decoded
+/// from the row, geographies as WKT in SQL, other geometries left out where the format says so.
+fn select_list(
+    export: &Export,
+    format: Format,
+    cols: &[ViewColumn],
+    geom_name: Option<&str>,
+    pg: &str,
+) -> Selection {
+    let mut s = Selection {
+        select: Vec::new(),
+        columns: Vec::new(),
+        feature: None,
+        id_index: None,
+        wkt_columns: Vec::new(),
+        types: Vec::new(),
+    };
+    let features = format.features();
+    for c in cols {
+        let q = format!("t.{}", ident(&c.name));
+        let is_feature_geom = features.is_some() && Some(c.name.as_str()) == geom_name;
+        if c.is_spatial() && !is_feature_geom && features.is_some_and(|f| !f.other_geometries) {
+            continue; // e.g. GeoJSON: other geometries are not properties
+        }
+        let idx = s.select.len();
+        if is_feature_geom {
+            // made WKB in the format's SRS row by row while decoding (source::postgis): the
+            // same PostGIS calls in SQL defeat the pull-up of the view and cost 5 times more
+            s.select.push(q);
+            s.feature = Some(idx);
+        } else if c.category == columns::Category::Geometry {
+            // WKT while decoding, for the same reason as the feature geometry
+            s.select.push(q);
+            s.wkt_columns.push(idx);
+        } else if c.is_spatial() {
+            s.select
+                .push(format!("{pg}.st_astext({q}) AS {}", ident(&c.name)));
+        } else {
+            s.select.push(q);
+        }
+        if c.name == export.view_pk_column {
+            s.id_index = Some(idx);
+        }
+        s.columns.push(Column {
+            name: c.name.clone(),
+            geometry: c.is_spatial(),
+        });
+        s.types.push(c.clone());
+    }
+    s
+}
+
 fn build(
     export: &Export,
     format: Format,
@@ -136,59 +289,39 @@ fn build(
     let geom_srid = geom.and_then(|g| g.srid);
 
     if format.needs_geometry() && geom.is_none() {
-        return Err(GnError::new(
-            Code::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!(
-                "{} has no geometry: {} needs one",
-                export.name(),
-                format.name()
-            ),
-        )
-        .hint("Use csv or json for this export, or set its geometry_field."));
+        return Err(no_geometry(export, format));
     }
 
-    let mut select = Vec::new();
-    let mut out_cols = Vec::new();
-    let mut feature = None;
-    let mut id_index = None;
-    let mut wkt_columns = Vec::new();
-    let mut types = Vec::new();
-    for c in &cols {
-        let q = format!("t.{}", ident(&c.name));
-        let is_feature_geom = format.needs_geometry() && Some(c.name.as_str()) == geom_name;
-        if matches!(format, Format::GeoJson | Format::GeoJsonSeq)
-            && c.is_spatial()
-            && !is_feature_geom
-        {
-            continue; // GeoJSON: other geometries are not properties
-        }
-        let idx = select.len();
-        if is_feature_geom {
-            // made WKB in EPSG:4326 row by row while decoding (source::decode::FeatureFns):
-            // the same PostGIS calls in SQL defeat the pull-up of the view and cost 5 times more
-            select.push(q);
-            feature = Some(idx);
-        } else if c.category == columns::Category::Geometry {
-            // WKT while decoding, for the same reason as the feature geometry
-            select.push(q);
-            wkt_columns.push(idx);
-        } else if c.is_spatial() {
-            select.push(format!("{pg}.st_astext({q}) AS {}", ident(&c.name)));
-        } else {
-            select.push(q);
-        }
-        if c.name == export.view_pk_column {
-            id_index = Some(idx);
-        }
-        out_cols.push(Column {
-            name: c.name.clone(),
-            geometry: c.is_spatial(),
-        });
-        types.push(c.clone());
-    }
+    let Selection {
+        select,
+        columns: out_cols,
+        feature,
+        id_index,
+        wkt_columns,
+        types,
+    } = select_list(export, format, &cols, geom_name, &pg);
 
     let mut params = Vec::new();
-    let mut count_params = 0;
+    let built = match filters.filter(|f| !f.is_null()) {
+        None => None,
+        Some(f) => {
+            let obj = f.as_object().ok_or_else(|| {
+                GnError::new(
+                    Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                    format!("{}: filters must be a JSON object, not {f}", export.name()),
+                )
+            })?;
+            let name = export.name();
+            let ctx = filters::Ctx {
+                export: &name,
+                columns: &cols,
+                geometry: geom.map(|g| (g, geom_srid, export.geometry_srid.unwrap_or(4326))),
+                postgis: &pg,
+            };
+            let mut check = cast_check(&name, &pg);
+            Some(filters::build(obj, &ctx, &mut params, &mut check)?)
+        }
+    };
     let pk = format!("t.{}", ident(&export.view_pk_column));
     let pk_type = cols
         .iter()
@@ -196,78 +329,32 @@ fn build(
         .map(|c| c.type_name.clone())
         .unwrap_or_else(|| "text".into());
     let select_from = format!("SELECT {} FROM {} AS t", select.join(", "), rel.qualified);
-    let mut sql = select_from.clone();
-    let mut keys_sql = format!("SELECT {pk}::text FROM {} AS t", rel.qualified);
-    let mut page_sql = select_from.clone();
-    let mut order_by = format!(" ORDER BY {pk}");
-    let mut count_sql = format!("SELECT count(*) FROM {} AS t", rel.qualified);
-    let mut filtered = false;
-    if let Some(f) = filters.filter(|f| !f.is_null()) {
-        let obj = f.as_object().ok_or_else(|| {
-            GnError::new(
-                Code::ERRCODE_INVALID_PARAMETER_VALUE,
-                format!("{}: filters must be a JSON object, not {f}", export.name()),
-            )
-        })?;
-        let ctx = filters::Ctx {
-            export: &export.name(),
-            columns: &cols,
-            geometry: geom.map(|g| (g, geom_srid, export.geometry_srid.unwrap_or(4326))),
-            postgis: &pg,
-        };
-        let name = export.name();
-        let mut check = cast_check(&name, &pg);
-        let built = filters::build(obj, &ctx, &mut params, &mut check)?;
-        if !built.conditions.is_empty() {
-            let cond = format!(" WHERE {}", built.conditions.join(" AND "));
-            sql.push_str(&cond);
-            keys_sql.push_str(&cond);
-            page_sql.push_str(&cond);
-            count_sql.push_str(&cond);
-            filtered = true;
-        }
-        count_params = params.len();
-        if let Some(o) = built.order {
-            // ties broken by the pk, so that pages never overlap or miss rows
-            order_by = if o.starts_with(&format!("{pk} ")) {
-                format!(" ORDER BY {o}")
-            } else {
-                format!(" ORDER BY {o}, {pk}")
-            };
-            sql.push_str(&order_by);
-        }
-        keys_sql.push_str(&order_by);
-        page_sql.push_str(&format!("{order_by}, (t.*)::text"));
-        if let Some(l) = built.limit {
-            params.push(Param::Int(l));
-            let lim = format!(" LIMIT ${}", params.len());
-            sql.push_str(&lim);
-            keys_sql.push_str(&lim);
-            page_sql.push_str(&lim);
-        }
-        if let Some(o) = built.offset {
-            params.push(Param::Int(o));
-            let off = format!(" OFFSET ${}", params.len());
-            sql.push_str(&off);
-            keys_sql.push_str(&off);
-            page_sql.push_str(&off);
-        }
-    }
+    let Statements {
+        sql,
+        keys_sql,
+        page_sql,
+        count_sql,
+        order_by,
+        filtered,
+        count_params,
+    } = statements(&select_from, &pk, &rel.qualified, built, &mut params);
     Ok(Plan {
         relid: rel.oid,
         definer,
         types,
         sql,
         params,
-        columns: out_cols,
-        feature: feature.map(|g| Feature {
-            geometry: g,
-            id: id_index,
-            decimals: settings::geojson_decimals(),
-        }),
+        layout: Layout {
+            columns: out_cols,
+            feature: feature.map(|g| Feature {
+                geometry: g,
+                id: id_index,
+                decimals: settings::geojson_decimals(),
+            }),
+        },
         decoding: Decoding {
             feature_column: feature,
-            // a GeoPackage keeps the export's own SRID; GeoJSON is always EPSG:4326
+            // by the format's rule: GeoJSON in EPSG:4326, a GeoPackage in the export's SRID
             feature_srid: feature_srid(format, geom_srid, export.geometry_srid),
             postgis: if feature.is_some() || !wkt_columns.is_empty() {
                 crate::source::decode::Postgis::lookup()?
@@ -279,11 +366,7 @@ fn build(
         total_sql: format!("SELECT count(*) FROM {} AS t", rel.qualified),
         by_keys_sql: format!("{select_from} WHERE {pk} = ANY(CAST($1 AS {pk_type}[])){order_by}"),
         page_sql,
-        unique_sql: format!(
-            "SELECT (NOT EXISTS (SELECT 1 FROM {rel} AS t WHERE {pk} IS NULL)
-                AND NOT EXISTS (SELECT 1 FROM {rel} AS t GROUP BY {pk} HAVING count(*) > 1))::int::bigint",
-            rel = rel.qualified
-        ),
+        unique_sql: unique_sql(&rel.qualified, &pk),
         keys_sql,
         count_sql,
         count_params,
@@ -291,19 +374,20 @@ fn build(
     })
 }
 
-/// Where an export's feature geometries end up: EPSG:4326 for GeoJSON; for a GeoPackage, the
-/// layer's SRID (the column's, else the export's geometry_srid). Rows stored with SRID 0 are
-/// taken to be in the export's SRID; every other row is transformed from its own.
+/// Where an export's feature geometries end up, by the format's rule: EPSG:4326 (GeoJSON), or
+/// the export's SRID (a GeoPackage layer: the column's, else the export's geometry_srid). Rows
+/// stored with SRID 0 are taken to be in the export's SRID; every other row is transformed
+/// from its own.
 fn feature_srid(format: Format, column: Option<i32>, declared: Option<i32>) -> FeatureSrid {
     let export_srid = column.or(declared).unwrap_or(0);
+    let rule = format.features();
     FeatureSrid {
-        target: if format == Format::Gpkg {
-            export_srid
-        } else {
-            4326
+        target: match rule.map(|f| f.crs) {
+            Some(Crs::Export) => export_srid,
+            _ => 4326,
         },
         default: export_srid,
-        drop_m: format == Format::Gpkg,
+        drop_m: rule.is_some_and(|f| f.drop_m),
     }
 }
 

@@ -278,6 +278,13 @@ impl Temp {
     }
 }
 
+/// A temporary file takes encoded bytes as they come.
+impl super::pump::ByteSink for Temp {
+    fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
+        Temp::write(self, bytes)
+    }
+}
+
 impl Drop for Temp {
     fn drop(&mut self) {
         self.writer.take();

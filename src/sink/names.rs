@@ -7,6 +7,7 @@
 //! Names are cut to fit the 255 bytes of file systems, and a file is only ever found again by
 //! its exact name.
 
+use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -117,16 +118,12 @@ pub fn is_user_file(name: &str) -> bool {
 }
 
 pub fn is_schedule_file(name: &str) -> bool {
-    match name.rsplit_once('.') {
-        Some((stem, ext)) => {
-            !stem.is_empty()
-                && stem
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                && matches!(ext, "csv" | "json" | "geojson" | "geojsonl" | "gpkg")
-        }
-        None => false,
-    }
+    Format::of_file_name(name).is_some_and(|(stem, _)| {
+        !stem.is_empty()
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
 }
 
 pub fn is_temp_file(name: &str) -> bool {
@@ -167,11 +164,14 @@ pub fn check_file_name(id: Option<i32>, label: Option<&str>) {
     }
 }
 
-#[cfg(test)]
-mod unit {
+// pg_test: file names are recognised by the format registry, which a plain test binary cannot
+// link (its container writers reach PostgreSQL)
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
     use super::*;
 
-    #[test]
+    #[pg_test]
     fn labels_made_safe_like_geonature() {
         assert_eq!(safe_label("Synthese SINP"), "Synthese_SINP");
         assert_eq!(safe_label("Jeux de données"), "Jeux_de_donnees");
@@ -183,7 +183,7 @@ mod unit {
         assert_eq!(safe_label("漢字"), "");
     }
 
-    #[test]
+    #[pg_test]
     fn stems_are_unique_and_fit() {
         let all = vec![
             (3, "Flore été".to_string()),
@@ -200,7 +200,7 @@ mod unit {
         assert_eq!(s[&11].len(), MAX_STEM);
     }
 
-    #[test]
+    #[pg_test]
     fn names() {
         assert!(is_user_file("2024_03_01_10h20m30_Synthese_SINP.csv"));
         assert!(is_user_file("2024_03_01_10h20m30_a-b.geojsonl"));

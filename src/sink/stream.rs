@@ -2,60 +2,69 @@
 //! The cursor is fetched a batch at a time, so memory is bounded and the first bytes leave
 //! before the last rows are read.
 
-use super::{encode_error, encoder, parse_format};
+use super::pump::{ByteSink, Pump};
 use crate::access;
-use crate::encode::Encoder;
+use crate::encode::format::Output;
+use crate::encode::{Encoder, Format};
 use crate::error::{GnResult, OrRaise};
 use crate::jsonb::Jsonb;
-use crate::query;
+use crate::query::{self, Plan};
 use crate::source::Cursor;
 use pgrx::prelude::*;
 use std::collections::VecDeque;
 
-struct Stream {
-    name: String,
-    cursor: Option<Cursor>,
-    encoder: Box<dyn Encoder>,
-    queue: VecDeque<String>,
-    finished: bool,
+/// The SRF's queue: one chunk per piece (header, record, footer).
+#[derive(Default)]
+struct Chunks(VecDeque<String>);
+
+impl ByteSink for Chunks {
+    fn per_piece(&self) -> bool {
+        true
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
+        // encoders only write UTF-8 taken from &str and ASCII of their own
+        self.0.push_back(match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        });
+        Ok(())
+    }
 }
 
-fn chunk(buf: &mut Vec<u8>) -> Option<String> {
-    if buf.is_empty() {
-        return None;
-    }
-    let bytes = std::mem::take(buf);
-    // encoders only write UTF-8 taken from &str and ASCII of their own
-    Some(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
+struct Stream {
+    cursor: Option<Cursor>,
+    pump: Option<Pump<Chunks>>,
+    /// what is left once the pump has finished
+    tail: VecDeque<String>,
 }
 
 impl Stream {
+    /// Fetches the next batch into the queue, or ends the output.
     fn refill(&mut self) -> GnResult<()> {
-        let mut buf = Vec::new();
+        let Some(pump) = self.pump.as_mut() else {
+            return Ok(());
+        };
         match self.cursor.as_mut() {
             Some(cursor) if !cursor.is_done() => {
-                let (encoder, queue, name) = (&mut self.encoder, &mut self.queue, &self.name);
-                cursor.next_batch(|row| {
-                    encoder
-                        .row(row, &mut buf)
-                        .map_err(|e| encode_error(name, e))?;
-                    queue.extend(chunk(&mut buf));
-                    Ok(())
-                })?;
+                cursor.next_batch(|row| pump.row(row))?;
             }
             _ => {
                 if let Some(c) = self.cursor.take() {
                     c.close();
                 }
-                self.encoder.footer(&mut buf);
-                self.queue.extend(chunk(&mut buf));
-                self.finished = true;
+                let (chunks, _) = self.pump.take().expect("pump checked above").finish()?;
+                self.tail = chunks.0;
             }
         }
         Ok(())
+    }
+
+    fn pop(&mut self) -> Option<String> {
+        match self.pump.as_mut() {
+            Some(p) => p.sink_mut().0.pop_front(),
+            None => self.tail.pop_front(),
+        }
     }
 }
 
@@ -64,12 +73,10 @@ impl Iterator for Stream {
 
     fn next(&mut self) -> Option<String> {
         loop {
-            if let Some(c) = self.queue.pop_front() {
+            if let Some(c) = self.pop() {
                 return Some(c);
             }
-            if self.finished {
-                return None;
-            }
+            self.pump.as_ref()?;
             self.refill().or_raise();
         }
     }
@@ -82,11 +89,14 @@ pub fn prepare(
     id_role: Option<i32>,
     token: Option<&str>,
     filters: Option<&serde_json::Value>,
-) -> GnResult<(String, crate::query::Plan, Box<dyn Encoder>)> {
-    let format = parse_format(format)?;
+) -> GnResult<(String, Plan, Box<dyn Encoder>)> {
+    let format = Format::parse_for(format.unwrap_or("csv"), true)?;
     let export = access::require_read(id_export, id_role, token)?;
     let plan = query::plan(&export, format, filters)?;
-    let encoder = encoder(format, &plan)?;
+    let Output::Text(make) = format.spec().output else {
+        unreachable!("parse_for(_, true) keeps byte-stream formats only")
+    };
+    let encoder = make(&plan.layout)?;
     Ok((export.name(), plan, encoder))
 }
 
@@ -97,16 +107,12 @@ fn start(
     token: Option<&str>,
     filters: Option<&serde_json::Value>,
 ) -> GnResult<Stream> {
-    let (name, plan, mut encoder) = prepare(id_export, format, id_role, token, filters)?;
+    let (name, plan, encoder) = prepare(id_export, format, id_role, token, filters)?;
     let cursor = Cursor::open(&plan, &plan.sql, &plan.params)?;
-    let mut buf = Vec::new();
-    encoder.header(&mut buf);
     Ok(Stream {
-        name,
         cursor: Some(cursor),
-        encoder,
-        queue: chunk(&mut buf).into_iter().collect(),
-        finished: false,
+        pump: Some(Pump::start(encoder, Chunks::default(), name, None)?),
+        tail: VecDeque::new(),
     })
 }
 
@@ -114,10 +120,12 @@ fn start(
 /// or feature (with its own separator and line end), then the footer. Concatenated, they are
 /// exactly the file `generate()` writes. Streams in constant memory:
 /// `COPY (SELECT gn_export.run(1, 'geojson')) TO STDOUT WITH (FORMAT raw)` writes the file.
-/// Access is checked as can_read() does; `filters` is a JSON object in GeoNature's filter
-/// language, plus `orderby`, `limit` and `offset` (rows). The export's query runs as its
-/// definer (README, Security); the caller must be able to SELECT the export's view. Errors:
-/// P0002 unknown export, 22023 bad format or filters, 42501 access refused, 42703 unknown column.
+/// Formats: every byte-stream format of `gn_export.formats()` (csv, tsv, json, geojson,
+/// geojsonseq). Access is checked as can_read() does; `filters` is a JSON object in
+/// GeoNature's filter language, plus `orderby`, `limit` and `offset` (rows). The export's
+/// query runs as its definer (README, Security); the caller must be able to SELECT the
+/// export's view. Errors: P0002 unknown export, 22023 bad format or filters, 42501 access
+/// refused, 42703 unknown column.
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn run(

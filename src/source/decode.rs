@@ -1,6 +1,9 @@
 //! From PostgreSQL datums to [`Value`]s, by type. This is where the FFI to PostgreSQL's
 //! internal representations lives; each unsafe block states what makes it sound.
 
+pub use super::postgis::{FeatureSrid, Postgis};
+
+use super::postgis::{FeatureFns, Fn1};
 use crate::encode::Value;
 use pgrx::pg_sys::{self, Datum, Oid};
 use std::ffi::CStr;
@@ -43,217 +46,6 @@ pub struct Array {
     align: std::ffi::c_char,
 }
 
-/// The OIDs of the PostGIS functions used on geometry values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Postgis {
-    pub geometry: Oid,
-    zmflag: Oid,
-    force_2d: Oid,
-    force_3dz: Oid,
-    as_binary: Oid,
-    as_text: Oid,
-    srid: Oid,
-    set_srid: Oid,
-    transform: Oid,
-    has_arc: Oid,
-    curve_to_line: Oid,
-}
-
-impl Postgis {
-    /// PostGIS's geometry type and functions, wherever PostGIS is installed; None without it.
-    pub fn lookup() -> crate::error::GnResult<Option<Postgis>> {
-        use pgrx::prelude::*;
-        Spi::connect(|client| {
-            let rows = client.select(
-                "SELECT t.oid,
-                        to_regprocedure(format('%I.st_asbinary(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_astext(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_zmflag(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_force2d(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_force3dz(%I.geometry,float8)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_setsrid(%I.geometry,integer)', n.nspname, n.nspname))::oid
-                   FROM pg_catalog.pg_extension e
-                   JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-                   JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'
-                  WHERE e.extname = 'postgis'",
-                Some(1),
-                &[],
-            )?;
-            let Some(r) = rows.into_iter().next() else {
-                return Ok(None);
-            };
-            let o = |i: usize| -> crate::error::GnResult<Oid> {
-                Ok(r.get::<Oid>(i)?.unwrap_or(Oid::INVALID))
-            };
-            Ok(Some(Postgis {
-                geometry: o(1)?,
-                as_binary: o(2)?,
-                as_text: o(3)?,
-                srid: o(4)?,
-                transform: o(5)?,
-                has_arc: o(6)?,
-                curve_to_line: o(7)?,
-                zmflag: o(8)?,
-                force_2d: o(9)?,
-                force_3dz: o(10)?,
-                set_srid: o(11)?,
-            }))
-        })
-    }
-}
-
-/// A function looked up once. Keeping its FmgrInfo lets PostGIS keep its per-call caches
-/// (PROJ transformations in fn_extra) from one row to the next.
-pub struct Fn1 {
-    finfo: Box<pg_sys::FmgrInfo>,
-}
-
-impl Fn1 {
-    fn new(func: Oid) -> Fn1 {
-        // SAFETY: fmgr_info_cxt fills the FmgrInfo we own (or raises an ERROR for an unknown
-        // function); extra state goes to the current memory context, which outlives its use.
-        unsafe {
-            let mut finfo: Box<pg_sys::FmgrInfo> = Box::new(std::mem::zeroed());
-            pg_sys::fmgr_info_cxt(func, finfo.as_mut(), pg_sys::CurrentMemoryContext);
-            Fn1 { finfo }
-        }
-    }
-
-    fn ptr(&self) -> *mut pg_sys::FmgrInfo {
-        &*self.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo
-    }
-
-    /// # Safety
-    /// `a` must be a valid argument of the function; the result is in the current context.
-    unsafe fn call1(&self, a: Datum) -> Datum {
-        pg_sys::FunctionCall1Coll(self.ptr(), Oid::INVALID, a)
-    }
-
-    /// # Safety
-    /// as `call1`
-    unsafe fn call2(&self, a: Datum, b: Datum) -> Datum {
-        pg_sys::FunctionCall2Coll(self.ptr(), Oid::INVALID, a, b)
-    }
-
-    /// # Safety
-    /// as `call1`
-    unsafe fn call4(&self, a: Datum, b: Datum, c: Datum, d: Datum) -> Datum {
-        pg_sys::FunctionCall4Coll(self.ptr(), Oid::INVALID, a, b, c, d)
-    }
-}
-
-/// What turns a geometry into the feature geometry of a GeoJSON or GeoPackage: linearised,
-/// in the target SRID (EPSG:4326, or the GeoPackage layer's), as WKB.
-pub struct FeatureFns {
-    has_arc: Fn1,
-    curve_to_line: Fn1,
-    srid: Fn1,
-    set_srid: Fn1,
-    transform: Fn1,
-    as_binary: Fn1,
-    /// the SRID every row ends in (0: rows are taken as they are)
-    target: i32,
-    /// the SRID of rows stored with SRID 0 (the export's geometry_srid)
-    default_srid: i32,
-    /// GeoPackage: drop M, which a geometry column declared `m = 0` cannot hold
-    drop_m: Option<(Fn1, Fn1, Fn1)>,
-}
-
-impl FeatureFns {
-    pub fn new(p: &Postgis, target: FeatureSrid) -> FeatureFns {
-        FeatureFns {
-            has_arc: Fn1::new(p.has_arc),
-            curve_to_line: Fn1::new(p.curve_to_line),
-            srid: Fn1::new(p.srid),
-            set_srid: Fn1::new(p.set_srid),
-            transform: Fn1::new(p.transform),
-            as_binary: Fn1::new(p.as_binary),
-            target: target.target,
-            default_srid: target.default,
-            drop_m: target.drop_m.then(|| {
-                (
-                    Fn1::new(p.zmflag),
-                    Fn1::new(p.force_2d),
-                    Fn1::new(p.force_3dz),
-                )
-            }),
-        }
-    }
-
-    /// The WKB of the feature geometry, or what PostGIS said when it could not transform it.
-    ///
-    /// # Safety
-    /// `d` must be a valid geometry datum.
-    unsafe fn wkb(&self, mut d: Datum) -> Result<Datum, String> {
-        if self.has_arc.call1(d).value() != 0 {
-            d = self.curve_to_line.call4(
-                d,
-                Datum::from(32.0f64.to_bits() as usize),
-                Datum::from(0usize),
-                Datum::from(0usize),
-            );
-        }
-        if let Some((zmflag, force_2d, force_3dz)) = &self.drop_m {
-            match zmflag.call1(d).value() as i16 {
-                1 => d = force_2d.call1(d),
-                3 => d = force_3dz.call2(d, Datum::from(0.0f64.to_bits() as usize)),
-                _ => {}
-            }
-        }
-        if self.target != 0 {
-            let mut srid = self.srid.call1(d).value() as i32;
-            if srid == 0 && self.default_srid != 0 {
-                // an unconstrained column may hold rows without SRID: they are in the export's
-                d = self
-                    .set_srid
-                    .call2(d, Datum::from(self.default_srid as usize));
-                srid = self.default_srid;
-            }
-            if srid != 0 && srid != self.target {
-                d = self.transformed(d)?;
-            }
-        }
-        Ok(self.as_binary.call1(d))
-    }
-
-    /// ST_Transform to the target, its failure (an unknown SRID, a point outside the
-    /// projection's domain) caught as a message: the encoder raises it with the row's key.
-    unsafe fn transformed(&self, d: Datum) -> Result<Datum, String> {
-        let cxt = pg_sys::CurrentMemoryContext;
-        let target = Datum::from(self.target as usize);
-        pgrx::PgTryBuilder::new(|| Ok(self.transform.call2(d, target)))
-            .catch_others(|e| {
-                pg_sys::CurrentMemoryContext = cxt;
-                let message = match &e {
-                    pgrx::pg_sys::panic::CaughtError::PostgresError(r)
-                    | pgrx::pg_sys::panic::CaughtError::ErrorReport(r) => r.message().to_string(),
-                    pgrx::pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
-                        ereport.message().to_string()
-                    }
-                };
-                Err(format!(
-                    "its geometry cannot be transformed to EPSG:{}: {message}",
-                    self.target
-                ))
-            })
-            .execute()
-    }
-}
-
-/// Where feature geometries end up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FeatureSrid {
-    /// the SRID of the output (4326 for GeoJSON, the layer's for a GeoPackage; 0: as stored)
-    pub target: i32,
-    /// the SRID given to rows stored with SRID 0 (0: none known, they are taken as stored)
-    pub default: i32,
-    pub drop_m: bool,
-}
-
 impl Kind {
     pub fn feature(p: &Postgis, target: FeatureSrid) -> Kind {
         Kind::Feature(Box::new(FeatureFns::new(p, target)))
@@ -289,9 +81,13 @@ impl Output {
     /// # Safety
     /// `d` must be a valid, non-null datum of the type this Output was made for.
     unsafe fn call<'a>(&self, d: Datum) -> &'a str {
-        let finfo = &*self.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
-        let c = pg_sys::OutputFunctionCall(finfo, d);
-        server_str(c as *const u8, CStr::from_ptr(c).to_bytes().len())
+        // SAFETY: the caller upholds this function's # Safety contract, which is what the
+        // calls below need.
+        unsafe {
+            let finfo = &*self.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
+            let c = pg_sys::OutputFunctionCall(finfo, d);
+            server_str(c as *const u8, CStr::from_ptr(c).to_bytes().len())
+        }
     }
 }
 
@@ -307,24 +103,32 @@ fn utf8_database() -> bool {
 /// # Safety
 /// `p..p+len` must be readable and stay allocated for `'a` (the current memory context).
 unsafe fn server_str<'a>(p: *const u8, len: usize) -> &'a str {
-    let bytes = std::slice::from_raw_parts(p, len);
-    if utf8_database() {
-        return std::str::from_utf8_unchecked(bytes);
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => std::str::from_utf8_unchecked(&bytes[..e.valid_up_to()]),
+    // SAFETY: the caller upholds this function's # Safety contract, which is what the
+    // calls below need.
+    unsafe {
+        let bytes = std::slice::from_raw_parts(p, len);
+        if utf8_database() {
+            return std::str::from_utf8_unchecked(bytes);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8_unchecked(&bytes[..e.valid_up_to()]),
+        }
     }
 }
 
 /// # Safety
 /// `d` must be a non-null varlena datum that stays valid for `'a`.
 unsafe fn varlena_bytes<'a>(d: Datum) -> &'a [u8] {
-    let v = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-    std::slice::from_raw_parts(
-        pgrx::varlena::vardata_any(v) as *const u8,
-        pgrx::varlena::varsize_any_exhdr(v),
-    )
+    // SAFETY: the caller upholds this function's # Safety contract, which is what the
+    // calls below need.
+    unsafe {
+        let v = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
+        std::slice::from_raw_parts(
+            pgrx::varlena::vardata_any(v) as *const u8,
+            pgrx::varlena::varsize_any_exhdr(v),
+        )
+    }
 }
 
 impl Kind {
@@ -387,80 +191,84 @@ impl Kind {
     /// `d` must be a valid datum of the type this Kind was made for (unless `null`), and the
     /// current memory context must outlive `'a`.
     pub unsafe fn decode<'a>(&self, d: Datum, null: bool) -> Value<'a> {
-        if null {
-            return Value::Null;
-        }
-        match self {
-            Kind::Bool => Value::Bool(d.value() != 0),
-            Kind::Int2 => Value::Int(d.value() as i16 as i64),
-            Kind::Int4 => Value::Int(d.value() as i32 as i64),
-            Kind::Int8 => Value::Int(d.value() as i64),
-            Kind::Oid => Value::Int(d.value() as u32 as i64),
-            Kind::Float4 => Value::Float4(f32::from_bits(d.value() as u32)),
-            Kind::Float8 => Value::Float8(f64::from_bits(d.value() as u64)),
-            Kind::Numeric(out) => Value::Numeric(out.call(d)),
-            Kind::Text => {
-                let b = varlena_bytes(d);
-                Value::Text(server_str(b.as_ptr(), b.len()))
+        // SAFETY: the caller upholds this function's # Safety contract, which is what the
+        // calls below need.
+        unsafe {
+            if null {
+                return Value::Null;
             }
-            Kind::Json => {
-                let b = varlena_bytes(d);
-                Value::Json(server_str(b.as_ptr(), b.len()))
-            }
-            Kind::Jsonb(out) => Value::Json(out.call(d)),
-            Kind::Date => Value::Date(d.value() as i32),
-            Kind::Time => Value::Time(d.value() as i64),
-            Kind::TimeTz => {
-                let t = &*(d.cast_mut_ptr::<pg_sys::TimeTzADT>());
-                Value::TimeTz(t.time, -t.zone)
-            }
-            Kind::Timestamp => Value::Timestamp(d.value() as i64),
-            Kind::TimestampTz => {
-                let ts = d.value() as i64;
-                if ts == i64::MIN || ts == i64::MAX {
-                    return Value::TimestampTz(ts, 0);
+            match self {
+                Kind::Bool => Value::Bool(d.value() != 0),
+                Kind::Int2 => Value::Int(d.value() as i16 as i64),
+                Kind::Int4 => Value::Int(d.value() as i32 as i64),
+                Kind::Int8 => Value::Int(d.value() as i64),
+                Kind::Oid => Value::Int(d.value() as u32 as i64),
+                Kind::Float4 => Value::Float4(f32::from_bits(d.value() as u32)),
+                Kind::Float8 => Value::Float8(f64::from_bits(d.value() as u64)),
+                Kind::Numeric(out) => Value::Numeric(out.call(d)),
+                Kind::Text => {
+                    let b = varlena_bytes(d);
+                    Value::Text(server_str(b.as_ptr(), b.len()))
                 }
-                let mut tz = 0i32;
-                let mut tm: pg_sys::pg_tm = std::mem::zeroed();
-                let mut fsec: pg_sys::fsec_t = 0;
-                // with a non-null tzp, timestamp2tm converts to the session time zone and
-                // gives its offset in seconds west of UTC at that instant
-                if pg_sys::timestamp2tm(
-                    ts,
-                    &mut tz,
-                    &mut tm,
-                    &mut fsec,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                ) != 0
-                {
-                    return Value::TimestampTz(ts, 0);
+                Kind::Json => {
+                    let b = varlena_bytes(d);
+                    Value::Json(server_str(b.as_ptr(), b.len()))
                 }
-                Value::TimestampTz(ts - tz as i64 * 1_000_000, -tz)
-            }
-            Kind::Interval => {
-                let i = &*(d.cast_mut_ptr::<pg_sys::Interval>());
-                Value::Interval {
-                    months: i.month,
-                    days: i.day,
-                    micros: i.time,
+                Kind::Jsonb(out) => Value::Json(out.call(d)),
+                Kind::Date => Value::Date(d.value() as i32),
+                Kind::Time => Value::Time(d.value() as i64),
+                Kind::TimeTz => {
+                    let t = &*(d.cast_mut_ptr::<pg_sys::TimeTzADT>());
+                    Value::TimeTz(t.time, -t.zone)
                 }
+                Kind::Timestamp => Value::Timestamp(d.value() as i64),
+                Kind::TimestampTz => {
+                    let ts = d.value() as i64;
+                    if ts == i64::MIN || ts == i64::MAX {
+                        return Value::TimestampTz(ts, 0);
+                    }
+                    let mut tz = 0i32;
+                    let mut tm: pg_sys::pg_tm = std::mem::zeroed();
+                    let mut fsec: pg_sys::fsec_t = 0;
+                    // with a non-null tzp, timestamp2tm converts to the session time zone and
+                    // gives its offset in seconds west of UTC at that instant
+                    if pg_sys::timestamp2tm(
+                        ts,
+                        &mut tz,
+                        &mut tm,
+                        &mut fsec,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    ) != 0
+                    {
+                        return Value::TimestampTz(ts, 0);
+                    }
+                    Value::TimestampTz(ts - tz as i64 * 1_000_000, -tz)
+                }
+                Kind::Interval => {
+                    let i = &*(d.cast_mut_ptr::<pg_sys::Interval>());
+                    Value::Interval {
+                        months: i.month,
+                        days: i.day,
+                        micros: i.time,
+                    }
+                }
+                Kind::Uuid => {
+                    let p = d.cast_mut_ptr::<[u8; 16]>();
+                    Value::Uuid(*p)
+                }
+                Kind::Bytea => Value::Bytea(varlena_bytes(d)),
+                Kind::Feature(f) => match f.wkb(d) {
+                    Ok(w) => Value::Wkb(varlena_bytes(w)),
+                    Err(e) => Value::GeometryError(e),
+                },
+                Kind::Wkt(f) => {
+                    let b = varlena_bytes(f.call1(d));
+                    Value::Text(server_str(b.as_ptr(), b.len()))
+                }
+                Kind::Array(a) => decode_array(a, d),
+                Kind::Other(out) => Value::Text(out.call(d)),
             }
-            Kind::Uuid => {
-                let p = d.cast_mut_ptr::<[u8; 16]>();
-                Value::Uuid(*p)
-            }
-            Kind::Bytea => Value::Bytea(varlena_bytes(d)),
-            Kind::Feature(f) => match f.wkb(d) {
-                Ok(w) => Value::Wkb(varlena_bytes(w)),
-                Err(e) => Value::GeometryError(e),
-            },
-            Kind::Wkt(f) => {
-                let b = varlena_bytes(f.call1(d));
-                Value::Text(server_str(b.as_ptr(), b.len()))
-            }
-            Kind::Array(a) => decode_array(a, d),
-            Kind::Other(out) => Value::Text(out.call(d)),
         }
     }
 }
@@ -468,29 +276,34 @@ impl Kind {
 /// # Safety
 /// `d` must be a valid array datum whose element type is `a.elem_type`.
 unsafe fn decode_array<'a>(a: &Array, d: Datum) -> Value<'a> {
-    let arr = pg_sys::pg_detoast_datum(d.cast_mut_ptr()) as *mut pg_sys::ArrayType;
-    let ndim = (*arr).ndim as usize;
-    if ndim == 0 {
-        return Value::Array(Vec::new());
+    // SAFETY: the caller upholds this function's # Safety contract, which is what the
+    // calls below need.
+    unsafe {
+        let arr = pg_sys::pg_detoast_datum(d.cast_mut_ptr()) as *mut pg_sys::ArrayType;
+        let ndim = (*arr).ndim as usize;
+        if ndim == 0 {
+            return Value::Array(Vec::new());
+        }
+        // ARR_DIMS: the dimensions follow the fixed header
+        let dims_ptr =
+            (arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32;
+        let dims: Vec<usize> = (0..ndim).map(|i| *dims_ptr.add(i) as usize).collect();
+        let mut elems: *mut Datum = std::ptr::null_mut();
+        let mut nulls: *mut bool = std::ptr::null_mut();
+        let mut n = 0i32;
+        pg_sys::deconstruct_array(
+            arr,
+            a.elem_type,
+            a.typlen as i32,
+            a.byval,
+            a.align,
+            &mut elems,
+            &mut nulls,
+            &mut n,
+        );
+        let mut flat = (0..n as usize).map(|i| a.elem.decode(*elems.add(i), *nulls.add(i)));
+        nest(&dims, &mut flat)
     }
-    // ARR_DIMS: the dimensions follow the fixed header
-    let dims_ptr = (arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32;
-    let dims: Vec<usize> = (0..ndim).map(|i| *dims_ptr.add(i) as usize).collect();
-    let mut elems: *mut Datum = std::ptr::null_mut();
-    let mut nulls: *mut bool = std::ptr::null_mut();
-    let mut n = 0i32;
-    pg_sys::deconstruct_array(
-        arr,
-        a.elem_type,
-        a.typlen as i32,
-        a.byval,
-        a.align,
-        &mut elems,
-        &mut nulls,
-        &mut n,
-    );
-    let mut flat = (0..n as usize).map(|i| a.elem.decode(*elems.add(i), *nulls.add(i)));
-    nest(&dims, &mut flat)
 }
 
 /// Rebuilds the nesting of a multi-dimensional array from its elements in row-major order.

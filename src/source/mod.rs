@@ -3,15 +3,17 @@
 //! in a memory context reset after it. Memory stays flat however many rows the export has.
 
 pub mod decode;
+mod postgis;
+mod receiver;
 
 use crate::access::definer::Definer;
 use crate::encode::Value;
 use crate::error::GnResult;
 use crate::query::Plan;
-use decode::Kind;
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use receiver::with_receiver;
 
 /// Rows per fetch: big enough to amortise the fetch, small enough to keep the chunks queued by
 /// run() small.
@@ -195,101 +197,78 @@ fn execute(
     })
 }
 
-/// Builds a DestReceiver that decodes each row and hands it to `f`, for the duration of `body`.
-fn with_receiver<R>(
-    decoding: &Decoding,
-    f: &mut dyn FnMut(&[Value]) -> GnResult<()>,
-    body: impl FnOnce(*mut pg_sys::DestReceiver) -> R,
-) -> R {
-    let mut f = f;
-    // the callback reaches the closure through a thin pointer to this fat reference
-    let f_ptr = &mut f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()> as *mut std::ffi::c_void;
-    // SAFETY: the receiver lives on this stack frame while `body` runs, and its callbacks only
-    // run during `body`; its memory context is a child of the current one and is deleted
-    // below (or with its parent if an ERROR unwinds through here).
+/// A column of a query's result.
+pub struct Attribute {
+    pub name: String,
+    pub type_oid: pg_sys::Oid,
+}
+
+/// Plans an analysed SELECT (a COPY's query) and runs it into our DestReceiver, as core COPY
+/// does with its own, so that PostgreSQL may plan it in parallel. Before the first row,
+/// `start` is told the result's columns and returns how to decode them and the consumer that
+/// `f` is given with each row; that consumer is returned at the end.
+///
+/// # Safety
+/// `query` must be a valid analysed SELECT, `text` its source text and `params` the statement's
+/// parameters (or NULL), all valid for the duration of the call.
+pub unsafe fn run_query<T>(
+    query: *mut pg_sys::Query,
+    text: *const std::ffi::c_char,
+    params: pg_sys::ParamListInfo,
+    start: impl FnOnce(&[Attribute]) -> GnResult<(Decoding, T)>,
+    mut f: impl FnMut(&mut T, &[Value]) -> GnResult<()>,
+) -> GnResult<T> {
+    // SAFETY (whole body): the sequence of core COPY's BeginCopyTo/DoCopyTo/EndCopyTo: plan,
+    // push a copy of the active snapshot, create and start the query descriptor, run it, end
+    // and free it, pop the snapshot. An ERROR in between is cleaned up by the transaction's
+    // abort, as for core COPY. The receiver is set after ExecutorStart (which never calls it)
+    // and before ExecutorRun (which does), once the result's columns are known.
     unsafe {
-        let row_cxt = pg_sys::AllocSetContextCreateInternal(
-            pg_sys::CurrentMemoryContext,
-            c"gn_export row".as_ptr(),
+        let plan =
+            pg_sys::pg_plan_query(query, text, pg_sys::CURSOR_OPT_PARALLEL_OK as i32, params);
+        pg_sys::PushCopiedSnapshot(pg_sys::GetActiveSnapshot());
+        pg_sys::UpdateActiveSnapshotCommandId();
+        let qd = pg_sys::CreateQueryDesc(
+            plan,
+            text,
+            pg_sys::GetActiveSnapshot(),
+            std::ptr::null_mut(),
+            pg_sys::CreateDestReceiver(pg_sys::CommandDest::DestNone),
+            params,
+            std::ptr::null_mut(),
             0,
-            8 * 1024,
-            8 * 1024 * 1024,
         );
-        let mut rx = Receiver {
-            base: pg_sys::DestReceiver {
-                receiveSlot: Some(rx_receive),
-                rStartup: Some(rx_startup),
-                rShutdown: Some(rx_noop),
-                rDestroy: Some(rx_noop),
-                mydest: pg_sys::CommandDest::DestNone,
-            },
-            decoding: decoding.clone(),
-            kinds: Vec::new(),
-            row_cxt,
-            f: f_ptr,
-        };
-        let r = body(&mut rx.base);
-        pg_sys::MemoryContextDelete(row_cxt);
-        r
+        pg_sys::ExecutorStart(qd, 0);
+        let (decoding, mut consumer) = start(&attributes((*qd).tupDesc))?;
+        let mut each = |row: &[Value]| f(&mut consumer, row);
+        with_receiver(&decoding, &mut each, |dest| {
+            (*qd).dest = dest;
+            pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
+            pg_sys::ExecutorFinish(qd);
+        });
+        pg_sys::ExecutorEnd(qd);
+        pg_sys::FreeQueryDesc(qd);
+        pg_sys::PopActiveSnapshot();
+        Ok(consumer)
     }
 }
 
-/// The DestReceiver a batch is fetched into.
-#[repr(C)]
-struct Receiver {
-    base: pg_sys::DestReceiver,
-    decoding: Decoding,
-    kinds: Vec<Kind>,
-    row_cxt: pg_sys::MemoryContext,
-    /// a `*mut &mut dyn FnMut(&[Value]) -> GnResult<()>`, alive during PortalRunFetch
-    f: *mut std::ffi::c_void,
+/// The columns of a TupleDesc.
+///
+/// # Safety
+/// `desc` must be a valid TupleDesc.
+unsafe fn attributes(desc: pg_sys::TupleDesc) -> Vec<Attribute> {
+    // SAFETY: a valid TupleDesc holds `natts` attributes, each with a NUL-terminated name.
+    unsafe {
+        let attrs = std::slice::from_raw_parts((*desc).attrs.as_ptr(), (*desc).natts as usize);
+        attrs
+            .iter()
+            .map(|a| Attribute {
+                name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+                type_oid: a.atttypid,
+            })
+            .collect()
+    }
 }
-
-#[pg_guard]
-unsafe extern "C-unwind" fn rx_startup(
-    me: *mut pg_sys::DestReceiver,
-    _op: std::ffi::c_int,
-    desc: pg_sys::TupleDesc,
-) {
-    let rx = &mut *(me as *mut Receiver);
-    let natts = (*desc).natts as usize;
-    let attrs = std::slice::from_raw_parts((*desc).attrs.as_ptr(), natts);
-    rx.kinds = attrs
-        .iter()
-        .enumerate()
-        .map(|(i, a)| match &rx.decoding.postgis {
-            Some(p) if Some(i) == rx.decoding.feature_column => {
-                Kind::feature(p, rx.decoding.feature_srid)
-            }
-            Some(p) if rx.decoding.wkt_columns.contains(&i) => Kind::wkt(p),
-            _ => Kind::for_type(a.atttypid),
-        })
-        .collect();
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn rx_receive(
-    slot: *mut pg_sys::TupleTableSlot,
-    me: *mut pg_sys::DestReceiver,
-) -> bool {
-    use crate::error::OrRaise;
-    let rx = &mut *(me as *mut Receiver);
-    pg_sys::slot_getallattrs(slot);
-    let natts = rx.kinds.len();
-    let values = std::slice::from_raw_parts((*slot).tts_values, natts);
-    let nulls = std::slice::from_raw_parts((*slot).tts_isnull, natts);
-    let old = pg_sys::MemoryContextSwitchTo(rx.row_cxt);
-    let row: Vec<Value> = (0..natts)
-        .map(|i| rx.kinds[i].decode(values[i], nulls[i]))
-        .collect();
-    let f = &mut *(rx.f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()>);
-    let res = f(&row);
-    drop(row);
-    pg_sys::MemoryContextSwitchTo(old);
-    pg_sys::MemoryContextReset(rx.row_cxt);
-    res.or_raise();
-    true
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn rx_noop(_me: *mut pg_sys::DestReceiver) {}

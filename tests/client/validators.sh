@@ -93,7 +93,9 @@ echo "## CSV: frictionless, and PostgreSQL's own COPY FROM"
 Q gn_valid <<'SQL'
 -- re-imports a CSV export into a table shaped like the view (geometry columns unconstrained, as
 -- WKT has no SRID) and counts the rows that differ either way
-CREATE FUNCTION public.reimport_diff(v regclass, file text) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION public.reimport_diff(v regclass, file text,
+                                     options text DEFAULT 'FORMAT csv, HEADER, DELIMITER '';''')
+RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE cols text; n bigint;
 BEGIN
     SET LOCAL client_min_messages = warning;
@@ -103,7 +105,7 @@ BEGIN
                   AND atttypid = 'geometry'::regtype LOOP
         EXECUTE format('ALTER TABLE pg_temp.back ALTER COLUMN %I TYPE geometry', cols);
     END LOOP;
-    EXECUTE format('COPY pg_temp.back FROM %L (FORMAT csv, HEADER, DELIMITER '';'')', file);
+    EXECUTE format('COPY pg_temp.back FROM %L (%s)', file, options);
     SELECT string_agg(CASE WHEN atttypid = 'geometry'::regtype THEN format('ST_AsText(%I)', attname)
                            ELSE format('%I', attname) END, ', ' ORDER BY attnum)
       INTO cols FROM pg_attribute WHERE attrelid = v AND attnum > 0 AND NOT attisdropped;
@@ -122,6 +124,25 @@ for e in 1 2 3 "$EDGE" "$MARK"; do
   (cd "$tmp" && "$VENV/bin/frictionless" validate --json --dialect '{"csv": {"delimiter": ";"}}' "export_$e.csv" > "frictionless_$e.json" 2>&1) || true
   check "generate($e, csv) passes frictionless validate" true "$(jq -r '.valid' "$tmp/frictionless_$e.json" 2>/dev/null || head -c 300 "$tmp/frictionless_$e.json")"
 done
+echo "## TSV: PostgreSQL's own COPY FROM (FORMAT text, HEADER match), a plain tab reader"
+for e in 1 2 3 "$EDGE" "$MARK"; do
+  view=$(Q gn_valid -c "SELECT format('%I.%I', schema_name, view_name) FROM gn_exports.t_exports WHERE id = $e")
+  f=$(Q gn_valid -c "SELECT path FROM gn_export.generate($e, 'tsv')")
+  check "generate($e, tsv) re-imports with COPY FROM (FORMAT text, HEADER match) to exactly the view's rows" 0 \
+    "$(Q gn_valid -c "SELECT public.reimport_diff('$view', '$f', 'FORMAT text, HEADER match')")"
+  check "generate($e, tsv) read by a tab reader gives the values of generate($e, csv)" ok \
+    "$(python3 "$(dirname "$0")/check_tsv.py" "$f" "$tmp/export_$e.csv" ';')"
+  check "run($e, tsv) through COPY is generate($e, tsv) byte for byte" "" \
+    "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY (SELECT gn_export.run($e, 'tsv')) TO STDOUT (FORMAT raw)" | cmp - "$f" 2>&1)"
+done
+check "COPY (SELECT ...) TO STDOUT (FORMAT tsv) writes the rows as generate() does" "" \
+  "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY (SELECT * FROM public.v_edge) TO STDOUT (FORMAT tsv)" | cmp - "$EXPORTS/schedules/Bords.tsv" 2>&1)"
+check "exports().formats and gn_export.formats() name the same formats as run() and generate() take" \
+  "csv,tsv,json,geojson,geojsonseq,gpkg|csv,tsv,json,geojson,geojsonseq,gpkg" \
+  "$(Q gn_valid -c "SELECT (SELECT array_to_string(formats, ',') FROM gn_export.exports() WHERE id = $EDGE) || '|' || (SELECT string_agg(name, ',') FROM gn_export.formats())")"
+check "exports(r) lists exactly what can_read(e, r) allows, for every export and every demo role (and anonymous)" "0 of $(Q gn_valid -c "SELECT count(*) * (1 + (SELECT count(*) FROM utilisateurs.t_roles)) FROM gn_exports.t_exports")" \
+  "$(Q gn_valid -c "SELECT count(*) FILTER (WHERE gn_export.can_read(e.id, r.id_role) IS DISTINCT FROM EXISTS (SELECT 1 FROM gn_export.exports(r.id_role) x WHERE x.id = e.id)) || ' of ' || count(*)
+                    FROM gn_exports.t_exports e CROSS JOIN (SELECT id_role FROM utilisateurs.t_roles UNION ALL SELECT NULL) r")"
 check "a lone \\. is quoted as PostgreSQL quotes it" '"\."' "$(sed -n 3p "$EXPORTS/schedules/Marqueur.csv" | tr -d '\r')"
 
 echo "## GeoPackage: validate_gpkg.py, ogrinfo without warnings, values read back"

@@ -1,0 +1,320 @@
+//! One generation, from the caller's checks to the file, the history, the notifications and the
+//! result: `gn_export.generate()` and each due schedule. The file is published atomically: a
+//! hidden temporary file in the same directory, fsynced, then renamed over the final name; a
+//! failure or a cancel removes the temporary file and leaves any previous file untouched.
+
+use crate::access;
+use crate::access::definer::current_user_name;
+use crate::catalog::export::{self, Export};
+use crate::encode::format::Output;
+use crate::encode::{FileJob, Format};
+use crate::error::{GnError, GnResult, OrRaise};
+use crate::history::{self, Status};
+use crate::notify;
+use crate::progress::Progress;
+use crate::query;
+use crate::settings;
+use crate::sink::pump::Pump;
+use crate::sink::target::Target;
+use crate::source;
+use crate::subxact::{sqlstate_text, try_in_subtransaction};
+use pgrx::datum::TimestampWithTimeZone;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The outcome of one generation.
+pub struct Generation {
+    pub id_export: i32,
+    pub format: Format,
+    /// None when the generation failed: no file was published
+    pub path: Option<PathBuf>,
+    pub url: Option<String>,
+    pub rows: i64,
+    pub bytes: i64,
+    pub started_at: TimestampWithTimeZone,
+    pub finished_at: TimestampWithTimeZone,
+    pub status: Status,
+    pub error: Option<String>,
+    pub sqlstate: Option<String>,
+}
+
+fn now() -> TimestampWithTimeZone {
+    Spi::get_one::<TimestampWithTimeZone>("SELECT clock_timestamp()")
+        .ok()
+        .flatten()
+        .expect("clock_timestamp() is never NULL")
+}
+
+/// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
+fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64, i64)> {
+    let plan = query::plan(export, format, None)?;
+    let progress = Progress::start(plan.relid, true);
+    let mut temp = target.dir.create_temp(&target.name)?;
+    let rows = match format.spec().output {
+        Output::Text(make) => {
+            let mut pump = Pump::start(make(&plan.layout)?, temp, export.name(), Some(progress))?;
+            source::run_all(&plan, |row| pump.row(row))?;
+            let (t, stats) = pump.finish()?;
+            temp = t;
+            stats.rows as i64
+        }
+        Output::Container(make) => {
+            let path = temp.path_for_writer()?;
+            let job = FileJob {
+                export,
+                plan: &plan,
+                stem: &target.stem,
+                path: &path,
+            };
+            let mut writer = make(&job)?;
+            let mut rows = 0i64;
+            source::run_all(&plan, |row| {
+                writer.row(row)?;
+                rows += 1;
+                if rows % 256 == 0 {
+                    progress.update(rows, writer.bytes() as i64);
+                }
+                Ok(())
+            })?;
+            writer.finish()?;
+            rows
+        }
+    };
+    let bytes = temp.publish(&target.name)? as i64;
+    Ok((rows, bytes))
+}
+
+/// An error message for a user: the server's directories replaced by what they are.
+fn without_paths(message: &str, target: &Target) -> String {
+    let mut m = message.replace(
+        &target.dir.path().to_string_lossy().into_owned(),
+        target.sub,
+    );
+    if let Some(dir) = settings::export_dir() {
+        m = m.replace(&dir, "export_dir");
+    }
+    m
+}
+
+/// Generates an export's file, or reports the young one kept. Errors of the caller (unknown
+/// export, access, export_dir) raise; with id_role, access is checked as can_read() does.
+pub fn generate_file(
+    id_export: i32,
+    format: Format,
+    id_role: Option<i32>,
+    skip_newer_than: Option<Duration>,
+) -> GnResult<Generation> {
+    let export = match id_role {
+        Some(_) => access::require_read(id_export, id_role, None)?,
+        None => export::load(id_export)?,
+    };
+    let target = Target::new(&export, format, id_role.is_some())?;
+    if let Some(f) = skip_newer_than
+        .map(|max| target.fresh(max))
+        .transpose()?
+        .flatten()
+    {
+        let at = now();
+        let g = Generation {
+            id_export,
+            format,
+            path: Some(target.dir.path().join(&f.name)),
+            url: target.url(&f.name),
+            rows: 0,
+            bytes: f.bytes as i64,
+            started_at: at,
+            finished_at: at,
+            status: Status::Skipped,
+            error: None,
+            sqlstate: None,
+        };
+        return conclude(&export, &target, id_role, None, g, &f.name);
+    }
+    generate_at(&export, &target, format, id_role, None)
+}
+
+/// Writes the file at its target, then records the outcome. Errors of the export itself (its
+/// view fails, a value cannot be encoded, the disk is full) are caught in a subtransaction: no
+/// file is published, and the result, the history row and the user's notification say
+/// 'failed' with the error. Cancellation is never caught.
+pub fn generate_at(
+    export: &Export,
+    target: &Target,
+    format: Format,
+    id_role: Option<i32>,
+    schedule: Option<i32>,
+) -> GnResult<Generation> {
+    let started_at = now();
+    let mut g = Generation {
+        id_export: export.id,
+        format,
+        path: Some(target.path()),
+        url: target.url(&target.name),
+        rows: 0,
+        bytes: 0,
+        started_at,
+        finished_at: started_at,
+        status: Status::Done,
+        error: None,
+        sqlstate: None,
+    };
+    let failure = match try_in_subtransaction(|| write_file(export, format, target)) {
+        Ok(Ok((rows, bytes))) => {
+            (g.rows, g.bytes) = (rows, bytes);
+            None
+        }
+        Ok(Err(e)) => Some((e.code, e.message)),
+        Err(caught) => Some((caught.code, caught.message)),
+    };
+    if let Some((code, message)) = failure {
+        g.status = Status::Failed;
+        g.sqlstate = Some(sqlstate_text(code));
+        g.error = Some(message);
+        g.path = None;
+        g.url = None;
+    }
+    g.finished_at = now();
+    conclude(export, target, id_role, schedule, g, &target.name)
+}
+
+/// The history row, the user's notification and the `gn_export` channel's message.
+fn conclude(
+    export: &Export,
+    target: &Target,
+    id_role: Option<i32>,
+    schedule: Option<i32>,
+    g: Generation,
+    published: &str,
+) -> GnResult<Generation> {
+    history::record(&history::Run {
+        id_export: g.id_export,
+        label: export.label.clone(),
+        format: g.format.name().into(),
+        id_role,
+        id_export_schedule: schedule,
+        requested_by: current_user_name(),
+        status: g.status,
+        rows: Some(g.rows),
+        bytes: Some(g.bytes),
+        path: g.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        url: g.url.clone(),
+        error: g.error.clone(),
+        sqlstate: g.sqlstate.clone(),
+        started_at: Some(g.started_at),
+    })?;
+    if let (Some(role), true) = (id_role, g.status != Status::Skipped) {
+        tell_user(export, target, role, &g);
+    }
+    notify::announce(serde_json::json!({
+        "id_export": g.id_export,
+        "label": export.label,
+        "format": g.format.name(),
+        "status": g.status.as_str(),
+        "rows": g.rows,
+        "bytes": g.bytes,
+        "path": g.path.as_ref().map(|_| format!("{}/{published}", target.sub)),
+        "url": g.url,
+        "id_role": id_role,
+        "id_export_schedule": schedule,
+        "error": g.error,
+    }))?;
+    Ok(g)
+}
+
+/// The user's notification. The file is published: a notification that cannot be written (say
+/// the caller may not insert into gn_notifications) is a warning, not a reason to fail. The
+/// user learns what failed, not where the server keeps its files.
+fn tell_user(export: &Export, target: &Target, role: i32, g: &Generation) {
+    let error = g.error.as_deref().map(|e| without_paths(e, target));
+    let sent = try_in_subtransaction(|| {
+        notify::notify_user(export, role, g.url.as_deref(), error.as_deref())
+    });
+    let problem = match sent {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.message),
+        Err(c) => Some(c.message),
+    };
+    if let Some(p) = problem {
+        pgrx::warning!(
+            "gn_export: user {role} was not notified of {}: {p}",
+            export.name()
+        );
+    }
+}
+
+fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Duration>> {
+    let Some(i) = i else { return Ok(None) };
+    let secs =
+        Spi::get_one_with_args::<f64>("SELECT pg_catalog.date_part('epoch', $1)", &[i.into()])?
+            .unwrap_or(0.0);
+    if secs < 0.0 || !secs.is_finite() {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            "skip_newer_than must be a positive interval",
+        ));
+    }
+    Ok(Some(Duration::from_secs_f64(secs)))
+}
+
+/// Writes an export as a file on the server, like GeoNature's `geonature exports generate`.
+/// Formats: every format of `gn_export.formats()`, byte streams and containers (gpkg).
+/// With id_role: access-checked, written to `<export_dir>/usr_generated/<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>`.
+/// Without: administrative or scheduled, written to `<export_dir>/schedules/<label>.<ext>`.
+/// `<label>` is the label made safe as GeoNature does, cut to 200 bytes, plus `_<id>` where an
+/// older export already has that name; files are found again only by their exact name.
+/// The file is published atomically (temporary file, fsync, rename): a failure or a cancel
+/// never leaves a partial file and never damages the previous one. With skip_newer_than, a
+/// file of this export and format younger than that is kept and reported as 'skipped'.
+/// The export's query runs as its definer (see README, Security). Not executable by PUBLIC:
+/// the EXECUTE grant is the privilege to write files (always inside export_dir, under names
+/// gn_export makes); errors: P0002 unknown export, 22023 bad format, 42501 access refused,
+/// F0000 export_dir unset or unusable.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn generate(
+    id_export: i32,
+    format: default!(Option<&str>, "'csv'"),
+    id_role: default!(Option<i32>, "NULL"),
+    skip_newer_than: default!(Option<pgrx::datum::Interval>, "NULL"),
+) -> pgrx::composite_type!('static, "generation") {
+    let format = Format::parse_for(format.unwrap_or("csv"), false).or_raise();
+    let skip = interval_duration(skip_newer_than).or_raise();
+    let g = generate_file(id_export, format, id_role, skip).or_raise();
+    let mut t = PgHeapTuple::new_composite_type("gn_export.generation")
+        .expect("gn_export.generation exists");
+    fn set<T: IntoDatum>(t: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, v: T) {
+        t.set_by_name(name, v).unwrap_or_else(|e| {
+            GnError::new(
+                Code::ERRCODE_INTERNAL_ERROR,
+                format!("gn_export.generation.{name}: {e}"),
+            )
+            .raise()
+        });
+    }
+    set(&mut t, "id_export", g.id_export);
+    set(&mut t, "format", g.format.name().to_string());
+    set(
+        &mut t,
+        "path",
+        g.path.map(|p| p.to_string_lossy().into_owned()),
+    );
+    set(&mut t, "url", g.url);
+    set(&mut t, "rows", g.rows);
+    set(&mut t, "bytes", g.bytes);
+    set(&mut t, "started_at", g.started_at);
+    set(&mut t, "finished_at", g.finished_at);
+    set(&mut t, "status", g.status.as_str().to_string());
+    set(&mut t, "error", g.error);
+    set(&mut t, "sqlstate", g.sqlstate);
+    t
+}
+
+pgrx::extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) FROM PUBLIC;
+"#,
+    name = "generate_grants",
+    requires = [generate]
+);

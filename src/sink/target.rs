@@ -1,0 +1,115 @@
+//! Where a generation's file goes: `gn_export.export_dir`, checked, and the file's directory
+//! and exact name for an export and a format.
+
+use super::dir::{Dir, Entry};
+use super::names::{self, after_stamp, STAMP_LEN};
+use crate::catalog::export::Export;
+use crate::encode::Format;
+use crate::error::{GnError, GnResult};
+use crate::settings;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `export_dir`, checked: set, absolute, an existing directory, opened.
+pub fn export_dir() -> GnResult<Dir> {
+    let dir = settings::export_dir().ok_or_else(|| {
+        GnError::new(Code::ERRCODE_CONFIG_FILE_ERROR, "gn_export.export_dir is not set")
+            .hint("A superuser sets it, e.g. ALTER SYSTEM SET gn_export.export_dir = '/srv/geonature/media/exports'; SELECT pg_reload_conf();")
+    })?;
+    let p = PathBuf::from(&dir);
+    if !p.is_absolute() {
+        return Err(GnError::new(
+            Code::ERRCODE_CONFIG_FILE_ERROR,
+            format!("gn_export.export_dir \"{dir}\" is not an absolute path"),
+        ));
+    }
+    match std::fs::metadata(&p) {
+        Ok(m) if m.is_dir() => Dir::open(&p),
+        Ok(_) => Err(GnError::new(
+            Code::ERRCODE_CONFIG_FILE_ERROR,
+            format!("gn_export.export_dir \"{dir}\" is not a directory"),
+        )),
+        Err(e) => Err(GnError::new(
+            Code::ERRCODE_CONFIG_FILE_ERROR,
+            format!("gn_export.export_dir \"{dir}\" is not usable: {e}"),
+        )
+        .hint("Create it and give it to the PostgreSQL server's system user.")),
+    }
+}
+
+/// Where a generation writes: `<export_dir>/schedules/<stem>.<ext>` for administrative and
+/// scheduled runs, `<export_dir>/usr_generated/<stamp><stem>.<ext>` for a user's.
+pub struct Target {
+    pub dir: Dir,
+    /// `schedules` or `usr_generated`
+    pub sub: &'static str,
+    pub name: String,
+    /// the export's file stem (also the GeoPackage layer's name)
+    pub stem: String,
+    /// `<stem>.<ext>`: the whole name of a schedule file, the end of a user file's
+    stem_ext: String,
+    user: bool,
+}
+
+impl Target {
+    pub fn new(export: &Export, format: Format, user: bool) -> GnResult<Target> {
+        let root = export_dir()?;
+        let stem = names::stem(export.id, &export.label)?;
+        let stem_ext = format!("{stem}.{}", format.extension());
+        if user {
+            let stamp = Spi::get_one::<String>(
+                "SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS_')",
+            )?
+            .unwrap_or_default();
+            debug_assert_eq!(stamp.len(), STAMP_LEN);
+            Ok(Target {
+                dir: root.subdir("usr_generated")?,
+                sub: "usr_generated",
+                name: format!("{stamp}{stem_ext}"),
+                stem,
+                stem_ext,
+                user,
+            })
+        } else {
+            Ok(Target {
+                dir: root.subdir("schedules")?,
+                sub: "schedules",
+                name: stem_ext.clone(),
+                stem,
+                stem_ext,
+                user,
+            })
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join(&self.name)
+    }
+
+    /// The download URL of a file of this target's directory.
+    pub fn url(&self, name: &str) -> Option<String> {
+        let base = settings::base_url()?;
+        Some(format!(
+            "{}/{}/{name}",
+            base.trim_end_matches('/'),
+            self.sub
+        ))
+    }
+
+    /// The newest file of this export and format younger than `max_age`, found by its exact
+    /// name: `<stem>.<ext>`, or a stamp followed by exactly that for user files.
+    pub fn fresh(&self, max_age: Duration) -> GnResult<Option<Entry>> {
+        if !self.user {
+            return Ok(self.dir.file(&self.name).filter(|f| f.age() < max_age));
+        }
+        Ok(self
+            .dir
+            .files()?
+            .into_iter()
+            .filter(|f| after_stamp(&f.name) == Some(self.stem_ext.as_str()))
+            .filter(|f| f.age() < max_age)
+            .min_by_key(|f| f.age()))
+    }
+}
