@@ -89,7 +89,8 @@ BEGIN
     -- VALID). GeoNature's own table has no such CHECK (its admin form checks) and gets none.
     SELECT pg_catalog.array_agg(f.name ORDER BY f.ord) INTO formats
       FROM gn_export.formats() WITH ORDINALITY
-           AS f(name, aliases, extension, media_type, streams, needs_geometry, copy_format, ord);
+           AS f(name, aliases, extension, media_type, streams, needs_geometry, copy_format,
+                needs_columns, ord);
     SELECT ARRAY(SELECT m[1] FROM pg_catalog.regexp_matches(pg_catalog.pg_get_constraintdef(c.oid),
                                                             '''([^'']*)''', 'g') AS m)
       INTO checked

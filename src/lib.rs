@@ -23,6 +23,7 @@ mod openapi;
 mod progress;
 mod query;
 mod schedule;
+mod semantic;
 mod settings;
 mod sink;
 mod source;

@@ -118,6 +118,93 @@ COMMENT ON COLUMN gn_exports.v_synthese_sinp.date_debut IS 'Date de début de l'
 COMMENT ON COLUMN gn_exports.v_synthese_sinp.nom_cite IS 'Nom du taxon cité par l''observateur';
 COMMENT ON COLUMN gn_exports.v_synthese_sinp.geom IS 'Géométrie de l''observation (WGS84)';
 
+-- The view GeoNature's EXPORT module creates for its Darwin-SW export (not registered in
+-- t_exports): its 53 column names, order and types, over the demo's tables. As GeoNature's,
+-- a dataset with two producer organisms gives each of its observations twice.
+CREATE OR REPLACE VIEW gn_exports.v_exports_synthese_sinp_rdf AS
+WITH info_dataset AS (
+    SELECT da.id_dataset, org.uuid_organisme, org.nom_organisme
+    FROM gn_meta.cor_dataset_actor da
+    JOIN utilisateurs.bib_organismes org ON org.id_organisme = da.id_organism
+)
+SELECT s.id_synthese AS "idSynthese",
+       s.unique_id_sinp AS "permId",
+       COALESCE(s.unique_id_sinp_grp, s.unique_id_sinp) AS "permIdGrp",
+       s.count_min AS "denbrMin",
+       s.count_max AS "denbrMax",
+       s.meta_v_taxref AS "vTAXREF",
+       s.sample_number_proof AS "sampleNumb",
+       s.digital_proof AS "preuvNum",
+       s.non_digital_proof AS "preuvNoNum",
+       s.altitude_min AS "altMin",
+       s.altitude_max AS "altMax",
+       st_astext(s.the_geom_4326) AS geom,
+       s.date_min AS "dateDebut",
+       s.date_max AS "dateFin",
+       s.validator AS validateur,
+       s.observers AS observer,
+       s.id_digitiser,
+       s.determiner,
+       s.comment_context AS "obsCtx",
+       s.comment_description AS "obsDescr",
+       s.meta_create_date,
+       s.meta_update_date,
+       d.unique_dataset_id AS "jddId",
+       d.dataset_name AS "jddCode",
+       d.id_acquisition_framework,
+       t.cd_nom AS "cdNom",
+       t.cd_ref AS "cdRef",
+       s.nom_cite AS "nomCite",
+       t.nom_complet,
+       st_x(s.the_geom_point) AS x_centroid,
+       st_y(s.the_geom_point) AS y_centroid,
+       COALESCE(s.meta_update_date, s.meta_create_date) AS lastact,
+       n1.label_default AS "ObjGeoTyp",
+       n2.label_default AS "methGrp",
+       n3.label_default AS "occComport",
+       n4.label_default AS "obsTech",
+       n5.label_default AS "ocEtatBio",
+       n6.label_default AS "ocStatBio",
+       n7.label_default AS "ocNat",
+       n8.label_default AS "preuveOui",
+       n9.label_default AS "difNivPrec",
+       n10.label_default AS "ocStade",
+       n11.label_default AS "ocSex",
+       n12.label_default AS "objDenbr",
+       n13.label_default AS "denbrTyp",
+       n14.label_default AS "sensiNiv",
+       n15.label_default AS "statObs",
+       n16.label_default AS "dEEFlou",
+       n17.label_default AS "statSource",
+       n18.label_default AS "typInfGeo",
+       n19.label_default AS "ocMethDet",
+       info_d.uuid_organisme AS "ownerInstitutionID",
+       info_d.nom_organisme AS "ownerInstitutionCode"
+FROM gn_synthese.synthese s
+JOIN taxonomie.taxref t ON t.cd_nom = s.cd_nom
+JOIN gn_meta.t_datasets d ON d.id_dataset = s.id_dataset
+JOIN gn_synthese.t_sources sources ON sources.id_source = s.id_source
+LEFT JOIN ref_nomenclatures.t_nomenclatures n1 ON s.id_nomenclature_geo_object_nature = n1.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n2 ON s.id_nomenclature_grp_typ = n2.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n3 ON s.id_nomenclature_behaviour = n3.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n4 ON s.id_nomenclature_obs_technique = n4.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n5 ON s.id_nomenclature_bio_status = n5.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n6 ON s.id_nomenclature_bio_condition = n6.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n7 ON s.id_nomenclature_naturalness = n7.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n8 ON s.id_nomenclature_exist_proof = n8.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n9 ON s.id_nomenclature_diffusion_level = n9.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n10 ON s.id_nomenclature_life_stage = n10.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n11 ON s.id_nomenclature_sex = n11.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n12 ON s.id_nomenclature_obj_count = n12.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n13 ON s.id_nomenclature_type_count = n13.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n14 ON s.id_nomenclature_sensitivity = n14.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n15 ON s.id_nomenclature_observation_status = n15.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n16 ON s.id_nomenclature_blurring = n16.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n17 ON s.id_nomenclature_source_status = n17.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n18 ON s.id_nomenclature_info_geo_type = n18.id_nomenclature
+LEFT JOIN ref_nomenclatures.t_nomenclatures n19 ON s.id_nomenclature_determination_method = n19.id_nomenclature
+LEFT JOIN info_dataset info_d ON info_d.id_dataset = d.id_dataset;
+
 -- 'Jeux de données': a public export without geometry.
 CREATE OR REPLACE VIEW gn_exports.v_jeux_de_donnees AS
 SELECT d.id_dataset,

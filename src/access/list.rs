@@ -42,11 +42,13 @@ type Row = (
 );
 
 /// The formats an export can be written in: all of them when it has a geometry, else those
-/// that are not made of features.
-fn formats(has_geometry: bool) -> Vec<String> {
+/// that are not made of features; and of those that need columns by name (Darwin-SW), only
+/// when its view has them.
+fn formats(has_geometry: bool, columns: &[String]) -> Vec<String> {
     REGISTRY
         .iter()
         .filter(|s| has_geometry || s.features.is_none())
+        .filter(|s| s.columns.iter().all(|c| columns.iter().any(|x| x == c)))
         .map(|s| s.name.to_string())
         .collect()
 }
@@ -66,7 +68,11 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
                 ARRAY(SELECT c.token::text FROM gn_exports.cor_exports_roles c
                        WHERE c.id_export = e.id AND {mine} ORDER BY c.id_role),
                 EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
-                         WHERE c.id_export = e.id AND {mine})
+                         WHERE c.id_export = e.id AND {mine}),
+                ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = pg_catalog.to_regclass(pg_catalog.quote_ident(e.schema_name)
+                                                                 || '.' || pg_catalog.quote_ident(e.view_name))
+                         AND a.attnum > 0 AND NOT a.attisdropped)
            FROM gn_exports.t_exports e
            LEFT JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
           WHERE ($2::text IS NULL OR e.label ILIKE $2)
@@ -102,7 +108,10 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
                 r.get::<String>(9)?.unwrap_or_default(),
                 r.get::<String>(10)?,
                 r.get::<String>(11)?,
-                formats(r.get::<bool>(12)?.unwrap_or(false)),
+                formats(
+                    r.get::<bool>(12)?.unwrap_or(false),
+                    &r.get::<Vec<String>>(15)?.unwrap_or_default(),
+                ),
                 r.get::<Vec<String>>(13)?.unwrap_or_default(),
             ));
         }

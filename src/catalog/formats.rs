@@ -9,7 +9,8 @@ use pgrx::prelude::*;
 /// the dot), `media_type` (the Content-Type to serve its files with), `streams` (a byte stream
 /// that run(), COPY and the API can return; false for files only generate() writes, such as
 /// gpkg), `needs_geometry` (made of features: the export needs a geometry_field) and
-/// `copy_format` (usable as `COPY ... (FORMAT name)` once the library is loaded).
+/// `copy_format` (usable as `COPY ... (FORMAT name)` once the library is loaded) and
+/// `needs_columns` (columns the export's view must have by name: `permId` for Darwin-SW).
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
@@ -23,6 +24,7 @@ fn formats() -> TableIterator<
         name!(streams, bool),
         name!(needs_geometry, bool),
         name!(copy_format, bool),
+        name!(needs_columns, Vec<String>),
     ),
 > {
     TableIterator::new(REGISTRY.iter().map(|s| {
@@ -34,6 +36,7 @@ fn formats() -> TableIterator<
             matches!(s.output, Output::Text(_)),
             s.features.is_some(),
             s.copy_hook,
+            s.columns.iter().map(|c| c.to_string()).collect(),
         )
     }))
 }

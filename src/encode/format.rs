@@ -3,7 +3,7 @@
 //! that parsing, hints, `exports().formats`, file names, cleanup and the catalog's CHECK all
 //! derive from [`REGISTRY`]. A new format is one module and one entry here.
 
-use super::{csv, geojson, gpkg, json, tsv};
+use super::{csv, dsw, geojson, gpkg, json, tsv};
 use super::{Encoder, FileJob, FileWriter, Layout};
 use crate::error::{GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
@@ -16,6 +16,7 @@ pub enum Format {
     GeoJson,
     GeoJsonSeq,
     Gpkg,
+    Ttl,
 }
 
 /// How a format's output is made.
@@ -62,6 +63,8 @@ pub struct Spec {
     pub features: Option<Features>,
     /// offered as `COPY ... (FORMAT name)` by the COPY hook (csv is core COPY's own)
     pub copy_hook: bool,
+    /// columns the rows must have, by name (Darwin-SW reads GeoNature's RDF view's names)
+    pub columns: &'static [&'static str],
 }
 
 const GEOJSON: Features = Features {
@@ -80,6 +83,7 @@ pub static REGISTRY: &[Spec] = &[
         output: Output::Text(csv::encoder),
         features: None,
         copy_hook: false,
+        columns: &[],
     },
     Spec {
         format: Format::Tsv,
@@ -90,6 +94,7 @@ pub static REGISTRY: &[Spec] = &[
         output: Output::Text(tsv::encoder),
         features: None,
         copy_hook: true,
+        columns: &[],
     },
     Spec {
         format: Format::Json,
@@ -100,6 +105,7 @@ pub static REGISTRY: &[Spec] = &[
         output: Output::Text(json::encoder),
         features: None,
         copy_hook: true,
+        columns: &[],
     },
     Spec {
         format: Format::GeoJson,
@@ -110,6 +116,7 @@ pub static REGISTRY: &[Spec] = &[
         output: Output::Text(geojson::collection),
         features: Some(GEOJSON),
         copy_hook: true,
+        columns: &[],
     },
     Spec {
         format: Format::GeoJsonSeq,
@@ -121,6 +128,7 @@ pub static REGISTRY: &[Spec] = &[
         output: Output::Text(geojson::sequence),
         features: Some(GEOJSON),
         copy_hook: true,
+        columns: &[],
     },
     Spec {
         format: Format::Gpkg,
@@ -135,6 +143,18 @@ pub static REGISTRY: &[Spec] = &[
             other_geometries: true,
         }),
         copy_hook: false,
+        columns: &[],
+    },
+    Spec {
+        format: Format::Ttl,
+        name: "ttl",
+        aliases: &["turtle", "dsw"],
+        extension: "ttl",
+        media_type: "text/turtle",
+        output: Output::Text(dsw::encoder),
+        features: None,
+        copy_hook: true,
+        columns: dsw::REQUIRED,
     },
 ];
 
@@ -271,9 +291,9 @@ mod tests {
         assert!(e
             .hint
             .unwrap()
-            .contains("csv, tsv, json, geojson or geojsonseq"));
+            .contains("csv, tsv, json, geojson, geojsonseq or ttl"));
         assert_eq!(Format::parse_for("gpkg", false).unwrap(), Format::Gpkg);
         let e = Format::parse_for("shp", false).unwrap_err();
-        assert!(e.hint.unwrap().ends_with("geojsonseq or gpkg."));
+        assert!(e.hint.unwrap().ends_with("geojsonseq, gpkg or ttl."));
     }
 }

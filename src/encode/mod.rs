@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod datetime;
+pub mod dsw;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;

@@ -32,7 +32,7 @@ impl ByteSink for Chunks {
     }
 }
 
-struct Stream {
+pub struct Stream {
     cursor: Option<Cursor>,
     pump: Option<Pump<Chunks>>,
     /// what is left once the pump has finished
@@ -108,7 +108,12 @@ fn start(
     filters: Option<&serde_json::Value>,
 ) -> GnResult<Stream> {
     let (name, plan, encoder) = prepare(id_export, format, id_role, token, filters)?;
-    let cursor = Cursor::open(&plan, &plan.sql, &plan.params)?;
+    stream(name, &plan, encoder)
+}
+
+/// A planned query's rows through an encoder, as a stream of chunks (one per piece).
+pub fn stream(name: String, plan: &Plan, encoder: Box<dyn Encoder>) -> GnResult<Stream> {
+    let cursor = Cursor::open(plan, &plan.sql, &plan.params)?;
     Ok(Stream {
         cursor: Some(cursor),
         pump: Some(Pump::start(encoder, Chunks::default(), name, None)?),

@@ -1,0 +1,475 @@
+//! Darwin-SW 1.0 in Turtle: per observation, an occurrence with its record-level terms, the
+//! event it was recorded at, the event's location, the organism, its identification, the taxon
+//! identified, and the agents who recorded and identified it, linked by Darwin-SW's object
+//! properties. It keeps the structure of GeoNature's semantic export (`rdf.py` of the EXPORT
+//! module) over the columns of its view `gn_exports.v_exports_synthese_sinp_rdf`, without its
+//! defects: real terms only, the dcterms namespace with its slash, latitude from y, no triple
+//! for NULL, typed literals, and IRIs minted from the SINP UUID (`urn:uuid:…`, one fragment per
+//! node), so that two runs or two providers merge and repeated rows collapse in the graph.
+//! Streamed row by row; blank nodes only for agents and for rows without a UUID.
+
+use super::value::{write_text, Value};
+use super::{EncodeError, Encoder, Layout};
+use crate::error::{GnError, GnResult};
+use pgrx::PgSqlErrorCode as Code;
+
+const PREFIXES: &str = "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix dwc: <http://rs.tdwg.org/dwc/terms/> .
+@prefix dwciri: <http://rs.tdwg.org/dwc/iri/> .
+@prefix dsw: <http://purl.org/dsw/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+
+";
+
+/// The columns without which rows cannot be written as Darwin-SW (the registry says so too).
+pub const REQUIRED: &[&str] = &["permId"];
+
+/// The view's columns Darwin-SW reads, in the module's names.
+pub const COLUMNS: [&str; 26] = [
+    "permId",
+    "permIdGrp",
+    "dateDebut",
+    "dateFin",
+    "obsCtx",
+    "geom",
+    "x_centroid",
+    "y_centroid",
+    "altMin",
+    "altMax",
+    "statObs",
+    "statSource",
+    "obsDescr",
+    "denbrMin",
+    "objDenbr",
+    "ocNat",
+    "ocStade",
+    "ocSex",
+    "observer",
+    "determiner",
+    "difNivPrec",
+    "jddId",
+    "jddCode",
+    "ownerInstitutionCode",
+    "lastact",
+    "nomCite",
+];
+/// ... and the taxon's.
+pub const TAXON_COLUMNS: [&str; 4] = ["cdNom", "cdRef", "nom_complet", "vTAXREF"];
+
+/// The registry's constructor: refuses rows without `permId`, naming what Darwin-SW reads.
+pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
+    let find = |name: &str| layout.columns.iter().position(|c| c.name == name);
+    if REQUIRED.iter().any(|c| find(c).is_none()) {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            "Darwin-SW (ttl) needs a column \"permId\" (the SINP UUID of each observation)",
+        )
+        .hint(format!(
+            "Darwin-SW reads the columns of GeoNature's view gn_exports.v_exports_synthese_sinp_rdf: {}, {}. Name the view's columns so.",
+            COLUMNS.join(", "),
+            TAXON_COLUMNS.join(", ")
+        )));
+    }
+    Ok(Box::new(Dsw {
+        cols: COLUMNS.map(find),
+        taxon: TAXON_COLUMNS.map(find),
+        rows: 0,
+        text: Vec::with_capacity(256),
+    }))
+}
+
+pub struct Dsw {
+    cols: [Option<usize>; 26],
+    taxon: [Option<usize>; 4],
+    rows: u64,
+    text: Vec<u8>,
+}
+
+/// A node of one observation: `<urn:uuid:U#part>`, or `_:rN_part` without a UUID.
+#[derive(Clone, Copy)]
+enum Base<'a> {
+    Uuid(&'a str),
+    Blank(u64),
+}
+
+impl Base<'_> {
+    fn node(self, part: &str, out: &mut Vec<u8>) {
+        match self {
+            Base::Uuid(u) if part.is_empty() => {
+                out.extend_from_slice(format!("<urn:uuid:{u}>").as_bytes())
+            }
+            Base::Uuid(u) => out.extend_from_slice(format!("<urn:uuid:{u}#{part}>").as_bytes()),
+            Base::Blank(n) => out.extend_from_slice(format!("_:r{n}_{part}").as_bytes()),
+        }
+    }
+}
+
+/// A Turtle string literal (`"…"` with `\`, `"`, CR and LF escaped).
+fn string(s: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// A canonical UUID (36 characters of hex digits and dashes), lower case.
+fn uuid_text(t: &[u8]) -> Option<String> {
+    let ok = t.len() == 36
+        && t.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    ok.then(|| String::from_utf8_lossy(t).to_ascii_lowercase())
+}
+
+/// Whether the text is an ISO date-time an `xsd:dateTime` can hold (4-digit year, not BC).
+fn is_xsd_datetime(t: &[u8]) -> bool {
+    t.len() >= 19
+        && t[..4].iter().all(u8::is_ascii_digit)
+        && t[4] == b'-'
+        && t[10] == b'T'
+        && !t.ends_with(b" BC")
+}
+
+/// Darwin Core's basisOfRecord from GeoNature's source status label.
+fn basis_of_record(source: &str) -> &'static str {
+    let s = source.to_lowercase();
+    if s.contains("terrain") {
+        "HumanObservation"
+    } else if s.contains("collection") {
+        "PreservedSpecimen"
+    } else if s.contains("littérature") || s.contains("litterature") {
+        "MaterialCitation"
+    } else {
+        "Occurrence"
+    }
+}
+
+/// Darwin Core's occurrenceStatus vocabulary from GeoNature's observation status label.
+fn occurrence_status(status: &str) -> String {
+    let s = status.to_lowercase();
+    if s.starts_with("présent") || s.starts_with("present") {
+        "present".into()
+    } else if s.starts_with("non observ") || s.starts_with("absent") {
+        "absent".into()
+    } else {
+        status.to_string()
+    }
+}
+
+/// One subject's triples: `S a C ; p o ; … .`
+struct Subject<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl<'o> Subject<'o> {
+    fn start(out: &'o mut Vec<u8>, base: Base, part: &str, class: &str) -> Subject<'o> {
+        base.node(part, out);
+        out.extend_from_slice(b" a ");
+        out.extend_from_slice(class.as_bytes());
+        Subject { out }
+    }
+
+    fn pred(&mut self, p: &str) -> &mut Vec<u8> {
+        self.out.extend_from_slice(b" ;\n\t");
+        self.out.extend_from_slice(p.as_bytes());
+        self.out.push(b' ');
+        self.out
+    }
+
+    fn literal(&mut self, p: &str, text: &[u8]) {
+        string(text, self.pred(p));
+    }
+
+    fn typed(&mut self, p: &str, text: &[u8], datatype: &str) {
+        let out = self.pred(p);
+        string(text, out);
+        out.extend_from_slice(b"^^");
+        out.extend_from_slice(datatype.as_bytes());
+    }
+
+    fn node(&mut self, p: &str, base: Base, part: &str) {
+        base.node(part, self.pred(p));
+    }
+
+    fn end(self) {
+        self.out.extend_from_slice(b" .\n");
+    }
+}
+
+impl Dsw {
+    /// The text of a column's non-null value in `self.text`.
+    fn text_of(&mut self, values: &[Value], col: Option<usize>) -> bool {
+        self.text.clear();
+        col.and_then(|i| values.get(i))
+            .is_some_and(|v| write_text(v, &mut self.text))
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        let i = COLUMNS.iter().position(|c| *c == name)?;
+        self.cols[i]
+    }
+
+    /// A plain literal of a column, when it is not NULL.
+    fn literal(&mut self, s: &mut Subject, p: &str, values: &[Value], name: &str) {
+        if self.text_of(values, self.column(name)) {
+            s.literal(p, &self.text);
+        }
+    }
+
+    /// A number (`xsd:decimal`, or `xsd:integer` for integers), when it is finite.
+    fn number(&mut self, s: &mut Subject, p: &str, values: &[Value], name: &str) {
+        let v = self.column(name).and_then(|i| values.get(i));
+        match v {
+            Some(Value::Int(i)) => s.typed(p, i.to_string().as_bytes(), "xsd:integer"),
+            Some(Value::Float8(f)) if f.is_finite() => {
+                s.typed(p, format!("{f}").as_bytes(), "xsd:decimal")
+            }
+            Some(Value::Float4(f)) if f.is_finite() => {
+                s.typed(p, format!("{f}").as_bytes(), "xsd:decimal")
+            }
+            Some(Value::Numeric(n))
+                if n.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
+            {
+                s.typed(p, n.as_bytes(), "xsd:decimal")
+            }
+            _ => {}
+        }
+    }
+
+    /// One `foaf:Agent` per name of a comma-separated list, linked from `s` by `link`.
+    fn agents(
+        &mut self,
+        s: &mut Subject,
+        link: &str,
+        names: &[u8],
+        row: u64,
+        part: &str,
+    ) -> Vec<(String, String)> {
+        let text = String::from_utf8_lossy(names).into_owned();
+        let mut agents = Vec::new();
+        for (k, name) in text
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .enumerate()
+        {
+            let label = format!("_:r{row}_{part}{k}");
+            s.pred(link).extend_from_slice(label.as_bytes());
+            agents.push((label, name.to_string()));
+        }
+        agents
+    }
+}
+
+fn write_agents(agents: &[(String, String)], out: &mut Vec<u8>) {
+    for (label, name) in agents {
+        out.extend_from_slice(label.as_bytes());
+        out.extend_from_slice(b" a foaf:Agent ;\n\tfoaf:name ");
+        string(name.as_bytes(), out);
+        out.extend_from_slice(b" .\n");
+    }
+}
+
+impl Encoder for Dsw {
+    fn header(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(PREFIXES.as_bytes());
+    }
+
+    fn row(&mut self, values: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.rows += 1;
+        let row = self.rows;
+        let id = if self.text_of(values, self.column("permId")) {
+            uuid_text(&self.text)
+        } else {
+            None
+        };
+        let base = match &id {
+            Some(u) => Base::Uuid(u),
+            None => Base::Blank(row),
+        };
+        let mut agents = self.occurrence(values, base, row, out);
+        self.event(values, base, out);
+        self.location(values, base, out);
+        let mut o = Subject::start(out, base, "organism", "dwc:Organism");
+        o.node("dsw:hasOccurrence", base, "");
+        o.node("dsw:hasIdentification", base, "identification");
+        o.end();
+        agents.extend(self.identification(values, base, row, out));
+        self.taxon(values, base, out);
+        write_agents(&agents, out);
+        Ok(())
+    }
+
+    fn footer(&mut self, _out: &mut Vec<u8>) {}
+}
+
+impl Dsw {
+    /// The occurrence and its record-level terms; returns the agents who recorded it.
+    fn occurrence(
+        &mut self,
+        values: &[Value],
+        base: Base,
+        row: u64,
+        out: &mut Vec<u8>,
+    ) -> Vec<(String, String)> {
+        let mut s = Subject::start(out, base, "", "dwc:Occurrence");
+        self.literal(&mut s, "dwc:occurrenceID", values, "permId");
+        let basis = if self.text_of(values, self.column("statSource")) {
+            basis_of_record(&String::from_utf8_lossy(&self.text))
+        } else {
+            "Occurrence"
+        };
+        s.literal("dwc:basisOfRecord", basis.as_bytes());
+        if self.text_of(values, self.column("statObs")) {
+            let status = occurrence_status(&String::from_utf8_lossy(&self.text));
+            s.literal("dwc:occurrenceStatus", status.as_bytes());
+        }
+        for (p, c) in [
+            ("dwc:occurrenceRemarks", "obsDescr"),
+            ("dwc:organismQuantity", "denbrMin"),
+            ("dwc:organismQuantityType", "objDenbr"),
+            ("dwc:establishmentMeans", "ocNat"),
+            ("dwc:lifeStage", "ocStade"),
+            ("dwc:sex", "ocSex"),
+            ("dwc:recordedBy", "observer"),
+            ("dwc:dataGeneralizations", "difNivPrec"),
+            ("dwc:datasetID", "jddId"),
+            ("dwc:datasetName", "jddCode"),
+            ("dwc:ownerInstitutionCode", "ownerInstitutionCode"),
+        ] {
+            self.literal(&mut s, p, values, c);
+        }
+        s.literal("dcterms:language", b"fr");
+        if self.text_of(values, self.column("lastact")) {
+            if is_xsd_datetime(&self.text) {
+                s.typed("dcterms:modified", &self.text, "xsd:dateTime");
+            } else {
+                s.literal("dcterms:modified", &self.text);
+            }
+        }
+        s.node("dsw:atEvent", base, "event");
+        s.node("dsw:occurrenceOf", base, "organism");
+        let agents = if self.text_of(values, self.column("observer")) {
+            let names = std::mem::take(&mut self.text);
+            let a = self.agents(&mut s, "dsw:recBy", &names, row, "recordedBy");
+            self.text = names;
+            a
+        } else {
+            Vec::new()
+        };
+        s.end();
+        agents
+    }
+
+    fn event(&mut self, values: &[Value], base: Base, out: &mut Vec<u8>) {
+        let mut s = Subject::start(out, base, "event", "dwc:Event");
+        let start = self
+            .text_of(values, self.column("dateDebut"))
+            .then(|| self.text.clone());
+        let end = self
+            .text_of(values, self.column("dateFin"))
+            .then(|| self.text.clone());
+        let date = match (start, end) {
+            (Some(a), Some(b)) if a != b => Some([a, b"/".to_vec(), b].concat()),
+            (Some(a), _) => Some(a),
+            (None, b) => b,
+        };
+        if let Some(d) = date {
+            s.literal("dwc:eventDate", &d);
+        }
+        self.literal(&mut s, "dwc:eventRemarks", values, "obsCtx");
+        let grp = self
+            .text_of(values, self.column("permIdGrp"))
+            .then(|| self.text.clone());
+        let occ = self
+            .text_of(values, self.column("permId"))
+            .then(|| self.text.clone());
+        if let Some(g) = grp.filter(|g| Some(g) != occ.as_ref()) {
+            s.literal("dwc:parentEventID", &g);
+        }
+        s.node("dsw:eventOf", base, "");
+        s.node("dsw:locatedAt", base, "location");
+        s.end();
+    }
+
+    fn location(&mut self, values: &[Value], base: Base, out: &mut Vec<u8>) {
+        let mut s = Subject::start(out, base, "location", "dcterms:Location");
+        self.number(&mut s, "dwc:decimalLatitude", values, "y_centroid");
+        self.number(&mut s, "dwc:decimalLongitude", values, "x_centroid");
+        if self.column("y_centroid").is_some() || self.column("geom").is_some() {
+            s.literal("dwc:geodeticDatum", b"EPSG:4326");
+        }
+        if self.text_of(values, self.column("geom")) {
+            s.literal("dwc:footprintWKT", &self.text);
+            s.literal("dwc:footprintSRS", b"EPSG:4326");
+        }
+        self.number(&mut s, "dwc:minimumElevationInMeters", values, "altMin");
+        self.number(&mut s, "dwc:maximumElevationInMeters", values, "altMax");
+        s.end();
+    }
+
+    /// The identification; returns the agents who made it.
+    fn identification(
+        &mut self,
+        values: &[Value],
+        base: Base,
+        row: u64,
+        out: &mut Vec<u8>,
+    ) -> Vec<(String, String)> {
+        let mut s = Subject::start(out, base, "identification", "dwc:Identification");
+        self.literal(&mut s, "dwc:verbatimIdentification", values, "nomCite");
+        self.literal(&mut s, "dwc:identifiedBy", values, "determiner");
+        s.node("dsw:identifies", base, "organism");
+        s.node("dsw:toTaxon", base, "taxon");
+        self.text.clear();
+        let cd_ref = self.taxon[1].and_then(|i| values.get(i));
+        if cd_ref.is_some_and(|v| write_text(v, &mut self.text))
+            && self.text.iter().all(u8::is_ascii_digit)
+        {
+            let iri = format!(
+                "<http://taxref.mnhn.fr/lod/taxon/{}>",
+                String::from_utf8_lossy(&self.text)
+            );
+            s.pred("dwciri:toTaxon").extend_from_slice(iri.as_bytes());
+        }
+        let agents = if self.text_of(values, self.column("determiner")) {
+            let names = std::mem::take(&mut self.text);
+            let a = self.agents(&mut s, "dsw:idBy", &names, row, "identifiedBy");
+            self.text = names;
+            a
+        } else {
+            Vec::new()
+        };
+        s.end();
+        agents
+    }
+
+    fn taxon(&mut self, values: &[Value], base: Base, out: &mut Vec<u8>) {
+        let mut s = Subject::start(out, base, "taxon", "dwc:Taxon");
+        for (k, p) in [
+            "dwc:taxonID",
+            "dwc:acceptedNameUsageID",
+            "dwc:scientificName",
+            "dwc:nameAccordingTo",
+        ]
+        .iter()
+        .enumerate()
+        {
+            if self.text_of(values, self.taxon[k]) {
+                s.literal(p, &self.text);
+            }
+        }
+        s.end();
+    }
+}

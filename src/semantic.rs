@@ -1,0 +1,116 @@
+//! `gn_export.dsw()`: GeoNature's semantic export (`GET /exports/semantic_dsw`, `geonature
+//! exports generate-dsw`): the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`
+//! as Darwin-SW Turtle, filtered and paged as the module does, streamed.
+
+use crate::catalog::export::Export;
+use crate::encode::format::Output;
+use crate::encode::Format;
+use crate::error::{GnError, GnResult, OrRaise};
+use crate::jsonb::Jsonb;
+use crate::query;
+use crate::settings;
+use crate::sink::stream::{stream, Stream};
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use serde_json::{Map, Value as JsonValue};
+
+/// The module's view, as an export of our catalog would name it.
+fn rdf_view() -> Export {
+    Export {
+        id: 0,
+        label: "Darwin-SW (gn_exports.v_exports_synthese_sinp_rdf)".into(),
+        description: None,
+        schema_name: "gn_exports".into(),
+        view_name: "v_exports_synthese_sinp_rdf".into(),
+        geometry_field: None,
+        geometry_srid: None,
+        public: true,
+        view_pk_column: "idSynthese".into(),
+        licence_name: None,
+        licence_url: None,
+    }
+}
+
+fn bad(what: String) -> GnError {
+    GnError::new(
+        Code::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("gn_export.dsw(): {what}"),
+    )
+}
+
+fn whole(v: &JsonValue) -> Option<i64> {
+    match v {
+        JsonValue::Number(n) => n.as_i64(),
+        JsonValue::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The module's parameters as filters: `limit` rows (default gn_export.api_default_limit; 0
+/// for all, as the module's route), `offset` a page index, the order `idSynthese` unless
+/// `orderby` says otherwise (the module had none: its pages were not deterministic).
+fn filters(params: &Map<String, JsonValue>) -> GnResult<JsonValue> {
+    let limit = match params.get("limit") {
+        None | Some(JsonValue::Null) => settings::api_default_limit(),
+        Some(v) => whole(v)
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| bad(format!("limit {v} is not a whole number ≥ 0 (0: all rows)")))?,
+    };
+    let page = match params.get("offset") {
+        None | Some(JsonValue::Null) => 0,
+        Some(v) => whole(v)
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| bad(format!("offset {v} is not a page number (0, 1, 2…)")))?,
+    };
+    let mut f = params.clone();
+    for k in ["limit", "offset", "token"] {
+        f.remove(k);
+    }
+    f.entry("orderby")
+        .or_insert_with(|| JsonValue::String("idSynthese".into()));
+    if limit > 0 {
+        let rows = page
+            .checked_mul(limit)
+            .ok_or_else(|| bad(format!("offset {page} is too large")))?;
+        f.insert("limit".into(), limit.into());
+        f.insert("offset".into(), rows.into());
+    }
+    Ok(JsonValue::Object(f))
+}
+
+fn start(params: &JsonValue) -> GnResult<Stream> {
+    let empty = Map::new();
+    let params = match params {
+        JsonValue::Object(m) => m,
+        JsonValue::Null => &empty,
+        other => return Err(bad(format!("params must be a JSON object, not {other}"))),
+    };
+    let export = rdf_view();
+    let plan = query::plan(&export, Format::Ttl, Some(&filters(params)?))?;
+    let Output::Text(make) = Format::Ttl.spec().output else {
+        unreachable!("Darwin-SW is a byte stream")
+    };
+    let encoder = make(&plan.layout)?;
+    stream(export.name(), &plan, encoder)
+}
+
+/// GeoNature's semantic export: the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`
+/// as Darwin-SW Turtle (see `run(id, 'ttl')` and the README's mapping), streamed as text chunks
+/// (the prefixes, then one chunk per observation): concatenated, a Turtle document, so that
+/// GeoNature's backend can serve `GET /exports/semantic_dsw` from it and
+/// `COPY (SELECT gn_export.dsw('{"limit": 0}')) TO STDOUT (FORMAT raw)` writes the whole file.
+/// `params` are the route's query parameters: `limit` (rows; default gn_export.api_default_limit,
+/// 0 for all), `offset` (a page index: rows skipped = offset × limit), `orderby` (default
+/// `idSynthese`), and GeoNature's column filters on the view's columns. The caller must be able to
+/// SELECT the view; its query runs as the view's owner (README, Security). Errors: 42P01 no such
+/// view (a database without GeoNature's EXPORT module: use run(id, 'ttl') on an export whose view
+/// has the same column names), 42501 no SELECT on it, 22023 bad parameters, 42703 unknown column.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn dsw(params: default!(Option<Jsonb>, "'{}'")) -> SetOfIterator<'static, String> {
+    let params = match params {
+        Some(p) => p.parse("gn_export.dsw(): params").or_raise(),
+        None => JsonValue::Null,
+    };
+    SetOfIterator::new(start(&params).or_raise())
+}

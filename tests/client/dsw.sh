@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Darwin-SW Turtle (issue 14): GeoNature's RDF view exported by run(), generate(), schedules,
+# the COPY hook and gn_export.dsw(), read back by rdflib: one dwc:Occurrence per observation
+# (a dataset with two producers included), IRIs from the SINP UUIDs, no "None", latitude = ST_Y,
+# only Darwin Core / Darwin-SW terms, typed literals, fractions of seconds.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
+PY="$VENV/bin/python"
+"$PY" -c "import rdflib" || { echo "missing rdflib in $VENV: run bash tests/setup.sh"; exit 1; }
+client_cluster_up
+make_demo_db gn_dsw 500
+export_dir_for gn_dsw dsw-exports
+tmp=$(mktemp -d); chmod 755 "$tmp"
+trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
+QE() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt -v ON_ERROR_STOP=0 "$@" 2>&1 || true; }
+sqlstate() { QE "$1" -c "$2" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -n 's/^SQLSTATE //p'; }
+VIEW=gn_exports.v_exports_synthese_sinp_rdf
+
+Q gn_dsw <<'SQL'
+-- dataset 1 gets a second producer organism: GeoNature's view then gives its rows twice
+INSERT INTO gn_meta.cor_dataset_actor (id_dataset, id_organism, id_nomenclature_actor_role) VALUES (1, 1, 1);
+-- fractions of seconds (GeoNature's module crashed on them), NULLs (it wrote "None")
+UPDATE gn_synthese.synthese SET date_min = date_min + interval '0.123456 s' WHERE id_synthese = 1;
+UPDATE gn_synthese.synthese SET comment_context = NULL, observers = NULL WHERE id_synthese % 3 = 0;
+UPDATE gn_synthese.synthese SET the_geom_point = NULL WHERE id_synthese = 2;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+VALUES ('Darwin-SW', 'gn_exports', 'v_exports_synthese_sinp_rdf', true, 1, 'idSynthese');
+SQL
+ID=$(Q gn_dsw -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Darwin-SW'")
+Q gn_dsw -c "COPY (SELECT \"permId\", y_centroid, x_centroid FROM $VIEW) TO STDOUT (FORMAT csv, DELIMITER ';')" > "$tmp/truth.csv"
+check "dataset 1's observations are twice in GeoNature's view" t \
+  "$(Q gn_dsw -c "SELECT count(*) > count(DISTINCT \"permId\") FROM $VIEW")"
+
+expected() {
+  cat <<EOT
+rows in the view: $(wc -l < "$tmp/truth.csv")
+occurrences = distinct permId: True
+occurrence IRIs are urn:uuid of permId: True
+literals 'None': 0
+terms outside Darwin Core, Darwin-SW, dcterms, foaf: []
+IRIs under http://purl.org/dc/terms without its slash: 0
+latitudes that are not ST_Y (or longitudes not ST_X): 0
+datatypes: [('decimalLatitude', 'decimal'), ('modified', 'dateTime')]
+event dates with fractions of seconds: 1
+every occurrence linked to its event, location, organism, identification, taxon: True
+EOT
+}
+F=$(Q gn_dsw -c "SELECT path FROM gn_export.generate($ID, 'ttl')")
+check "generate(ttl) is named after the label" "$EXPORTS/schedules/Darwin-SW.ttl" "$F"
+check "generate(ttl): rdflib reads it, one occurrence per observation, real terms, latitude = ST_Y" \
+  "$(expected)" "$("$PY" "$(dirname "$0")/check_dsw.py" "$F" "$tmp/truth.csv" 2>&1)"
+check "run(ttl) through COPY is the file byte for byte" "" \
+  "$(psql_at "$CLIENT_PORT" gn_dsw -c "COPY (SELECT gn_export.run($ID, 'ttl')) TO STDOUT (FORMAT raw)" | cmp - "$F" 2>&1)"
+psql_at "$CLIENT_PORT" gn_dsw -c "COPY (SELECT gn_export.dsw('{\"limit\": 0}')) TO STDOUT (FORMAT raw)" > "$tmp/all.ttl"
+check "dsw(limit 0) streams the whole view, read as the file is" \
+  "$(expected)" "$("$PY" "$(dirname "$0")/check_dsw.py" "$tmp/all.ttl" "$tmp/truth.csv" 2>&1)"
+check "dsw(limit 10, offset 2): the third page of 10 rows by idSynthese" \
+  "$(Q gn_dsw -c "SELECT string_agg(\"permId\"::text, ',' ORDER BY \"idSynthese\") FROM (SELECT * FROM $VIEW ORDER BY \"idSynthese\" LIMIT 10 OFFSET 20) p")" \
+  "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw('{\"limit\": 10, \"offset\": 2}') c" | grep -o '^<urn:uuid:[^>#]*> a dwc:Occurrence' | sed 's/^<urn:uuid://; s/> a dwc:Occurrence//' | paste -sd,)"
+check "dsw() filters as GeoNature's API (cdNom)" \
+  "$(Q gn_dsw -c "SELECT count(*) FROM $VIEW WHERE \"cdNom\" = (SELECT min(\"cdNom\") FROM $VIEW)")" \
+  "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw(json_build_object('limit', 0, 'cdNom', (SELECT min(\"cdNom\") FROM $VIEW))::jsonb) c" | grep -c ' a dwc:Occurrence ;')"
+psql_at "$CLIENT_PORT" gn_dsw -c "COPY (SELECT * FROM $VIEW ORDER BY \"idSynthese\" LIMIT 7) TO STDOUT (FORMAT ttl)" > "$tmp/hook.ttl"
+check "COPY (SELECT ... FROM the RDF view) TO STDOUT (FORMAT ttl) is Turtle rdflib reads" 7 \
+  "$("$PY" -c "import rdflib,sys; g=rdflib.Graph().parse(sys.argv[1], format='turtle'); print(len(set(g.subjects(rdflib.RDF.type, rdflib.URIRef('http://rs.tdwg.org/dwc/terms/Occurrence')))))" "$tmp/hook.ttl")"
+check "exports().formats offers ttl where the view has permId, not elsewhere" "t f" \
+  "$(Q gn_dsw -c "SELECT bool_or('ttl' = ANY(formats)) FILTER (WHERE id = $ID), bool_or('ttl' = ANY(formats)) FILTER (WHERE id = 1) FROM gn_export.exports(1)" | tr '|' ' ')"
+check "run(ttl) of an export without permId: 22023, naming the columns Darwin-SW reads" "22023 1" \
+  "$(sqlstate gn_dsw "SELECT gn_export.run(2, 'ttl')") $(QE gn_dsw -c "SELECT gn_export.run(2, 'ttl')" | grep -c 'HINT:.*permId, permIdGrp, dateDebut')"
+Q gn_dsw -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format) VALUES ($ID, 1, 'ttl')"
+rm -f "$F"   # not due while the file generate() wrote is fresh
+check "a schedule in ttl is generated" "done $EXPORTS/schedules/Darwin-SW.ttl" \
+  "$(Q gn_dsw -c "SELECT status, path FROM gn_export.run_scheduled() WHERE format = 'ttl'" | tr '|' ' ')"
+Q postgres -c "CREATE DATABASE gn_dsw_bare"
+Q gn_dsw_bare -c "CREATE EXTENSION gn_export CASCADE" 2>/dev/null
+check "dsw() where GeoNature's RDF view does not exist: 42P01" 42P01 "$(sqlstate gn_dsw_bare "SELECT gn_export.dsw()")"
+check "dsw() limit -1: 22023" 22023 "$(sqlstate gn_dsw "SELECT gn_export.dsw('{\"limit\": -1}')")"
+finish
