@@ -9,6 +9,11 @@ use std::ffi::CString;
 pub static EXPORT_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 /// Public URL of `export_dir`, used to build download links.
 pub static BASE_URL: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// Who publishes Darwin Core Archives: the organisation and e-mail of eml.xml's creator,
+/// metadata provider and contact.
+pub static DWCA_ORGANIZATION: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(None);
+pub static DWCA_EMAIL: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 /// CSV field separator (GeoNature's `csv_separator`, which GeoNature itself never read).
 pub static CSV_SEPARATOR: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c";"));
@@ -40,6 +45,22 @@ pub fn init() {
         c"Public URL that serves export_dir, used to build download URLs.",
         c"",
         &BASE_URL,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"gn_export.dwca_organization",
+        c"Organisation named as creator, metadata provider and contact in Darwin Core Archives (default: the database's name).",
+        c"",
+        &DWCA_ORGANIZATION,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"gn_export.dwca_email",
+        c"E-mail address of that organisation in Darwin Core Archives' eml.xml.",
+        c"",
+        &DWCA_EMAIL,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -132,6 +153,14 @@ pub fn export_dir() -> Option<String> {
 
 pub fn base_url() -> Option<String> {
     string(&BASE_URL)
+}
+
+pub fn dwca_organization() -> Option<String> {
+    string(&DWCA_ORGANIZATION)
+}
+
+pub fn dwca_email() -> Option<String> {
+    string(&DWCA_EMAIL)
 }
 
 pub fn csv_separator() -> String {

@@ -3,7 +3,7 @@
 //! that parsing, hints, `exports().formats`, file names, cleanup and the catalog's CHECK all
 //! derive from [`REGISTRY`]. A new format is one module and one entry here.
 
-use super::{csv, dsw, geojson, gpkg, json, tsv};
+use super::{csv, dsw, dwca, geojson, gpkg, json, tsv};
 use super::{Encoder, FileJob, FileWriter, Layout};
 use crate::error::{GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
@@ -17,6 +17,7 @@ pub enum Format {
     GeoJsonSeq,
     Gpkg,
     Ttl,
+    Dwca,
 }
 
 /// How a format's output is made.
@@ -156,6 +157,17 @@ pub static REGISTRY: &[Spec] = &[
         copy_hook: true,
         columns: dsw::REQUIRED,
     },
+    Spec {
+        format: Format::Dwca,
+        name: "dwca",
+        aliases: &[],
+        extension: "dwca.zip",
+        media_type: "application/zip",
+        output: Output::Container(dwca::create),
+        features: None,
+        copy_hook: false,
+        columns: dwca::REQUIRED,
+    },
 ];
 
 impl Format {
@@ -294,6 +306,6 @@ mod tests {
             .contains("csv, tsv, json, geojson, geojsonseq or ttl"));
         assert_eq!(Format::parse_for("gpkg", false).unwrap(), Format::Gpkg);
         let e = Format::parse_for("shp", false).unwrap_err();
-        assert!(e.hint.unwrap().ends_with("geojsonseq, gpkg or ttl."));
+        assert!(e.hint.unwrap().ends_with("geojsonseq, gpkg, ttl or dwca."));
     }
 }

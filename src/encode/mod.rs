@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod datetime;
 pub mod dsw;
+pub mod dwca;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;

@@ -1,0 +1,160 @@
+//! The archive's descriptor (`meta.xml`, Darwin Core text guide) and its metadata (`eml.xml`,
+//! GBIF's metadata profile of EML 2.1.1).
+
+use quick_xml::escape::escape;
+
+/// `meta.xml`: an Occurrence core in `occurrence.txt`, tab-separated, UTF-8, one header line,
+/// nothing enclosing fields, the id in column 0, then one field per term.
+pub fn meta_xml(term_iris: &[String]) -> String {
+    let mut fields = String::new();
+    for (i, iri) in term_iris.iter().enumerate() {
+        fields.push_str(&format!(
+            "    <field index=\"{}\" term=\"{}\"/>\n",
+            i + 1,
+            escape(iri.as_str())
+        ));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<archive xmlns="http://rs.tdwg.org/dwc/text/" metadata="eml.xml">
+  <core encoding="UTF-8" fieldsTerminatedBy="\t" linesTerminatedBy="\n" fieldsEnclosedBy="" ignoreHeaderLines="1" rowType="http://rs.tdwg.org/dwc/terms/Occurrence">
+    <files>
+      <location>occurrence.txt</location>
+    </files>
+    <id index="0"/>
+{fields}  </core>
+</archive>
+"#
+    )
+}
+
+/// What `eml.xml` says of the dataset.
+pub struct Dataset<'a> {
+    /// changes with each version: `<stable uuid of the export>/v<timestamp>`
+    pub package_id: &'a str,
+    pub title: &'a str,
+    pub abstract_text: Option<&'a str>,
+    pub licence_name: Option<&'a str>,
+    pub licence_url: Option<&'a str>,
+    /// creator, metadata provider and contact
+    pub organization: &'a str,
+    pub email: Option<&'a str>,
+    /// YYYY-MM-DD
+    pub pub_date: &'a str,
+    pub language: &'a str,
+}
+
+fn party(tag: &str, d: &Dataset) -> String {
+    let email = d
+        .email
+        .map(|e| {
+            format!(
+                "<electronicMailAddress>{}</electronicMailAddress>",
+                escape(e)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "    <{tag}><organizationName>{}</organizationName>{email}</{tag}>\n",
+        escape(d.organization)
+    )
+}
+
+/// `eml.xml`: title, creator, metadata provider, publication date, language, abstract, licence
+/// and contact, in the order GBIF's schema wants them.
+pub fn eml_xml(d: &Dataset) -> String {
+    let rights = match (d.licence_name, d.licence_url) {
+        (Some(n), Some(u)) => format!(
+            "<para>This work is licensed under <ulink url=\"{}\"><citetitle>{}</citetitle></ulink>.</para>",
+            escape(u),
+            escape(n)
+        ),
+        (Some(n), None) => format!("<para>{}</para>", escape(n)),
+        (None, Some(u)) => format!("<para><ulink url=\"{u}\"><citetitle>{u}</citetitle></ulink></para>", u = escape(u)),
+        (None, None) => "<para>No licence is declared for this export.</para>".into(),
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<eml:eml xmlns:eml="eml://ecoinformatics.org/eml-2.1.1" xmlns:dc="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="eml://ecoinformatics.org/eml-2.1.1 http://rs.gbif.org/schema/eml-gbif-profile/1.2/eml.xsd" packageId="{package}" system="http://gbif.org" scope="system" xml:lang="{lang}">
+  <dataset>
+    <title xml:lang="{lang}">{title}</title>
+{creator}{provider}    <pubDate>{date}</pubDate>
+    <language>{lang}</language>
+    <abstract><para>{abstract_text}</para></abstract>
+    <intellectualRights>{rights}</intellectualRights>
+{contact}  </dataset>
+</eml:eml>
+"#,
+        package = escape(d.package_id),
+        lang = escape(d.language),
+        title = escape(d.title),
+        creator = party("creator", d),
+        provider = party("metadataProvider", d),
+        date = escape(d.pub_date),
+        abstract_text = escape(d.abstract_text.unwrap_or("")),
+        contact = party("contact", d),
+    )
+}
+
+/// Whether GBIF accepts the licence: CC0 1.0, CC BY 4.0 or CC BY-NC 4.0 (by URL or name).
+pub fn gbif_accepts(name: Option<&str>, url: Option<&str>) -> bool {
+    let text = format!("{} {}", name.unwrap_or(""), url.unwrap_or("")).to_lowercase();
+    [
+        "cc0-1.0",
+        "cc0 1.0",
+        "publicdomain/zero/1.0",
+        "cc-by-4.0",
+        "cc by 4.0",
+        "licenses/by/4.0",
+        "cc-by-nc-4.0",
+        "cc by-nc 4.0",
+        "licenses/by-nc/4.0",
+    ]
+    .iter()
+    .any(|k| text.contains(k))
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn licences_gbif_takes() {
+        assert!(gbif_accepts(
+            None,
+            Some("https://creativecommons.org/licenses/by/4.0/legalcode")
+        ));
+        assert!(gbif_accepts(Some("CC0-1.0"), None));
+        assert!(!gbif_accepts(
+            Some("Open Data Commons Open Database License v1.0 (ODbL-1.0)"),
+            Some("https://spdx.org/licenses/ODbL-1.0.html")
+        ));
+        assert!(!gbif_accepts(
+            Some("Creative Commons Attribution 1.0 Generic (CC-BY-1.0)"),
+            None
+        ));
+        assert!(!gbif_accepts(None, None));
+    }
+
+    #[test]
+    fn escaped() {
+        let e = eml_xml(&Dataset {
+            package_id: "p/v1",
+            title: "A & <B>",
+            abstract_text: None,
+            licence_name: Some("L"),
+            licence_url: Some("https://x/?a=1&b=2"),
+            organization: "Parc \"national\"",
+            email: None,
+            pub_date: "2026-01-01",
+            language: "fr",
+        });
+        assert!(e.contains("<title xml:lang=\"fr\">A &amp; &lt;B&gt;</title>"));
+        assert!(e.contains("url=\"https://x/?a=1&amp;b=2\""));
+        assert!(
+            meta_xml(&["http://rs.tdwg.org/dwc/terms/occurrenceID".into()]).contains(
+                "<field index=\"1\" term=\"http://rs.tdwg.org/dwc/terms/occurrenceID\"/>"
+            )
+        );
+    }
+}

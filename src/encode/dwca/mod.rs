@@ -1,0 +1,230 @@
+//! Darwin Core Archives (Darwin Core text guide; what GBIF and the SINP exchange): a zip with,
+//! at its root, `occurrence.txt` (the core: tab-separated UTF-8, a header line, an `id` column,
+//! then one column per Darwin Core term), `meta.xml` (its descriptor) and `eml.xml` (GBIF's
+//! metadata profile). The export's view names its columns after Darwin Core terms; the other
+//! columns are left out with a WARNING that lists them. Rows stream into the zip's deflate
+//! stream: memory stays flat.
+
+pub mod metadata;
+pub mod terms;
+
+use super::value::write_text;
+use super::{FileJob, FileWriter, Value};
+use crate::catalog::export::Export;
+use crate::error::{GnError, GnResult};
+use crate::settings;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+/// The terms GBIF requires of an occurrence core (the registry says so too).
+pub const REQUIRED: &[&str] = &["occurrenceID", "basisOfRecord", "scientificName"];
+
+fn zip_error(what: &str, e: impl std::fmt::Display) -> GnError {
+    GnError::new(
+        Code::ERRCODE_IO_ERROR,
+        format!("gn_export: Darwin Core Archive {what}: {e}"),
+    )
+}
+
+pub struct Archive {
+    zip: ZipWriter<BufWriter<File>>,
+    /// the id (the export's key) and the term columns, by index in the row
+    id: usize,
+    fields: Vec<usize>,
+    term_iris: Vec<String>,
+    line: Vec<u8>,
+    field: Vec<u8>,
+    bytes: u64,
+    export: Export,
+}
+
+/// The columns named after terms, and the error of a view without GBIF's required ones.
+fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
+    let columns = &job.plan.layout.columns;
+    let mut fields = Vec::new();
+    let mut iris = Vec::new();
+    let mut others = Vec::new();
+    for (i, c) in columns.iter().enumerate() {
+        match terms::iri(&c.name) {
+            Some(iri) => {
+                fields.push(i);
+                iris.push(iri);
+            }
+            None if c.name == job.export.view_pk_column => {}
+            None => others.push(c.name.as_str()),
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|t| !columns.iter().any(|c| c.name == *t))
+        .collect();
+    if !missing.is_empty() {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "{}: a Darwin Core Archive needs the columns {} (GBIF's required terms)",
+                job.export.name(),
+                missing.join(", ")
+            ),
+        )
+        .hint("Name the view's columns after Darwin Core terms (https://dwc.tdwg.org/terms/), e.g. SELECT unique_id_sinp AS \"occurrenceID\"; on GeoNature, SELECT gn_export.install_dwc_view() makes such a view of the Synthese."));
+    }
+    if !others.is_empty() {
+        pgrx::warning!(
+            "gn_export: {}: columns that are not Darwin Core terms are left out of the archive: {}",
+            job.export.name(),
+            others.join(", ")
+        );
+    }
+    Ok((fields, iris))
+}
+
+/// The registry's constructor: the archive at the job's path, its core file begun.
+pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
+    let (fields, term_iris) = term_columns(job)?;
+    let id = job
+        .plan
+        .layout
+        .columns
+        .iter()
+        .position(|c| c.name == job.export.view_pk_column)
+        .unwrap_or(fields[0]);
+    if !metadata::gbif_accepts(
+        job.export.licence_name.as_deref(),
+        job.export.licence_url.as_deref(),
+    ) {
+        pgrx::warning!(
+            "gn_export: {}: GBIF accepts only CC0 1.0, CC BY 4.0 and CC BY-NC 4.0, not the export's licence ({})",
+            job.export.name(),
+            job.export.licence_name.as_deref().unwrap_or("none")
+        );
+    }
+    // the file exists, created exclusively for us: opened without following a link
+    let file = OpenOptions::new()
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(job.path)
+        .map_err(|e| zip_error("open", e))?;
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 17, file));
+    zip.start_file("occurrence.txt", options())
+        .map_err(|e| zip_error("occurrence.txt", e))?;
+    let mut a = Archive {
+        zip,
+        id,
+        fields,
+        term_iris,
+        line: Vec::with_capacity(1 << 12),
+        field: Vec::with_capacity(256),
+        bytes: 0,
+        export: job.export.clone(),
+    };
+    a.line.extend_from_slice(b"id");
+    for &i in &a.fields {
+        a.line.push(b'\t');
+        a.line
+            .extend_from_slice(job.plan.layout.columns[i].name.as_bytes());
+    }
+    a.end_line()?;
+    Ok(Box::new(a))
+}
+
+fn options() -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true)
+}
+
+impl Archive {
+    /// A value as a field: its text with tabs and line breaks made spaces (the text guide has
+    /// no escaping: readers split on them).
+    fn push_field(&mut self, v: &Value) {
+        self.field.clear();
+        if write_text(v, &mut self.field) {
+            for b in &mut self.field {
+                if matches!(*b, b'\t' | b'\n' | b'\r') {
+                    *b = b' ';
+                }
+            }
+            self.line.extend_from_slice(&self.field);
+        }
+    }
+
+    fn end_line(&mut self) -> GnResult<()> {
+        self.line.push(b'\n');
+        self.zip
+            .write_all(&self.line)
+            .map_err(|e| zip_error("occurrence.txt", e))?;
+        self.bytes += self.line.len() as u64;
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl FileWriter for Archive {
+    fn row(&mut self, values: &[Value]) -> GnResult<()> {
+        self.push_field(&values[self.id]);
+        for k in 0..self.fields.len() {
+            self.line.push(b'\t');
+            self.push_field(&values[self.fields[k]]);
+        }
+        self.end_line()
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn finish(self: Box<Self>) -> GnResult<()> {
+        let mut me = *self;
+        let meta = metadata::meta_xml(&me.term_iris);
+        let eml = eml(&me.export)?;
+        for (name, text) in [("meta.xml", meta), ("eml.xml", eml)] {
+            me.zip
+                .start_file(name, options())
+                .and_then(|_| me.zip.write_all(text.as_bytes()).map_err(Into::into))
+                .map_err(|e| zip_error(name, e))?;
+        }
+        let out = me.zip.finish().map_err(|e| zip_error("finish", e))?;
+        out.into_inner()
+            .map_err(|e| zip_error("write", e.into_error()))?
+            .sync_all()
+            .map_err(|e| zip_error("fsync", e))
+    }
+}
+
+/// The export's `eml.xml`: the package id is a UUID stable for this database and export
+/// (md5 of both) followed by the generation's time, so each version has its own.
+fn eml(e: &Export) -> GnResult<String> {
+    let (package, date) = Spi::get_two_with_args::<String, String>(
+        "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text
+                || '/v' || pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDDHH24MISS'),
+                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD')",
+        &[e.id.into()],
+    )?;
+    let organization = settings::dwca_organization().unwrap_or_else(|| {
+        Spi::get_one::<String>("SELECT pg_catalog.current_database()::text")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    });
+    Ok(metadata::eml_xml(&metadata::Dataset {
+        package_id: &package.unwrap_or_default(),
+        title: &e.label,
+        abstract_text: e.description.as_deref(),
+        licence_name: e.licence_name.as_deref(),
+        licence_url: e.licence_url.as_deref(),
+        organization: &organization,
+        email: settings::dwca_email().as_deref(),
+        pub_date: &date.unwrap_or_default(),
+        language: "fr",
+    }))
+}
+
+pgrx::extension_sql_file!("../../../sql/dwc_view.sql", name = "dwc_view");
