@@ -22,6 +22,15 @@ PGCONN="PG:host=$PG_SOCKDIR port=$PORT dbname=gn_demo user=postgres"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
+# the biodiversity standards: GeoNature's RDF view as Darwin-SW, the Synthese as Darwin Core
+P -c "SELECT gn_export.install_dwc_view()" > /dev/null
+P -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+      SELECT v.* FROM (VALUES ('Bench Darwin-SW', 'gn_exports', 'v_exports_synthese_sinp_rdf', true, 1, 'idSynthese'),
+                              ('Bench Darwin Core', 'gn_exports', 'v_synthese_dwc', true, 1, 'occurrenceID')) v(l, s, w, p, i, k)
+       WHERE NOT EXISTS (SELECT 1 FROM gn_exports.t_exports e WHERE e.label = v.l)" > /dev/null
+TTL_ID=$(psql_at "$PORT" gn_demo -XAtc "SELECT id FROM gn_exports.t_exports WHERE label = 'Bench Darwin-SW'")
+DWC_ID=$(psql_at "$PORT" gn_demo -XAtc "SELECT id FROM gn_exports.t_exports WHERE label = 'Bench Darwin Core'")
+
 # contenders: label|format|output file|command (run with bash -c)
 contenders=(
   "generate()|csv|$EXPORT_DIR/schedules/Synthese_SINP.csv|P -c \"SELECT status FROM gn_export.generate(1, 'csv')\""
@@ -32,6 +41,12 @@ contenders=(
   "COPY hook FORMAT geojson|geojson|$OUT/hook.geojson|P -c \"COPY (SELECT * FROM $VIEW) TO STDOUT WITH (FORMAT geojson)\" > $OUT/hook.geojson"
   "ST_AsGeoJSON(t.*) via COPY|geojson lines|$OUT/st_asgeojson.txt|P -c \"COPY (SELECT ST_AsGeoJSON(t.*) FROM $VIEW t) TO STDOUT\" > $OUT/st_asgeojson.txt"
 )
+# the two views' own native COPY, to read the standards' ratios against the view they export
+contenders+=("COPY CSV of the RDF view|csv|$OUT/rdf.csv|P -c \"COPY (SELECT * FROM gn_exports.v_exports_synthese_sinp_rdf) TO STDOUT WITH (FORMAT csv)\" > $OUT/rdf.csv")
+contenders+=("COPY CSV of the DwC view|csv|$OUT/dwc.csv|P -c \"COPY (SELECT * FROM gn_exports.v_synthese_dwc) TO STDOUT WITH (FORMAT csv)\" > $OUT/dwc.csv")
+contenders+=("generate()|ttl|$EXPORT_DIR/schedules/Bench_Darwin-SW.ttl|P -c \"SELECT status FROM gn_export.generate($TTL_ID, 'ttl')\"")
+contenders+=("COPY dsw() raw|ttl|$OUT/dsw.ttl|P -c \"COPY (SELECT gn_export.dsw('{\\\"limit\\\": 0}')) TO STDOUT WITH (FORMAT raw)\" > $OUT/dsw.ttl")
+contenders+=("generate()|dwca|$EXPORT_DIR/schedules/Bench_Darwin_Core.dwca.zip|P -c \"SELECT status FROM gn_export.generate($DWC_ID, 'dwca')\" 2>/dev/null")
 contenders+=("generate()|gpkg|$EXPORT_DIR/schedules/Synthese_SINP.gpkg|P -c \"SELECT status FROM gn_export.generate(1, 'gpkg')\"")
 if command -v ogr2ogr >/dev/null; then
   ogr="ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)"

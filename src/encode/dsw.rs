@@ -247,16 +247,20 @@ impl Dsw {
         }
     }
 
-    /// One `foaf:Agent` per name of a comma-separated list, linked from `s` by `link`.
+    /// One `foaf:Agent` per name of a column's comma-separated list, linked from `s` by
+    /// `link`; their blank node labels are `_:r<row>_<part><k>`.
     fn agents(
         &mut self,
         s: &mut Subject,
         link: &str,
-        names: &[u8],
-        row: u64,
-        part: &str,
+        values: &[Value],
+        column: &str,
+        (row, part): (u64, &str),
     ) -> Vec<(String, String)> {
-        let text = String::from_utf8_lossy(names).into_owned();
+        if !self.text_of(values, self.column(column)) {
+            return Vec::new();
+        }
+        let text = String::from_utf8_lossy(&self.text).into_owned();
         let mut agents = Vec::new();
         for (k, name) in text
             .split(',')
@@ -360,14 +364,7 @@ impl Dsw {
         }
         s.node("dsw:atEvent", base, "event");
         s.node("dsw:occurrenceOf", base, "organism");
-        let agents = if self.text_of(values, self.column("observer")) {
-            let names = std::mem::take(&mut self.text);
-            let a = self.agents(&mut s, "dsw:recBy", &names, row, "recordedBy");
-            self.text = names;
-            a
-        } else {
-            Vec::new()
-        };
+        let agents = self.agents(&mut s, "dsw:recBy", values, "observer", (row, "recordedBy"));
         s.end();
         agents
     }
@@ -443,14 +440,13 @@ impl Dsw {
             );
             s.pred("dwciri:toTaxon").extend_from_slice(iri.as_bytes());
         }
-        let agents = if self.text_of(values, self.column("determiner")) {
-            let names = std::mem::take(&mut self.text);
-            let a = self.agents(&mut s, "dsw:idBy", &names, row, "identifiedBy");
-            self.text = names;
-            a
-        } else {
-            Vec::new()
-        };
+        let agents = self.agents(
+            &mut s,
+            "dsw:idBy",
+            values,
+            "determiner",
+            (row, "identifiedBy"),
+        );
         s.end();
         agents
     }

@@ -132,7 +132,7 @@ fn no_geometry(export: &Export, format: Format) -> GnError {
     )
     .hint(format!(
         "Use {} for this export, or set its geometry_field.",
-        crate::encode::format::names(|s| s.features.is_none())
+        crate::encode::format::names(|s| s.features.is_none() && s.columns.is_empty())
     ))
 }
 

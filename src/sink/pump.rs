@@ -10,6 +10,9 @@ use pgrx::PgSqlErrorCode as Code;
 /// Bytes gathered before they are handed to the sink: one CopyData message, one write(2).
 pub const FLUSH_AT: usize = 64 * 1024;
 
+/// Rows between two progress reports when no block is full yet.
+const PROGRESS_ROWS: u64 = 256;
+
 /// Where encoded bytes go.
 pub trait ByteSink {
     /// Whether every piece (the header, each row, the footer) must reach the sink on its own,
@@ -82,8 +85,21 @@ impl<S: ByteSink> Pump<S> {
         }
         if self.sink.per_piece() || self.out.len() >= FLUSH_AT {
             self.flush()?;
+        } else if self.stats.rows.is_multiple_of(PROGRESS_ROWS) {
+            // slow rows fill a block slowly: progress still moves
+            self.report(self.out.len());
         }
         Ok(())
+    }
+
+    /// Rows so far and bytes so far (`pending` of them not yet handed to the sink).
+    fn report(&self, pending: usize) {
+        if let Some(p) = &self.progress {
+            p.update(
+                self.stats.rows as i64,
+                (self.stats.bytes + pending as u64) as i64,
+            );
+        }
     }
 
     /// Writes the footer and whatever is left; returns the sink, to be closed or published.
@@ -117,9 +133,7 @@ impl<S: ByteSink> Pump<S> {
         self.sink.write(&self.out)?;
         self.stats.bytes += self.out.len() as u64;
         self.out.clear();
-        if let Some(p) = &self.progress {
-            p.update(self.stats.rows as i64, self.stats.bytes as i64);
-        }
+        self.report(0);
         Ok(())
     }
 }

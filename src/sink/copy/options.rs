@@ -156,5 +156,5 @@ fn unsupported_option(option: &str, format: CopyFormat) -> GnError {
 
 /// The hint of a COPY whose query has no geometry for a feature format.
 pub fn table_formats() -> String {
-    format::names(|s| s.copy_hook && s.features.is_none())
+    format::names(|s| s.copy_hook && s.features.is_none() && s.columns.is_empty())
 }
