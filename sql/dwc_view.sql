@@ -18,6 +18,9 @@ BEGIN
     END IF;
     SELECT quote_ident(n.nspname) INTO pg
       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis';
+    IF pg IS NULL THEN
+        RAISE EXCEPTION 'gn_export.install_dwc_view() needs PostGIS' USING ERRCODE = 'undefined_object';
+    END IF;
     EXECUTE format($view$
 CREATE OR REPLACE VIEW gn_exports.v_synthese_dwc AS
 WITH label AS (SELECT id_nomenclature, lower(label_default) AS l, cd_nomenclature FROM ref_nomenclatures.t_nomenclatures)

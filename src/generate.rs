@@ -62,11 +62,13 @@ fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64
         }
         Output::Container(make) => {
             let path = temp.path_for_writer()?;
+            let file = temp.file_for_writer()?;
             let job = FileJob {
                 export,
                 plan: &plan,
                 stem: &target.stem,
                 path: &path,
+                file: &file,
             };
             let mut writer = make(&job)?;
             let mut rows = 0i64;

@@ -32,6 +32,13 @@ pub static SCHEDULE_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(60);
 pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 
 pub fn init() {
+    define_strings();
+    define_numbers();
+    reserve_prefix();
+}
+
+/// The string settings: where files go, how they are named and published.
+fn define_strings() {
     GucRegistry::define_string_guc(
         c"gn_export.export_dir",
         c"Directory under which gn_export writes export files.",
@@ -72,6 +79,10 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+}
+
+/// The numeric settings: retention, API pages and caches, schedules, coordinates.
+fn define_numbers() {
     GucRegistry::define_int_guc(
         c"gn_export.keep_days",
         c"Days generated files are kept before clean_files() deletes them.",
@@ -132,7 +143,6 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
-    reserve_prefix();
 }
 
 fn reserve_prefix() {

@@ -70,9 +70,10 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
                 EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
                          WHERE c.id_export = e.id AND {mine}),
                 ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-                       WHERE a.attrelid = pg_catalog.to_regclass(pg_catalog.quote_ident(e.schema_name)
-                                                                 || '.' || pg_catalog.quote_ident(e.view_name))
-                         AND a.attnum > 0 AND NOT a.attisdropped)
+                       JOIN pg_catalog.pg_class r ON r.oid = a.attrelid
+                       JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+                      WHERE n.nspname = e.schema_name AND r.relname = e.view_name
+                        AND a.attnum > 0 AND NOT a.attisdropped)
            FROM gn_exports.t_exports e
            LEFT JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
           WHERE ($2::text IS NULL OR e.label ILIKE $2)

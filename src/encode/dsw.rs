@@ -131,13 +131,30 @@ fn uuid_text(t: &[u8]) -> Option<String> {
     ok.then(|| String::from_utf8_lossy(t).to_ascii_lowercase())
 }
 
-/// Whether the text is an ISO date-time an `xsd:dateTime` can hold (4-digit year, not BC).
+/// Whether the text is an `xsd:dateTime`: `YYYY-MM-DDTHH:MM:SS[.s+][Z|±HH:MM]` (a BC year or
+/// an offset with seconds, which PostgreSQL may print, is not).
 fn is_xsd_datetime(t: &[u8]) -> bool {
-    t.len() >= 19
-        && t[..4].iter().all(u8::is_ascii_digit)
-        && t[4] == b'-'
-        && t[10] == b'T'
-        && !t.ends_with(b" BC")
+    let shape = |s: &[u8], pattern: &[u8]| {
+        s.len() == pattern.len()
+            && s.iter().zip(pattern).all(|(c, p)| match p {
+                b'd' => c.is_ascii_digit(),
+                p => c == p,
+            })
+    };
+    if t.len() < 19 || !shape(&t[..19], b"dddd-dd-ddTdd:dd:dd") {
+        return false;
+    }
+    let mut rest = &t[19..];
+    if let Some(f) = rest.strip_prefix(b".") {
+        let n = f.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &f[n..];
+    }
+    rest.is_empty()
+        || rest == b"Z"
+        || (rest.len() == 6 && matches!(rest[0], b'+' | b'-') && shape(&rest[1..], b"dd:dd"))
 }
 
 /// Darwin Core's basisOfRecord from GeoNature's source status label.
@@ -402,9 +419,11 @@ impl Dsw {
 
     fn location(&mut self, values: &[Value], base: Base, out: &mut Vec<u8>) {
         let mut s = Subject::start(out, base, "location", "dcterms:Location");
+        // GeoNature's RDF view gives the centroid and the WKT in EPSG:4326
+        let before = s.out.len();
         self.number(&mut s, "dwc:decimalLatitude", values, "y_centroid");
         self.number(&mut s, "dwc:decimalLongitude", values, "x_centroid");
-        if self.column("y_centroid").is_some() || self.column("geom").is_some() {
+        if s.out.len() > before {
             s.literal("dwc:geodeticDatum", b"EPSG:4326");
         }
         if self.text_of(values, self.column("geom")) {
@@ -432,6 +451,7 @@ impl Dsw {
         self.text.clear();
         let cd_ref = self.taxon[1].and_then(|i| values.get(i));
         if cd_ref.is_some_and(|v| write_text(v, &mut self.text))
+            && !self.text.is_empty()
             && self.text.iter().all(u8::is_ascii_digit)
         {
             let iri = format!(
@@ -467,5 +487,49 @@ impl Dsw {
             }
         }
         s.end();
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn xsd_datetimes() {
+        for ok in [
+            "2024-03-01T10:20:30",
+            "2024-03-01T10:20:30.123456",
+            "2024-03-01T10:20:30+01:00",
+            "2024-03-01T10:20:30.5-03:30",
+            "2024-03-01T10:20:30Z",
+        ] {
+            assert!(is_xsd_datetime(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "2024-03-01",
+            "0044-03-15T12:00:00 BC",
+            "0044-03-15T12:00:00 BC+01:00",
+            "1850-01-01T00:00:00+00:09:21",
+            "infinity",
+            "2024-03-01T10:20:30.",
+        ] {
+            assert!(!is_xsd_datetime(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids_and_vocabularies() {
+        assert_eq!(
+            uuid_text(b"6336C04C-DB82-5505-ECB4-53C88D17C532").as_deref(),
+            Some("6336c04c-db82-5505-ecb4-53c88d17c532")
+        );
+        assert_eq!(uuid_text(b"6336c04c-db82-5505-ecb4-53c88d17c53>"), None);
+        assert_eq!(uuid_text(b"x"), None);
+        assert_eq!(basis_of_record("Terrain"), "HumanObservation");
+        assert_eq!(basis_of_record("Littérature"), "MaterialCitation");
+        assert_eq!(basis_of_record("Inconnu"), "Occurrence");
+        assert_eq!(occurrence_status("Présent"), "present");
+        assert_eq!(occurrence_status("Non observé"), "absent");
+        assert_eq!(occurrence_status("Ne sait pas"), "Ne sait pas");
     }
 }

@@ -57,8 +57,10 @@ pub struct FileJob<'a> {
     pub plan: &'a Plan,
     /// the export's file stem: the name of a GeoPackage's layer
     pub stem: &'a str,
-    /// a fresh, empty file created exclusively for the writer
+    /// a fresh, empty file created exclusively for the writer, by its path (for SQLite)...
     pub path: &'a Path,
+    /// ... and as an open file (for writers that take one: never reopened by its name)
+    pub file: &'a std::fs::File,
 }
 
 /// A container format (not a byte stream): created at a path, given the rows, then finished.

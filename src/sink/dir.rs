@@ -251,6 +251,16 @@ impl Temp {
         Ok(path)
     }
 
+    /// The file itself (a duplicate of its descriptor) for a writer that takes one (a zip):
+    /// safer than the path, which another writer (SQLite) needs.
+    pub fn file_for_writer(&mut self) -> GnResult<File> {
+        let path = self.dir.path.join(&self.name);
+        let what = format!("cannot write {}", path.display());
+        let w = self.file()?;
+        w.flush().map_err(|e| io_error(&what, e))?;
+        w.get_ref().try_clone().map_err(|e| io_error(&what, e))
+    }
+
     /// Flushes, fsyncs and renames the file over `final_name` in its directory.
     pub fn publish(mut self, final_name: &str) -> GnResult<u64> {
         let path = self.dir.path.join(&self.name);

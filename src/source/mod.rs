@@ -239,17 +239,22 @@ pub unsafe fn run_query<T>(
             0,
         );
         pg_sys::ExecutorStart(qd, 0);
-        let (decoding, mut consumer) = start(&attributes((*qd).tupDesc))?;
-        let mut each = |row: &[Value]| f(&mut consumer, row);
-        with_receiver(&decoding, &mut each, |dest| {
-            (*qd).dest = dest;
-            pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
-            pg_sys::ExecutorFinish(qd);
+        let started = start(&attributes((*qd).tupDesc));
+        let result = started.map(|(decoding, mut consumer)| {
+            let mut each = |row: &[Value]| f(&mut consumer, row);
+            with_receiver(&decoding, &mut each, |dest| {
+                (*qd).dest = dest;
+                pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
+                pg_sys::ExecutorFinish(qd);
+            });
+            consumer
         });
+        // ended whether `start` refused the columns or not: a caller that does not raise the
+        // error leaves no executor state or snapshot behind
         pg_sys::ExecutorEnd(qd);
         pg_sys::FreeQueryDesc(qd);
         pg_sys::PopActiveSnapshot();
-        Ok(consumer)
+        result
     }
 }
 

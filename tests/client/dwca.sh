@@ -42,12 +42,13 @@ SQL
 ID=$(Q gn_dwca -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Darwin Core'")
 Q gn_dwca -c "COPY (SELECT * FROM $VIEW) TO STDOUT (FORMAT csv, HEADER)" > "$tmp/truth.csv"
 N=$(Q gn_dwca -c "SELECT count(*) FROM $VIEW")
-out=$(QE gn_dwca -c "SELECT status || ' ' || path FROM gn_export.generate($ID, 'dwca')")
-F=$(echo "$out" | grep '^done ' | cut -d' ' -f2)
+out=$(QE gn_dwca -c "SELECT status || ' ' || coalesce(path, sqlstate || ' ' || error) FROM gn_export.generate($ID, 'dwca')")
+F=$(echo "$out" | grep '^done ' | cut -d' ' -f2 || true)
+[ -n "$F" ] || echo "generate said: $out" >&2
 check "generate(dwca) writes <label>.dwca.zip, without a licence warning for CC0" "done $EXPORTS/schedules/Darwin_Core.dwca.zip|0" \
   "$(echo "$out" | grep '^done ')|$(echo "$out" | grep -c 'GBIF accepts only')"
-check "the zip holds occurrence.txt, meta.xml and eml.xml at its root" "eml.xml meta.xml occurrence.txt" \
-  "$(python3 -c "import zipfile,sys; print(' '.join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))" "$F")"
+check "the zip holds occurrence.txt, meta.xml and eml.xml at its root, dated today" "eml.xml meta.xml occurrence.txt $(date +%Y)" \
+  "$(python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(' '.join(sorted(z.namelist())), min(i.date_time[0] for i in z.infolist()))" "$F")"
 (cd "$tmp" && python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall('.')" "$F")
 check "meta.xml and eml.xml are well-formed (xmllint)" "" "$(xmllint --noout "$tmp/meta.xml" "$tmp/eml.xml" 2>&1)"
 check "every line of occurrence.txt has the header's number of fields" 1 \

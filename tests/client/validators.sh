@@ -143,6 +143,20 @@ check "exports().formats: every format of gn_export.formats() but those needing 
 check "exports(r) lists exactly what can_read(e, r) allows, for every export and every demo role (and anonymous)" "0 of $(Q gn_valid -c "SELECT count(*) * (1 + (SELECT count(*) FROM utilisateurs.t_roles)) FROM gn_exports.t_exports")" \
   "$(Q gn_valid -c "SELECT count(*) FILTER (WHERE gn_export.can_read(e.id, r.id_role) IS DISTINCT FROM EXISTS (SELECT 1 FROM gn_export.exports(r.id_role) x WHERE x.id = e.id)) || ' of ' || count(*)
                     FROM gn_exports.t_exports e CROSS JOIN (SELECT id_role FROM utilisateurs.t_roles UNION ALL SELECT NULL) r")"
+Q gn_valid <<'SQL'
+-- a private export whose view lives in a schema only its owner may use
+CREATE SCHEMA stats_private;
+REVOKE ALL ON SCHEMA stats_private FROM PUBLIC;
+CREATE VIEW stats_private.v_prive AS SELECT 1 AS id;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+VALUES ('Privé', 'stats_private', 'v_prive', false, 1, 'id');
+CREATE ROLE gn_lister;  -- GeoNature's backend role reads its own schemas
+GRANT USAGE ON SCHEMA gn_exports, utilisateurs, gn_permissions, gn_commons TO gn_lister;
+GRANT SELECT ON ALL TABLES IN SCHEMA gn_exports, utilisateurs, gn_permissions, gn_commons TO gn_lister;
+SQL
+check "exports() still lists the public exports for a role that may not use another export's schema" \
+  "$(Q gn_valid -c "SELECT count(*) FROM gn_exports.t_exports WHERE public")" \
+  "$(QE gn_valid -c "SET ROLE gn_lister" -c "SELECT count(*) FROM gn_export.exports()")"
 check "a lone \\. is quoted as PostgreSQL quotes it" '"\."' "$(sed -n 3p "$EXPORTS/schedules/Marqueur.csv" | tr -d '\r')"
 
 echo "## GeoPackage: validate_gpkg.py, ogrinfo without warnings, values read back"

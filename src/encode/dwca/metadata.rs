@@ -1,7 +1,20 @@
 //! The archive's descriptor (`meta.xml`, Darwin Core text guide) and its metadata (`eml.xml`,
 //! GBIF's metadata profile of EML 2.1.1).
 
-use quick_xml::escape::escape;
+/// Text for XML: escaped, and without the characters XML 1.0 forbids (control characters but
+/// tab and line breaks, U+FFFE, U+FFFF), which a description pasted from a word processor may
+/// hold: they become spaces.
+fn escape(s: &str) -> String {
+    let allowed: String = s
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => ' ',
+            c => c,
+        })
+        .collect();
+    quick_xml::escape::escape(allowed.as_str()).into_owned()
+}
 
 /// `meta.xml`: an Occurrence core in `occurrence.txt`, tab-separated, UTF-8, one header line,
 /// nothing enclosing fields, the id in column 0, then one field per term.
@@ -11,7 +24,7 @@ pub fn meta_xml(term_iris: &[String]) -> String {
         fields.push_str(&format!(
             "    <field index=\"{}\" term=\"{}\"/>\n",
             i + 1,
-            escape(iri.as_str())
+            escape(iri)
         ));
     }
     format!(

@@ -13,26 +13,31 @@ use super::{FileJob, FileWriter, Value};
 use crate::catalog::export::Export;
 use crate::error::{GnError, GnResult};
 use crate::settings;
+use crate::sink::dir::io_error;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
+use zip::{CompressionMethod, DateTime, ZipWriter};
 
 /// The terms GBIF requires of an occurrence core (the registry says so too).
 pub const REQUIRED: &[&str] = &["occurrenceID", "basisOfRecord", "scientificName"];
 
-fn zip_error(what: &str, e: impl std::fmt::Display) -> GnError {
-    GnError::new(
-        Code::ERRCODE_IO_ERROR,
-        format!("gn_export: Darwin Core Archive {what}: {e}"),
-    )
+/// An error of the zip writer: the disk's as `io_error` says them (53100 when full).
+fn zip_error(what: &str, e: ZipError) -> GnError {
+    let what = format!("Darwin Core Archive {what}");
+    match e {
+        ZipError::Io(io) => io_error(&what, io),
+        e => GnError::new(Code::ERRCODE_IO_ERROR, format!("gn_export: {what}: {e}")),
+    }
 }
 
 pub struct Archive {
     zip: ZipWriter<BufWriter<File>>,
+    /// the entries' date
+    modified: DateTime,
     /// the id (the export's key) and the term columns, by index in the row
     id: usize,
     fields: Vec<usize>,
@@ -105,17 +110,18 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
             job.export.licence_name.as_deref().unwrap_or("none")
         );
     }
-    // the file exists, created exclusively for us: opened without following a link
-    let file = OpenOptions::new()
-        .write(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(job.path)
-        .map_err(|e| zip_error("open", e))?;
+    // the file created exclusively for us, by its descriptor: never reopened by its name
+    let file = job
+        .file
+        .try_clone()
+        .map_err(|e| io_error("Darwin Core Archive", e))?;
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 17, file));
-    zip.start_file("occurrence.txt", options())
+    let modified = now()?;
+    zip.start_file("occurrence.txt", options(modified))
         .map_err(|e| zip_error("occurrence.txt", e))?;
     let mut a = Archive {
         zip,
+        modified,
         id,
         fields,
         term_iris,
@@ -134,11 +140,32 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     Ok(Box::new(a))
 }
 
-fn options() -> SimpleFileOptions {
+fn options(modified: DateTime) -> SimpleFileOptions {
     SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(1))
         .large_file(true)
+        .last_modified_time(modified)
+}
+
+/// The generation's local time, for the entries' dates (zip has no time zone).
+fn now() -> GnResult<DateTime> {
+    let parts = Spi::get_one::<Vec<i32>>(
+        "SELECT ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
+                      extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
+           FROM (SELECT LOCALTIMESTAMP AS t) n",
+    )?
+    .unwrap_or_default();
+    let p = |i: usize| parts.get(i).copied().unwrap_or(0);
+    Ok(DateTime::from_date_and_time(
+        p(0).clamp(1980, 2107) as u16,
+        p(1) as u8,
+        p(2) as u8,
+        p(3) as u8,
+        p(4) as u8,
+        p(5) as u8,
+    )
+    .unwrap_or_default())
 }
 
 impl Archive {
@@ -160,7 +187,7 @@ impl Archive {
         self.line.push(b'\n');
         self.zip
             .write_all(&self.line)
-            .map_err(|e| zip_error("occurrence.txt", e))?;
+            .map_err(|e| io_error("Darwin Core Archive occurrence.txt", e))?;
         self.bytes += self.line.len() as u64;
         self.line.clear();
         Ok(())
@@ -187,15 +214,15 @@ impl FileWriter for Archive {
         let eml = eml(&me.export)?;
         for (name, text) in [("meta.xml", meta), ("eml.xml", eml)] {
             me.zip
-                .start_file(name, options())
+                .start_file(name, options(me.modified))
                 .and_then(|_| me.zip.write_all(text.as_bytes()).map_err(Into::into))
                 .map_err(|e| zip_error(name, e))?;
         }
         let out = me.zip.finish().map_err(|e| zip_error("finish", e))?;
         out.into_inner()
-            .map_err(|e| zip_error("write", e.into_error()))?
+            .map_err(|e| io_error("Darwin Core Archive", e.into_error()))?
             .sync_all()
-            .map_err(|e| zip_error("fsync", e))
+            .map_err(|e| io_error("Darwin Core Archive fsync", e))
     }
 }
 

@@ -115,13 +115,17 @@ impl ByteSink for Destination {
     fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
         match self {
             Destination::Client(buf) => {
-                // SAFETY: `buf` was initialised by initStringInfo; the *_reuse calls keep its
-                // allocation from one CopyData message to the next. FLUSH_AT keeps `bytes` far
-                // below i32::MAX.
-                unsafe {
-                    pg_sys::pq_beginmessage_reuse(buf.as_mut(), b'd' as c_char);
-                    pg_sys::pq_sendbytes(buf.as_mut(), bytes.as_ptr().cast(), bytes.len() as i32);
-                    pg_sys::pq_endmessage_reuse(buf.as_mut());
+                // a block is FLUSH_AT plus one row, and a row may be large: messages of at most
+                // 64 MiB, whose length always fits pq_sendbytes' int
+                for part in bytes.chunks(64 << 20) {
+                    // SAFETY: `buf` was initialised by initStringInfo; the *_reuse calls keep
+                    // its allocation from one CopyData message to the next; `part` is at most
+                    // 64 MiB.
+                    unsafe {
+                        pg_sys::pq_beginmessage_reuse(buf.as_mut(), b'd' as c_char);
+                        pg_sys::pq_sendbytes(buf.as_mut(), part.as_ptr().cast(), part.len() as i32);
+                        pg_sys::pq_endmessage_reuse(buf.as_mut());
+                    }
                 }
                 Ok(())
             }
