@@ -201,6 +201,12 @@ Q gn_valid -c "CREATE TABLE public.parent (a int)" -c "CREATE TABLE public.child
 check "COPY parent TO exports the parent's own rows, not its children's, as core COPY" "1 1" \
   "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.parent TO STDOUT (FORMAT json)" | jq length) $(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.parent TO STDOUT (FORMAT csv)" | wc -l)"
 
+Q gn_valid -c "CREATE VIEW public.v_dup AS SELECT 1 AS x FROM generate_series(1, 3)" \
+  -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column) VALUES ('Doublons', 'public', 'v_dup', true, 1, 'x')"
+DUP=$(id_of Doublons)
+check "COPY (SELECT DISTINCT gn_export.run(...)) keeps its DISTINCT (2 distinct chunks of 4), as over FROM" "2 2" \
+  "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY (SELECT DISTINCT c FROM gn_export.run($DUP, 'csv') c) TO STDOUT (FORMAT raw)" | wc -l) $(psql_at "$CLIENT_PORT" gn_valid -c "COPY (SELECT DISTINCT gn_export.run($DUP, 'csv')) TO STDOUT (FORMAT raw)" | wc -l)"
+
 echo "## what a user meets"
 check "a failed generation has no path and no URL" "failed||" \
   "$(Q gn_valid -c "SELECT status || '|' || coalesce(path, '') || '|' || coalesce(url, '') FROM gn_export.generate($INF, 'geojson')")"

@@ -22,7 +22,8 @@ pub struct RunCall {
     filters: Option<serde_json::Value>,
 }
 
-/// Whether an analysed query is one plain `SELECT f(...)`, and f's call if so.
+/// Whether an analysed query is one plain `SELECT f(...)` (no FROM, WHERE, DISTINCT, GROUP BY,
+/// HAVING, aggregate, window, ORDER BY, LIMIT, set operation or CTE), and f's call if so.
 ///
 /// # Safety
 /// `q` must be a valid analysed Query.
@@ -34,6 +35,11 @@ unsafe fn lone_call(q: *mut pg_sys::Query) -> Option<*mut pg_sys::FuncExpr> {
                 || ((*(*q).jointree).fromlist.is_null() && (*(*q).jointree).quals.is_null()))
             && (*q).sortClause.is_null()
             && (*q).groupClause.is_null()
+            && (*q).distinctClause.is_null()
+            && (*q).havingQual.is_null()
+            && (*q).setOperations.is_null()
+            && !(*q).hasAggs
+            && !(*q).hasWindowFuncs
             && (*q).limitCount.is_null()
             && (*q).limitOffset.is_null()
             && (*q).cteList.is_null();
