@@ -57,10 +57,13 @@ def main(path, truth_path):
     perm_ids = {r[0] for r in truth}
     occurrences = set(g.subjects(RDF.type, DWC.Occurrence))
     print("rows in the view:", len(truth))
-    print("occurrences = distinct permId:", len(occurrences) == len(perm_ids))
+    counted = g.query("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a dwc:Occurrence }",
+                      initNs={"dwc": DWC})
+    print("occurrences = distinct permId:", int(next(iter(counted))[0]) == len(perm_ids))
     print("occurrence IRIs are urn:uuid of permId:",
           {str(o) for o in occurrences} == {f"urn:uuid:{p}" for p in perm_ids})
-    print("literals 'None':", sum(1 for o in g.objects() if isinstance(o, Literal) and str(o) == "None"))
+    nones = g.query('SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER (isLiteral(?o) && STR(?o) = "None") }')
+    print("literals 'None':", int(next(iter(nones))[0]))
     unknown = sorted({str(p) for p in g.predicates() if not known(p)}
                      | {str(c) for c in g.objects(None, RDF.type) if not known(c)})
     print("terms outside Darwin Core, Darwin-SW, dcterms, foaf:", unknown)
