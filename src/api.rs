@@ -34,7 +34,8 @@ fn bad(export: &Export, what: String) -> GnError {
     )
 }
 
-fn integer(v: &JsonValue) -> Option<i64> {
+/// A whole number given as a JSON number or a string, as query parameters come.
+pub fn integer(v: &JsonValue) -> Option<i64> {
     match v {
         JsonValue::Number(n) => n.as_i64(),
         JsonValue::String(s) => s.trim().parse::<i64>().ok(),

@@ -2,6 +2,7 @@
 //! exports generate-dsw`): the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`
 //! as Darwin-SW Turtle, filtered and paged as the module does, streamed.
 
+use crate::api::integer;
 use crate::catalog::export::Export;
 use crate::encode::format::Output;
 use crate::encode::Format;
@@ -38,27 +39,19 @@ fn bad(what: String) -> GnError {
     )
 }
 
-fn whole(v: &JsonValue) -> Option<i64> {
-    match v {
-        JsonValue::Number(n) => n.as_i64(),
-        JsonValue::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// The module's parameters as filters: `limit` rows (default gn_export.api_default_limit; 0
 /// for all, as the module's route), `offset` a page index, the order `idSynthese` unless
 /// `orderby` says otherwise (the module had none: its pages were not deterministic).
 fn filters(params: &Map<String, JsonValue>) -> GnResult<JsonValue> {
     let limit = match params.get("limit") {
         None | Some(JsonValue::Null) => settings::api_default_limit(),
-        Some(v) => whole(v)
+        Some(v) => integer(v)
             .filter(|n| *n >= 0)
             .ok_or_else(|| bad(format!("limit {v} is not a whole number ≥ 0 (0: all rows)")))?,
     };
     let page = match params.get("offset") {
         None | Some(JsonValue::Null) => 0,
-        Some(v) => whole(v)
+        Some(v) => integer(v)
             .filter(|n| *n >= 0)
             .ok_or_else(|| bad(format!("offset {v} is not a page number (0, 1, 2…)")))?,
     };

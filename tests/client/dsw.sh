@@ -5,16 +5,12 @@
 # only Darwin Core / Darwin-SW terms, typed literals, fractions of seconds.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
-PY="$VENV/bin/python"
 "$PY" -c "import rdflib" || { echo "missing rdflib in $VENV: run bash tests/setup.sh"; exit 1; }
 client_cluster_up
 make_demo_db gn_dsw 500
 export_dir_for gn_dsw dsw-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
-QE() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt -v ON_ERROR_STOP=0 "$@" 2>&1 || true; }
-sqlstate() { QE "$1" -c "$2" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -n 's/^SQLSTATE //p'; }
 VIEW=gn_exports.v_exports_synthese_sinp_rdf
 
 Q gn_dsw <<'SQL'
@@ -67,13 +63,13 @@ check "COPY (SELECT ... FROM the RDF view) TO STDOUT (FORMAT ttl) is Turtle rdfl
 check "exports().formats offers ttl where the view has permId, not elsewhere" "t f" \
   "$(Q gn_dsw -c "SELECT bool_or('ttl' = ANY(formats)) FILTER (WHERE id = $ID), bool_or('ttl' = ANY(formats)) FILTER (WHERE id = 1) FROM gn_export.exports(1)" | tr '|' ' ')"
 check "run(ttl) of an export without permId: 22023, naming the columns Darwin-SW reads" "22023 1" \
-  "$(sqlstate gn_dsw "SELECT gn_export.run(2, 'ttl')") $(QE gn_dsw -c "SELECT gn_export.run(2, 'ttl')" | grep -c 'HINT:.*permId, permIdGrp, dateDebut')"
+  "$(sqlstate_in gn_dsw "SELECT gn_export.run(2, 'ttl')") $(QE gn_dsw -c "SELECT gn_export.run(2, 'ttl')" | grep -c 'HINT:.*permId, permIdGrp, dateDebut')"
 Q gn_dsw -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format) VALUES ($ID, 1, 'ttl')"
 rm -f "$F"   # not due while the file generate() wrote is fresh
 check "a schedule in ttl is generated" "done $EXPORTS/schedules/Darwin-SW.ttl" \
   "$(Q gn_dsw -c "SELECT status, path FROM gn_export.run_scheduled() WHERE format = 'ttl'" | tr '|' ' ')"
 Q postgres -c "CREATE DATABASE gn_dsw_bare"
 Q gn_dsw_bare -c "CREATE EXTENSION gn_export CASCADE" 2>/dev/null
-check "dsw() where GeoNature's RDF view does not exist: 42P01" 42P01 "$(sqlstate gn_dsw_bare "SELECT gn_export.dsw()")"
-check "dsw() limit -1: 22023" 22023 "$(sqlstate gn_dsw "SELECT gn_export.dsw('{\"limit\": -1}')")"
+check "dsw() where GeoNature's RDF view does not exist: 42P01" 42P01 "$(sqlstate_in gn_dsw_bare "SELECT gn_export.dsw()")"
+check "dsw() limit -1: 22023" 22023 "$(sqlstate_in gn_dsw "SELECT gn_export.dsw('{\"limit\": -1}')")"
 finish

@@ -5,16 +5,12 @@
 # the required terms, and a package id that changes with each version.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
-PY="$VENV/bin/python"
 "$PY" -c "import dwca" || { echo "missing python-dwca-reader in $VENV: run bash tests/setup.sh"; exit 1; }
 client_cluster_up
 make_demo_db gn_dwca 500
 export_dir_for gn_dwca dwca-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
-QE() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt -v ON_ERROR_STOP=0 "$@" 2>&1 || true; }
-sqlstate() { QE "$1" -c "$2" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -n 's/^SQLSTATE //p'; }
 VIEW=gn_exports.v_synthese_dwc
 
 check "install_dwc_view() creates the Darwin Core view of the Synthese" "$VIEW" \
@@ -86,8 +82,8 @@ Q gn_dwca -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, f
 rm -f "$EXPORTS/schedules/Darwin_Core.dwca.zip"
 check "a schedule in dwca is generated" "done $EXPORTS/schedules/Darwin_Core.dwca.zip" \
   "$(Q gn_dwca -c "SELECT status, path FROM gn_export.run_scheduled() WHERE format = 'dwca'" | tr '|' ' ')"
-check "run() refuses dwca: a file, not a stream (22023)" 22023 "$(sqlstate gn_dwca "SELECT gn_export.run($ID, 'dwca')")"
+check "run() refuses dwca: a file, not a stream (22023)" 22023 "$(sqlstate_in gn_dwca "SELECT gn_export.run($ID, 'dwca')")"
 Q postgres -c "CREATE DATABASE gn_dwca_bare"
 Q gn_dwca_bare -c "CREATE EXTENSION gn_export CASCADE" 2>/dev/null
-check "install_dwc_view() without GeoNature's Synthese: 42P01" 42P01 "$(sqlstate gn_dwca_bare "SELECT gn_export.install_dwc_view()")"
+check "install_dwc_view() without GeoNature's Synthese: 42P01" 42P01 "$(sqlstate_in gn_dwca_bare "SELECT gn_export.install_dwc_view()")"
 finish

@@ -15,6 +15,14 @@ client_cluster_up() {
 }
 
 Q() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt "$@"; }
+# QE DB ARGS...: as Q, but errors are output, not failures
+QE() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt -v ON_ERROR_STOP=0 "$@" 2>&1 || true; }
+# sqlstate_in DB SQL: the SQLSTATE the statement ends with (empty when it succeeds)
+sqlstate_in() { QE "$1" -c "$2" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -n 's/^SQLSTATE //p'; }
+
+# the Python readers and validators tests/setup.sh installs
+VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
+PY="$VENV/bin/python"
 
 # check NAME EXPECTED ACTUAL
 check() {

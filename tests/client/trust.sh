@@ -12,7 +12,6 @@
 #  6. the EXECUTE grant on generate(), run_scheduled() and clean_files() is the privilege.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PY="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}/bin/python"
 [ -x "$PY" ] || { echo "missing $PY: run bash tests/setup.sh"; exit 1; }
 client_cluster_up
 make_demo_db gn_trust 100
@@ -22,8 +21,7 @@ VICTIM=/var/lib/postgresql/gn_export_victim.txt
 cleanup() { rm -rf "$tmp"; rm -f "$VICTIM" "$VICTIM.2"; cluster_down "$CLIENT_DIR"; }
 trap cleanup EXIT
 # psql with errors allowed, to read :LAST_ERROR_SQLSTATE
-QE() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt -v ON_ERROR_STOP=0 "$@" 2>&1 || true; }
-sqlstate() { QE gn_trust -c "$1" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -n 's/^SQLSTATE //p'; }
+sqlstate() { sqlstate_in gn_trust "$1"; }
 
 Q gn_trust <<'SQL'
 -- GeoNature's application role owns the catalog; it is not a superuser

@@ -6,8 +6,6 @@
 # NaN/±Infinity, date and time limits, huge numerics, a one-column `\.`, repeated and NULL keys.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
-PY="$VENV/bin/python"
 GPKG_VALIDATOR=/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py
 [ -x "$VENV/bin/frictionless" ] || { echo "missing $VENV/bin/frictionless: run bash tests/setup.sh"; exit 1; }
 client_cluster_up
@@ -15,8 +13,7 @@ make_demo_db gn_valid 1000
 export_dir_for gn_valid valid-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
-QE() { local db="$1"; shift; psql_at "$CLIENT_PORT" "$db" -qAt -v ON_ERROR_STOP=0 "$@" 2>&1 || true; }
-sqlstate() { QE gn_valid -c "$1" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -n 's/^SQLSTATE //p'; }
+sqlstate() { sqlstate_in gn_valid "$1"; }
 geojson_ok() { "$PY" "$(dirname "$0")/check_geojson.py" "$@"; }
 
 Q gn_valid <<'SQL'

@@ -98,15 +98,53 @@ enum Base<'a> {
 }
 
 impl Base<'_> {
+    /// Written straight into the output: a row refers to its nodes some twenty times.
     fn node(self, part: &str, out: &mut Vec<u8>) {
         match self {
-            Base::Uuid(u) if part.is_empty() => {
-                out.extend_from_slice(format!("<urn:uuid:{u}>").as_bytes())
+            Base::Uuid(u) => {
+                out.extend_from_slice(b"<urn:uuid:");
+                out.extend_from_slice(u.as_bytes());
+                if !part.is_empty() {
+                    out.push(b'#');
+                    out.extend_from_slice(part.as_bytes());
+                }
+                out.push(b'>');
             }
-            Base::Uuid(u) => out.extend_from_slice(format!("<urn:uuid:{u}#{part}>").as_bytes()),
-            Base::Blank(n) => out.extend_from_slice(format!("_:r{n}_{part}").as_bytes()),
+            Base::Blank(n) => {
+                out.extend_from_slice(b"_:r");
+                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                out.push(b'_');
+                out.extend_from_slice(part.as_bytes());
+            }
         }
     }
+}
+
+/// The index of a column name in [`COLUMNS`], found at compile time (see `col!`).
+const fn at(name: &str) -> usize {
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        let (a, b) = (COLUMNS[i].as_bytes(), name.as_bytes());
+        let mut same = a.len() == b.len();
+        let mut k = 0;
+        while same && k < a.len() {
+            same = a[k] == b[k];
+            k += 1;
+        }
+        if same {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not a column Darwin-SW reads")
+}
+
+/// A column of [`COLUMNS`] by name, resolved when compiling: rows look nothing up by name.
+macro_rules! col {
+    ($name:literal) => {{
+        const I: usize = at($name);
+        I
+    }};
 }
 
 /// One subject's triples: `S a C ; p o ; … .`
@@ -140,6 +178,13 @@ impl<'o> Subject<'o> {
         out.extend_from_slice(datatype.as_bytes());
     }
 
+    /// A typed literal whose text needs no escaping (a number).
+    fn number(&mut self, p: &str, n: impl std::fmt::Display, datatype: &str) {
+        use std::io::Write;
+        let out = self.pred(p);
+        let _ = write!(out, "\"{n}\"^^{datatype}");
+    }
+
     fn node(&mut self, p: &str, base: Base, part: &str) {
         base.node(part, self.pred(p));
     }
@@ -157,34 +202,31 @@ impl Dsw {
             .is_some_and(|v| write_text(v, &mut self.text))
     }
 
-    fn column(&self, name: &str) -> Option<usize> {
-        let i = COLUMNS.iter().position(|c| *c == name)?;
+    /// Where the rows hold column `i` of [`COLUMNS`] (`col!("name")`), if they do.
+    fn column(&self, i: usize) -> Option<usize> {
         self.cols[i]
     }
 
     /// A plain literal of a column, when it is not NULL.
-    fn literal(&mut self, s: &mut Subject, p: &str, values: &[Value], name: &str) {
-        if self.text_of(values, self.column(name)) {
+    fn literal(&mut self, s: &mut Subject, p: &str, values: &[Value], col: usize) {
+        if self.text_of(values, self.column(col)) {
             s.literal(p, &self.text);
         }
     }
 
     /// A number (`xsd:decimal`, or `xsd:integer` for integers), when it is finite.
-    fn number(&mut self, s: &mut Subject, p: &str, values: &[Value], name: &str) {
-        let v = self.column(name).and_then(|i| values.get(i));
+    fn number(&mut self, s: &mut Subject, p: &str, values: &[Value], col: usize) {
+        let v = self.column(col).and_then(|i| values.get(i));
         match v {
-            Some(Value::Int(i)) => s.typed(p, i.to_string().as_bytes(), "xsd:integer"),
-            Some(Value::Float8(f)) if f.is_finite() => {
-                s.typed(p, format!("{f}").as_bytes(), "xsd:decimal")
-            }
-            Some(Value::Float4(f)) if f.is_finite() => {
-                s.typed(p, format!("{f}").as_bytes(), "xsd:decimal")
-            }
+            Some(Value::Int(i)) => s.number(p, i, "xsd:integer"),
+            // Display never writes an exponent, which xsd:decimal has none of
+            Some(Value::Float8(f)) if f.is_finite() => s.number(p, f, "xsd:decimal"),
+            Some(Value::Float4(f)) if f.is_finite() => s.number(p, f, "xsd:decimal"),
             Some(Value::Numeric(n))
                 if n.bytes()
                     .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
             {
-                s.typed(p, n.as_bytes(), "xsd:decimal")
+                s.number(p, n, "xsd:decimal")
             }
             _ => {}
         }
@@ -197,10 +239,10 @@ impl Dsw {
         s: &mut Subject,
         link: &str,
         values: &[Value],
-        column: &str,
+        col: usize,
         (row, part): (u64, &str),
     ) -> Vec<(String, String)> {
-        if !self.text_of(values, self.column(column)) {
+        if !self.text_of(values, self.column(col)) {
             return Vec::new();
         }
         let text = String::from_utf8_lossy(&self.text).into_owned();
@@ -236,7 +278,7 @@ impl Encoder for Dsw {
     fn row(&mut self, values: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError> {
         self.rows += 1;
         let row = self.rows;
-        let id = if self.text_of(values, self.column("permId")) {
+        let id = if self.text_of(values, self.column(col!("permId"))) {
             uuid_text(&self.text)
         } else {
             None
@@ -271,34 +313,34 @@ impl Dsw {
         out: &mut Vec<u8>,
     ) -> Vec<(String, String)> {
         let mut s = Subject::start(out, base, "", "dwc:Occurrence");
-        self.literal(&mut s, "dwc:occurrenceID", values, "permId");
-        let basis = if self.text_of(values, self.column("statSource")) {
+        self.literal(&mut s, "dwc:occurrenceID", values, col!("permId"));
+        let basis = if self.text_of(values, self.column(col!("statSource"))) {
             basis_of_record(&String::from_utf8_lossy(&self.text))
         } else {
             "Occurrence"
         };
         s.literal("dwc:basisOfRecord", basis.as_bytes());
-        if self.text_of(values, self.column("statObs")) {
+        if self.text_of(values, self.column(col!("statObs"))) {
             let status = occurrence_status(&String::from_utf8_lossy(&self.text));
             s.literal("dwc:occurrenceStatus", status.as_bytes());
         }
         for (p, c) in [
-            ("dwc:occurrenceRemarks", "obsDescr"),
-            ("dwc:organismQuantity", "denbrMin"),
-            ("dwc:organismQuantityType", "objDenbr"),
-            ("dwc:establishmentMeans", "ocNat"),
-            ("dwc:lifeStage", "ocStade"),
-            ("dwc:sex", "ocSex"),
-            ("dwc:recordedBy", "observer"),
-            ("dwc:dataGeneralizations", "difNivPrec"),
-            ("dwc:datasetID", "jddId"),
-            ("dwc:datasetName", "jddCode"),
-            ("dwc:ownerInstitutionCode", "ownerInstitutionCode"),
+            ("dwc:occurrenceRemarks", col!("obsDescr")),
+            ("dwc:organismQuantity", col!("denbrMin")),
+            ("dwc:organismQuantityType", col!("objDenbr")),
+            ("dwc:establishmentMeans", col!("ocNat")),
+            ("dwc:lifeStage", col!("ocStade")),
+            ("dwc:sex", col!("ocSex")),
+            ("dwc:recordedBy", col!("observer")),
+            ("dwc:dataGeneralizations", col!("difNivPrec")),
+            ("dwc:datasetID", col!("jddId")),
+            ("dwc:datasetName", col!("jddCode")),
+            ("dwc:ownerInstitutionCode", col!("ownerInstitutionCode")),
         ] {
             self.literal(&mut s, p, values, c);
         }
         s.literal("dcterms:language", b"fr");
-        if self.text_of(values, self.column("lastact")) {
+        if self.text_of(values, self.column(col!("lastact"))) {
             if is_xsd_datetime(&self.text) {
                 s.typed("dcterms:modified", &self.text, "xsd:dateTime");
             } else {
@@ -307,7 +349,13 @@ impl Dsw {
         }
         s.node("dsw:atEvent", base, "event");
         s.node("dsw:occurrenceOf", base, "organism");
-        let agents = self.agents(&mut s, "dsw:recBy", values, "observer", (row, "recordedBy"));
+        let agents = self.agents(
+            &mut s,
+            "dsw:recBy",
+            values,
+            col!("observer"),
+            (row, "recordedBy"),
+        );
         s.end();
         agents
     }
@@ -315,10 +363,10 @@ impl Dsw {
     fn event(&mut self, values: &[Value], base: Base, out: &mut Vec<u8>) {
         let mut s = Subject::start(out, base, "event", "dwc:Event");
         let start = self
-            .text_of(values, self.column("dateDebut"))
+            .text_of(values, self.column(col!("dateDebut")))
             .then(|| self.text.clone());
         let end = self
-            .text_of(values, self.column("dateFin"))
+            .text_of(values, self.column(col!("dateFin")))
             .then(|| self.text.clone());
         let date = match (start, end) {
             (Some(a), Some(b)) if a != b => Some([a, b"/".to_vec(), b].concat()),
@@ -328,12 +376,12 @@ impl Dsw {
         if let Some(d) = date {
             s.literal("dwc:eventDate", &d);
         }
-        self.literal(&mut s, "dwc:eventRemarks", values, "obsCtx");
+        self.literal(&mut s, "dwc:eventRemarks", values, col!("obsCtx"));
         let grp = self
-            .text_of(values, self.column("permIdGrp"))
+            .text_of(values, self.column(col!("permIdGrp")))
             .then(|| self.text.clone());
         let occ = self
-            .text_of(values, self.column("permId"))
+            .text_of(values, self.column(col!("permId")))
             .then(|| self.text.clone());
         if let Some(g) = grp.filter(|g| Some(g) != occ.as_ref()) {
             s.literal("dwc:parentEventID", &g);
@@ -347,17 +395,27 @@ impl Dsw {
         let mut s = Subject::start(out, base, "location", "dcterms:Location");
         // GeoNature's RDF view gives the centroid and the WKT in EPSG:4326
         let before = s.out.len();
-        self.number(&mut s, "dwc:decimalLatitude", values, "y_centroid");
-        self.number(&mut s, "dwc:decimalLongitude", values, "x_centroid");
+        self.number(&mut s, "dwc:decimalLatitude", values, col!("y_centroid"));
+        self.number(&mut s, "dwc:decimalLongitude", values, col!("x_centroid"));
         if s.out.len() > before {
             s.literal("dwc:geodeticDatum", b"EPSG:4326");
         }
-        if self.text_of(values, self.column("geom")) {
+        if self.text_of(values, self.column(col!("geom"))) {
             s.literal("dwc:footprintWKT", &self.text);
             s.literal("dwc:footprintSRS", b"EPSG:4326");
         }
-        self.number(&mut s, "dwc:minimumElevationInMeters", values, "altMin");
-        self.number(&mut s, "dwc:maximumElevationInMeters", values, "altMax");
+        self.number(
+            &mut s,
+            "dwc:minimumElevationInMeters",
+            values,
+            col!("altMin"),
+        );
+        self.number(
+            &mut s,
+            "dwc:maximumElevationInMeters",
+            values,
+            col!("altMax"),
+        );
         s.end();
     }
 
@@ -370,8 +428,13 @@ impl Dsw {
         out: &mut Vec<u8>,
     ) -> Vec<(String, String)> {
         let mut s = Subject::start(out, base, "identification", "dwc:Identification");
-        self.literal(&mut s, "dwc:verbatimIdentification", values, "nomCite");
-        self.literal(&mut s, "dwc:identifiedBy", values, "determiner");
+        self.literal(
+            &mut s,
+            "dwc:verbatimIdentification",
+            values,
+            col!("nomCite"),
+        );
+        self.literal(&mut s, "dwc:identifiedBy", values, col!("determiner"));
         s.node("dsw:identifies", base, "organism");
         s.node("dsw:toTaxon", base, "taxon");
         self.text.clear();
@@ -390,7 +453,7 @@ impl Dsw {
             &mut s,
             "dsw:idBy",
             values,
-            "determiner",
+            col!("determiner"),
             (row, "identifiedBy"),
         );
         s.end();
