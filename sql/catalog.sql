@@ -87,10 +87,13 @@ BEGIN
     -- the table is the database's, not the extension's, so its CHECK calls nothing of ours.
     -- Rewritten whenever that list has changed (rows already there are not re-checked: NOT
     -- VALID). GeoNature's own table has no such CHECK (its admin form checks) and gets none.
+    -- A name longer than the column (geojsonseq.gz) cannot be scheduled: the column is
+    -- GeoNature's varchar(10).
     SELECT pg_catalog.array_agg(f.name ORDER BY f.ord) INTO formats
       FROM gn_export.formats() WITH ORDINALITY
            AS f(name, aliases, extension, media_type, streams, needs_geometry, copy_format,
-                needs_columns, ord);
+                needs_columns, ord)
+     WHERE pg_catalog.length(f.name) <= 10;
     SELECT ARRAY(SELECT m[1] FROM pg_catalog.regexp_matches(pg_catalog.pg_get_constraintdef(c.oid),
                                                             '''([^'']*)''', 'g') AS m)
       INTO checked

@@ -6,14 +6,16 @@
 use crate::access;
 use crate::access::definer::current_user_name;
 use crate::catalog::export::{self, Export};
+use crate::encode::format::FileFormat;
 use crate::encode::format::Output;
-use crate::encode::{FileJob, Format};
+use crate::encode::FileJob;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::history::{self, Status};
 use crate::notify;
 use crate::progress::Progress;
 use crate::query;
 use crate::settings;
+use crate::sink::compress::Packer;
 use crate::sink::pump::Pump;
 use crate::sink::target::Target;
 use crate::source;
@@ -27,7 +29,7 @@ use std::time::Duration;
 /// The outcome of one generation.
 pub struct Generation {
     pub id_export: i32,
-    pub format: Format,
+    pub format: FileFormat,
     /// None when the generation failed: no file was published
     pub path: Option<PathBuf>,
     pub url: Option<String>,
@@ -48,16 +50,17 @@ fn now() -> TimestampWithTimeZone {
 }
 
 /// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
-fn write_file(export: &Export, format: Format, target: &Target) -> GnResult<(i64, i64)> {
-    let plan = query::plan(export, format, None)?;
+fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<(i64, i64)> {
+    let plan = query::plan(export, format.format, None)?;
     let progress = Progress::start(plan.relid, true);
     let mut temp = target.dir.create_temp(&target.name)?;
-    let rows = match format.spec().output {
+    let rows = match format.format.spec().output {
         Output::Text(make) => {
-            let mut pump = Pump::start(make(&plan.layout)?, temp, export.name(), Some(progress))?;
+            let packed = Packer::new(format.compression, temp);
+            let mut pump = Pump::start(make(&plan.layout)?, packed, export.name(), Some(progress))?;
             source::run_all(&plan, |row| pump.row(row))?;
-            let (t, stats) = pump.finish()?;
-            temp = t;
+            let (packed, stats) = pump.finish()?;
+            temp = packed.finish()?;
             stats.rows as i64
         }
         Output::Container(make) => {
@@ -104,7 +107,7 @@ fn without_paths(message: &str, target: &Target) -> String {
 /// export, access, export_dir) raise; with id_role, access is checked as can_read() does.
 pub fn generate_file(
     id_export: i32,
-    format: Format,
+    format: FileFormat,
     id_role: Option<i32>,
     skip_newer_than: Option<Duration>,
 ) -> GnResult<Generation> {
@@ -144,7 +147,7 @@ pub fn generate_file(
 pub fn generate_at(
     export: &Export,
     target: &Target,
-    format: Format,
+    format: FileFormat,
     id_role: Option<i32>,
     schedule: Option<i32>,
 ) -> GnResult<Generation> {
@@ -193,7 +196,7 @@ fn conclude(
     history::record(&history::Run {
         id_export: g.id_export,
         label: export.label.clone(),
-        format: g.format.name().into(),
+        format: g.format.name(),
         id_role,
         id_export_schedule: schedule,
         requested_by: current_user_name(),
@@ -281,7 +284,7 @@ fn generate(
     id_role: default!(Option<i32>, "NULL"),
     skip_newer_than: default!(Option<pgrx::datum::Interval>, "NULL"),
 ) -> pgrx::composite_type!('static, "generation") {
-    let format = Format::parse_for(format.unwrap_or("csv"), false).or_raise();
+    let format = FileFormat::parse_for(format.unwrap_or("csv"), false).or_raise();
     let skip = interval_duration(skip_newer_than).or_raise();
     let g = generate_file(id_export, format, id_role, skip).or_raise();
     let mut t = PgHeapTuple::new_composite_type("gn_export.generation")
@@ -296,7 +299,7 @@ fn generate(
         });
     }
     set(&mut t, "id_export", g.id_export);
-    set(&mut t, "format", g.format.name().to_string());
+    set(&mut t, "format", g.format.name());
     set(
         &mut t,
         "path",

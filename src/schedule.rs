@@ -5,7 +5,7 @@
 
 use crate::access::definer::{as_owner_of, current_user_name};
 use crate::catalog::export;
-use crate::encode::Format;
+use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::generate::generate_at;
 use crate::history::{self, Status};
@@ -93,7 +93,7 @@ fn set_in_process(id: i32, value: bool) -> GnResult<()> {
 }
 
 fn run_one(s: &Schedule) -> GnResult<Outcome> {
-    let format = match Format::parse_for(&s.format, false) {
+    let format = match FileFormat::parse_for(&s.format, false) {
         Ok(f) => f,
         Err(e) => {
             let error = match e.hint {
@@ -256,7 +256,7 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
     let stems = all_stems()?;
     let mut live = HashSet::new();
     for s in schedules()? {
-        if let (Some(stem), Some(f)) = (stems.get(&s.id_export), Format::parse(&s.format)) {
+        if let (Some(stem), Some(f)) = (stems.get(&s.id_export), FileFormat::parse(&s.format)) {
             live.insert(format!("{stem}.{}", f.extension()));
         }
     }

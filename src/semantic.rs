@@ -4,13 +4,14 @@
 
 use crate::api::integer;
 use crate::catalog::export::Export;
+use crate::encode::format::Compression;
 use crate::encode::format::Output;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::jsonb::Jsonb;
 use crate::query;
 use crate::settings;
-use crate::sink::stream::{stream, Stream};
+use crate::sink::stream::{stream, Chunks, Prepared, Stream};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use serde_json::{Map, Value as JsonValue};
@@ -71,7 +72,7 @@ fn filters(params: &Map<String, JsonValue>) -> GnResult<JsonValue> {
     Ok(JsonValue::Object(f))
 }
 
-fn start(params: &JsonValue) -> GnResult<Stream> {
+fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
     let empty = Map::new();
     let params = match params {
         JsonValue::Object(m) => m,
@@ -84,7 +85,12 @@ fn start(params: &JsonValue) -> GnResult<Stream> {
         unreachable!("Darwin-SW is a byte stream")
     };
     let encoder = make(&plan.layout)?;
-    stream(export.name(), &plan, encoder)
+    stream(Prepared {
+        name: export.name(),
+        plan,
+        encoder,
+        compression: Compression::None,
+    })
 }
 
 /// GeoNature's semantic export: the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`

@@ -1,16 +1,18 @@
 //! `gn_export.formats()`: the format registry as SQL sees it, for GeoNature's backend (the
 //! Content-Type of a download, the choices of a form) and for the catalog's CHECK on schedules.
 
-use crate::encode::format::{Output, REGISTRY};
+use crate::encode::format::{Compression, FileFormat, Output, GZIP_SUFFIX, REGISTRY};
 use pgrx::prelude::*;
 
-/// Every format gn_export writes, in registry order: `name` (what run(), generate(), schedules
-/// and the history use), `aliases` (other names accepted), `extension` (of its files, without
-/// the dot), `media_type` (the Content-Type to serve its files with), `streams` (a byte stream
-/// that run(), COPY and the API can return; false for files only generate() writes, such as
-/// gpkg), `needs_geometry` (made of features: the export needs a geometry_field) and
-/// `copy_format` (usable as `COPY ... (FORMAT name)` once the library is loaded) and
-/// `needs_columns` (columns the export's view must have by name: `permId` for Darwin-SW).
+/// Every format gn_export writes, in registry order, then each byte-stream format gzipped:
+/// `name` (what run(), run_bytes(), generate(), schedules and the history use: `csv`,
+/// `csv.gz`), `aliases` (other names accepted), `extension` (of its files, without the first
+/// dot), `media_type` (the Content-Type to serve its files with; `application/gzip` for the
+/// `.gz` ones), `streams` (a text stream that run(), COPY and the API can return; false for
+/// files only generate() and run_bytes() make, such as gpkg or csv.gz), `needs_geometry` (made
+/// of features: the export needs a geometry_field), `copy_format` (usable as
+/// `COPY ... (FORMAT name)` once the library is loaded) and `needs_columns` (columns the
+/// export's view must have by name: `permId` for Darwin-SW).
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
@@ -27,15 +29,28 @@ fn formats() -> TableIterator<
         name!(needs_columns, Vec<String>),
     ),
 > {
-    TableIterator::new(REGISTRY.iter().map(|s| {
+    let plain = REGISTRY.iter().map(|s| (s, Compression::None));
+    let gzipped = REGISTRY
+        .iter()
+        .filter(|s| matches!(s.output, Output::Text(_)))
+        .map(|s| (s, Compression::Gzip));
+    TableIterator::new(plain.chain(gzipped).map(|(s, compression)| {
+        let f = FileFormat {
+            format: s.format,
+            compression,
+        };
+        let suffix = |n: &str| match compression {
+            Compression::None => n.to_string(),
+            Compression::Gzip => format!("{n}{GZIP_SUFFIX}"),
+        };
         (
-            s.name.to_string(),
-            s.aliases.iter().map(|a| a.to_string()).collect(),
-            s.extension.to_string(),
-            s.media_type.to_string(),
-            matches!(s.output, Output::Text(_)),
+            f.name(),
+            s.aliases.iter().map(|a| suffix(a)).collect(),
+            f.extension(),
+            f.media_type().to_string(),
+            compression == Compression::None && matches!(s.output, Output::Text(_)),
             s.features.is_some(),
-            s.copy_hook,
+            compression == Compression::None && s.copy_hook,
             s.columns.iter().map(|c| c.to_string()).collect(),
         )
     }))

@@ -3,7 +3,7 @@
 //! that parsing, hints, `exports().formats`, file names, cleanup and the catalog's CHECK all
 //! derive from [`REGISTRY`]. A new format is one module and one entry here.
 
-use super::{csv, dsw, dwca, geojson, gpkg, json, tsv};
+use super::{csv, dsw, dwca, geojson, geoparquet, gpkg, json, tsv};
 use super::{Encoder, FileJob, FileWriter, Layout};
 use crate::error::{GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
@@ -18,6 +18,7 @@ pub enum Format {
     Gpkg,
     Ttl,
     Dwca,
+    Parquet,
 }
 
 /// How a format's output is made.
@@ -168,6 +169,21 @@ pub static REGISTRY: &[Spec] = &[
         copy_hook: false,
         columns: dwca::REQUIRED,
     },
+    Spec {
+        format: Format::Parquet,
+        name: "parquet",
+        aliases: &["geoparquet"],
+        extension: "parquet",
+        media_type: "application/vnd.apache.parquet",
+        output: Output::Container(geoparquet::create),
+        features: Some(Features {
+            crs: Crs::Export,
+            drop_m: true,
+            other_geometries: true,
+        }),
+        copy_hook: false,
+        columns: &[],
+    },
 ];
 
 impl Format {
@@ -244,6 +260,121 @@ impl Format {
     }
 }
 
+/// How a file's bytes are packed after encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compression {
+    None,
+    /// RFC 1952 gzip: named by the format's name and extension with `.gz` appended
+    Gzip,
+}
+
+/// The suffix that asks for gzip, on a format's name and on its files' names.
+pub const GZIP_SUFFIX: &str = ".gz";
+
+/// A format as callers name it: the encoding, and how its bytes are packed (`csv.gz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileFormat {
+    pub format: Format,
+    pub compression: Compression,
+}
+
+impl From<Format> for FileFormat {
+    fn from(format: Format) -> FileFormat {
+        FileFormat {
+            format,
+            compression: Compression::None,
+        }
+    }
+}
+
+impl FileFormat {
+    /// A format's name or alias, optionally followed by `.gz` for a byte-stream format.
+    pub fn parse(name: &str) -> Option<FileFormat> {
+        match strip_gzip(name) {
+            Some(base) => Format::parse(base)
+                .filter(|f| f.streams())
+                .map(|format| FileFormat {
+                    format,
+                    compression: Compression::Gzip,
+                }),
+            None => Format::parse(name).map(FileFormat::from),
+        }
+    }
+
+    /// Parses a format name for a file or a byte stream (`run_bytes()`): anything
+    /// [`Format::parse_for`] takes, and every byte-stream format followed by `.gz`.
+    pub fn parse_for(name: &str, streamed: bool) -> GnResult<FileFormat> {
+        if let Some(base) = strip_gzip(name) {
+            if let Some(f) = Format::parse(base).filter(|f| !f.streams()) {
+                return Err(GnError::new(
+                    Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                    format!("{name}: {} is already a compressed container, gzip applies to text formats", f.name()),
+                )
+                .hint(format!(
+                    "Use '{}', or one of {} followed by .gz.",
+                    f.name(),
+                    names(|s| matches!(s.output, Output::Text(_)))
+                )));
+            }
+        }
+        match strip_gzip(name).and_then(|_| FileFormat::parse(name)) {
+            Some(f) => Ok(f),
+            None => Format::parse_for(name, streamed).map(FileFormat::from),
+        }
+    }
+
+    /// The format of a file name made by gn_export, and the stem before its extension.
+    pub fn of_file_name(name: &str) -> Option<(&str, FileFormat)> {
+        match name.strip_suffix(GZIP_SUFFIX) {
+            Some(base) => {
+                Format::of_file_name(base)
+                    .filter(|(_, f)| f.streams())
+                    .map(|(stem, format)| {
+                        (
+                            stem,
+                            FileFormat {
+                                format,
+                                compression: Compression::Gzip,
+                            },
+                        )
+                    })
+            }
+            None => Format::of_file_name(name).map(|(stem, f)| (stem, f.into())),
+        }
+    }
+
+    /// The canonical name: `csv`, `csv.gz`.
+    pub fn name(self) -> String {
+        self.with_suffix(self.format.name())
+    }
+
+    /// The file name extension, without the first dot: `csv`, `csv.gz`.
+    pub fn extension(self) -> String {
+        self.with_suffix(self.format.extension())
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self.compression {
+            Compression::None => self.format.spec().media_type,
+            Compression::Gzip => "application/gzip",
+        }
+    }
+
+    fn with_suffix(self, base: &str) -> String {
+        match self.compression {
+            Compression::None => base.to_string(),
+            Compression::Gzip => format!("{base}{GZIP_SUFFIX}"),
+        }
+    }
+}
+
+/// The name before a `.gz` suffix, in any case.
+fn strip_gzip(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(GZIP_SUFFIX.len())?;
+    (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(GZIP_SUFFIX))
+        .then(|| &name[..cut])
+}
+
 /// The canonical names of the formats that `keep` keeps, in registry order, as a hint says
 /// them: "csv, tsv or json".
 pub fn names(keep: impl Fn(&Spec) -> bool) -> String {
@@ -306,6 +437,53 @@ mod tests {
             .contains("csv, tsv, json, geojson, geojsonseq or ttl"));
         assert_eq!(Format::parse_for("gpkg", false).unwrap(), Format::Gpkg);
         let e = Format::parse_for("shp", false).unwrap_err();
-        assert!(e.hint.unwrap().ends_with("geojsonseq, gpkg, ttl or dwca."));
+        assert!(e
+            .hint
+            .unwrap()
+            .ends_with("geojsonseq, gpkg, ttl, dwca or parquet."));
+    }
+
+    #[pg_test]
+    fn gzip_names() {
+        let gz = |format| FileFormat {
+            format,
+            compression: Compression::Gzip,
+        };
+        assert_eq!(FileFormat::parse("CSV.GZ"), Some(gz(Format::Csv)));
+        assert_eq!(
+            FileFormat::parse("geojsonl.gz"),
+            Some(gz(Format::GeoJsonSeq))
+        );
+        assert_eq!(FileFormat::parse("csv"), Some(Format::Csv.into()));
+        assert_eq!(FileFormat::parse("gpkg.gz"), None);
+        assert_eq!(FileFormat::parse(".gz"), None);
+        assert_eq!(FileFormat::parse("é.gz"), None);
+        assert_eq!(gz(Format::GeoJsonSeq).name(), "geojsonseq.gz");
+        assert_eq!(gz(Format::GeoJsonSeq).extension(), "geojsonl.gz");
+        assert_eq!(gz(Format::Ttl).media_type(), "application/gzip");
+        let e = FileFormat::parse_for("dwca.gz", false).unwrap_err();
+        assert_eq!(e.code, Code::ERRCODE_INVALID_PARAMETER_VALUE);
+        assert!(e.hint.unwrap().starts_with("Use 'dwca', or one of csv"));
+        assert!(FileFormat::parse_for("xml.gz", false).is_err());
+        // a container is refused where bytes are streamed, as by Format::parse_for
+        let e = FileFormat::parse_for("gpkg", true).unwrap_err();
+        assert!(e.message.contains("not a stream"), "{}", e.message);
+        assert_eq!(
+            FileFormat::of_file_name("Synthese.geojsonl.gz"),
+            Some(("Synthese", gz(Format::GeoJsonSeq)))
+        );
+        assert_eq!(FileFormat::of_file_name("a.dwca.zip.gz"), None);
+        assert_eq!(FileFormat::of_file_name("a.gz"), None);
+        for s in REGISTRY
+            .iter()
+            .filter(|s| matches!(s.output, Output::Text(_)))
+        {
+            let f = gz(s.format);
+            assert_eq!(
+                FileFormat::of_file_name(&format!("x.{}", f.extension())),
+                Some(("x", f))
+            );
+            assert_eq!(FileFormat::parse(&f.name()), Some(f));
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod dsw;
 pub mod dwca;
 pub mod format;
 pub mod geojson;
+pub mod geoparquet;
 pub mod gpkg;
 pub mod json;
 pub mod tsv;

@@ -7,7 +7,7 @@
 //! Names are cut to fit the 255 bytes of file systems, and a file is only ever found again by
 //! its exact name.
 
-use crate::encode::Format;
+use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult, OrRaise};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -118,7 +118,7 @@ pub fn is_user_file(name: &str) -> bool {
 }
 
 pub fn is_schedule_file(name: &str) -> bool {
-    Format::of_file_name(name).is_some_and(|(stem, _)| {
+    FileFormat::of_file_name(name).is_some_and(|(stem, _)| {
         !stem.is_empty()
             && stem
                 .chars()

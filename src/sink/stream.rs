@@ -2,20 +2,29 @@
 //! The cursor is fetched a batch at a time, so memory is bounded and the first bytes leave
 //! before the last rows are read.
 
+use super::compress::Packer;
 use super::pump::{ByteSink, Pump};
 use crate::access;
 use crate::encode::format::Output;
-use crate::encode::{Encoder, Format};
-use crate::error::{GnResult, OrRaise};
+use crate::encode::format::{Compression, FileFormat};
+use crate::encode::Encoder;
+use crate::error::{GnError, GnResult, OrRaise};
 use crate::jsonb::Jsonb;
 use crate::query::{self, Plan};
 use crate::source::Cursor;
 use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
 use std::collections::VecDeque;
 
-/// The SRF's queue: one chunk per piece (header, record, footer).
+/// What an SRF pops its values from: the pump's sink.
+pub trait Queue: ByteSink + Default {
+    type Chunk;
+    fn pop(&mut self) -> Option<Self::Chunk>;
+}
+
+/// run()'s queue: one text chunk per piece (header, record, footer).
 #[derive(Default)]
-struct Chunks(VecDeque<String>);
+pub struct Chunks(VecDeque<String>);
 
 impl ByteSink for Chunks {
     fn per_piece(&self) -> bool {
@@ -32,14 +41,39 @@ impl ByteSink for Chunks {
     }
 }
 
-pub struct Stream {
-    cursor: Option<Cursor>,
-    pump: Option<Pump<Chunks>>,
-    /// what is left once the pump has finished
-    tail: VecDeque<String>,
+impl Queue for Chunks {
+    type Chunk = String;
+    fn pop(&mut self) -> Option<String> {
+        self.0.pop_front()
+    }
 }
 
-impl Stream {
+/// run_bytes()'s queue: blocks of bytes, compressed or not.
+#[derive(Default)]
+pub struct Blocks(VecDeque<Vec<u8>>);
+
+impl ByteSink for Blocks {
+    fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
+        self.0.push_back(bytes.to_vec());
+        Ok(())
+    }
+}
+
+impl Queue for Blocks {
+    type Chunk = Vec<u8>;
+    fn pop(&mut self) -> Option<Vec<u8>> {
+        self.0.pop_front()
+    }
+}
+
+pub struct Stream<Q: Queue> {
+    cursor: Option<Cursor>,
+    pump: Option<Pump<Packer<Q>>>,
+    /// what is left once the pump has finished
+    tail: Q,
+}
+
+impl<Q: Queue> Stream<Q> {
     /// Fetches the next batch into the queue, or ends the output.
     fn refill(&mut self) -> GnResult<()> {
         let Some(pump) = self.pump.as_mut() else {
@@ -53,25 +87,25 @@ impl Stream {
                 if let Some(c) = self.cursor.take() {
                     c.close();
                 }
-                let (chunks, _) = self.pump.take().expect("pump checked above").finish()?;
-                self.tail = chunks.0;
+                let (packed, _) = self.pump.take().expect("pump checked above").finish()?;
+                self.tail = packed.finish()?;
             }
         }
         Ok(())
     }
 
-    fn pop(&mut self) -> Option<String> {
+    fn pop(&mut self) -> Option<Q::Chunk> {
         match self.pump.as_mut() {
-            Some(p) => p.sink_mut().0.pop_front(),
-            None => self.tail.pop_front(),
+            Some(p) => p.sink_mut().inner_mut().pop(),
+            None => self.tail.pop(),
         }
     }
 }
 
-impl Iterator for Stream {
-    type Item = String;
+impl<Q: Queue> Iterator for Stream<Q> {
+    type Item = Q::Chunk;
 
-    fn next(&mut self) -> Option<String> {
+    fn next(&mut self) -> Option<Q::Chunk> {
         loop {
             if let Some(c) = self.pop() {
                 return Some(c);
@@ -82,43 +116,71 @@ impl Iterator for Stream {
     }
 }
 
-/// What run() streams: the export's name, its query and its encoder, access checked.
+/// What run() and run_bytes() stream: the export's name, its query, its encoder and how the
+/// bytes are packed, access checked. `bytes`: the caller takes bytea, so `.gz` formats are
+/// allowed.
 pub fn prepare(
     id_export: i32,
     format: Option<&str>,
     id_role: Option<i32>,
     token: Option<&str>,
     filters: Option<&serde_json::Value>,
-) -> GnResult<(String, Plan, Box<dyn Encoder>)> {
-    let format = Format::parse_for(format.unwrap_or("csv"), true)?;
+    bytes: bool,
+) -> GnResult<Prepared> {
+    let format = stream_format(format.unwrap_or("csv"), bytes)?;
     let export = access::require_read(id_export, id_role, token)?;
-    let plan = query::plan(&export, format, filters)?;
-    let Output::Text(make) = format.spec().output else {
+    let plan = query::plan(&export, format.format, filters)?;
+    let Output::Text(make) = format.format.spec().output else {
         unreachable!("parse_for(_, true) keeps byte-stream formats only")
     };
     let encoder = make(&plan.layout)?;
-    Ok((export.name(), plan, encoder))
+    Ok(Prepared {
+        name: export.name(),
+        plan,
+        encoder,
+        compression: format.compression,
+    })
 }
 
-fn start(
-    id_export: i32,
-    format: Option<&str>,
-    id_role: Option<i32>,
-    token: Option<&str>,
-    filters: Option<&serde_json::Value>,
-) -> GnResult<Stream> {
-    let (name, plan, encoder) = prepare(id_export, format, id_role, token, filters)?;
-    stream(name, &plan, encoder)
+pub struct Prepared {
+    pub name: String,
+    pub plan: Plan,
+    pub encoder: Box<dyn Encoder>,
+    pub compression: Compression,
 }
 
-/// A planned query's rows through an encoder, as a stream of chunks (one per piece).
-pub fn stream(name: String, plan: &Plan, encoder: Box<dyn Encoder>) -> GnResult<Stream> {
-    let cursor = Cursor::open(plan, &plan.sql, &plan.params)?;
+/// A format that streams; compressed ones only as bytes (text cannot carry them).
+fn stream_format(name: &str, bytes: bool) -> GnResult<FileFormat> {
+    let format = FileFormat::parse_for(name, true)?;
+    if !bytes && format.compression != Compression::None {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("{name} is compressed: its bytes are not text"),
+        )
+        .hint(format!(
+            "Stream it as bytea with gn_export.run_bytes(id_export, '{}'), through COPY ... TO STDOUT (FORMAT raw).",
+            format.name()
+        )));
+    }
+    Ok(format)
+}
+
+/// A planned query's rows through an encoder, as a stream of queued values.
+pub fn stream<Q: Queue>(p: Prepared) -> GnResult<Stream<Q>> {
+    let cursor = Cursor::open(&p.plan, &p.plan.sql, &p.plan.params)?;
+    let sink = Packer::new(p.compression, Q::default());
     Ok(Stream {
         cursor: Some(cursor),
-        pump: Some(Pump::start(encoder, Chunks::default(), name, None)?),
-        tail: VecDeque::new(),
+        pump: Some(Pump::start(p.encoder, sink, p.name, None)?),
+        tail: Q::default(),
     })
+}
+
+fn parse_filters(id_export: i32, filters: Option<Jsonb>) -> Option<serde_json::Value> {
+    filters
+        .map(|f| f.parse(&format!("export {id_export}: filters")))
+        .transpose()
+        .or_raise()
 }
 
 /// Runs an export and returns its bytes as text chunks: the header, then one chunk per record
@@ -140,10 +202,27 @@ fn run(
     token: default!(Option<&str>, "NULL"),
     filters: default!(Option<Jsonb>, "NULL"),
 ) -> SetOfIterator<'static, String> {
-    let filters = filters
-        .map(|f| f.parse(&format!("export {id_export}: filters")))
-        .transpose()
-        .or_raise();
-    let stream = start(id_export, format, id_role, token, filters.as_ref()).or_raise();
-    SetOfIterator::new(stream)
+    let filters = parse_filters(id_export, filters);
+    let p = prepare(id_export, format, id_role, token, filters.as_ref(), false).or_raise();
+    SetOfIterator::new(stream::<Chunks>(p).or_raise())
+}
+
+/// Runs an export and returns its bytes as bytea blocks of about 64 KiB, compressed for the
+/// `.gz` formats (`csv.gz`, `geojson.gz`...: gzip at `gn_export.gzip_level`). Concatenated,
+/// they are exactly the file `generate()` writes in that format:
+/// `COPY (SELECT gn_export.run_bytes(1, 'csv.gz')) TO STDOUT WITH (FORMAT raw)` writes
+/// `export.csv.gz` (psql: `psql -c "COPY ..." > export.csv.gz`). Arguments, access and errors
+/// as run(); formats: those of run(), each also followed by `.gz`.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn run_bytes(
+    id_export: i32,
+    format: default!(Option<&str>, "'csv'"),
+    id_role: default!(Option<i32>, "NULL"),
+    token: default!(Option<&str>, "NULL"),
+    filters: default!(Option<Jsonb>, "NULL"),
+) -> SetOfIterator<'static, Vec<u8>> {
+    let filters = parse_filters(id_export, filters);
+    let p = prepare(id_export, format, id_role, token, filters.as_ref(), true).or_raise();
+    SetOfIterator::new(stream::<Blocks>(p).or_raise())
 }

@@ -4,7 +4,7 @@
 use super::dir::{Dir, Entry};
 use super::names::{self, after_stamp, STAMP_LEN};
 use crate::catalog::export::Export;
-use crate::encode::Format;
+use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult};
 use crate::settings;
 use pgrx::prelude::*;
@@ -54,7 +54,7 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(export: &Export, format: Format, user: bool) -> GnResult<Target> {
+    pub fn new(export: &Export, format: FileFormat, user: bool) -> GnResult<Target> {
         let root = export_dir()?;
         let stem = names::stem(export.id, &export.label)?;
         let stem_ext = format!("{stem}.{}", format.extension());

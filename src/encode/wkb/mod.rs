@@ -349,6 +349,13 @@ pub fn write_geojson(wkb: &[u8], f: CoordFormat, out: &mut Vec<u8>) -> Result<()
     res
 }
 
+/// The geometry type of a WKB or EWKB geometry: its ISO code without dimensions (1 point ...
+/// 7 geometry collection, 15 polyhedral surface, 16 TIN, 17 triangle) and whether it has Z.
+pub fn geometry_kind(wkb: &[u8]) -> Result<(u32, bool), WkbError> {
+    let (_, t, d) = header(&mut Reader { b: wkb, pos: 0 })?;
+    Ok((t, d.z))
+}
+
 /// The bounding box of a WKB geometry: `[minx, maxx, miny, maxy, minz, maxz]` (z only when the
 /// geometry has Z) and whether it has Z; None for an empty geometry.
 pub fn envelope(wkb: &[u8]) -> Result<Option<([f64; 6], bool)>, WkbError> {

@@ -1,5 +1,5 @@
-//! The fast path of `COPY (SELECT gn_export.run(...)) TO ... (FORMAT raw)`: the same bytes as
-//! the run() chunks, but the export's query runs at once into the encoder, so PostgreSQL may
+//! The fast path of `COPY (SELECT gn_export.run(...)) TO ... (FORMAT raw)` and of run_bytes():
+//! the same bytes as the SRF's values, but the export's query runs at once into the encoder, so PostgreSQL may
 //! plan it in parallel as it does for its own COPY (a streamed SRF never can).
 
 use super::destination::Destination;
@@ -7,6 +7,7 @@ use crate::error::{GnError, GnResult};
 use crate::jsonb::Jsonb;
 use crate::progress::Progress;
 use crate::settings::GucScope;
+use crate::sink::compress::Packer;
 use crate::sink::pump::Pump;
 use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
@@ -15,6 +16,8 @@ use pgrx::{PgList, PgSqlErrorCode as Code};
 /// The arguments of `gn_export.run(...)` when a COPY's query is exactly one such call with
 /// constant arguments: `COPY (SELECT gn_export.run(1, 'csv', 3)) TO STDOUT WITH (FORMAT raw)`.
 pub struct RunCall {
+    /// run_bytes(): bytea blocks, `.gz` formats allowed
+    bytes: bool,
     id_export: i32,
     format: Option<String>,
     id_role: Option<i32>,
@@ -91,19 +94,26 @@ pub unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
     let Some(func) = (unsafe { lone_call(q) }) else {
         return Ok(None);
     };
-    let run_oid = Spi::get_one::<pg_sys::Oid>(
-        "SELECT pg_catalog.to_regprocedure('gn_export.run(integer,text,integer,text,jsonb)')::oid",
+    let (run, run_bytes) = Spi::get_two::<pg_sys::Oid, pg_sys::Oid>(
+        "SELECT pg_catalog.to_regprocedure('gn_export.run(integer,text,integer,text,jsonb)')::oid,
+                pg_catalog.to_regprocedure('gn_export.run_bytes(integer,text,integer,text,jsonb)')::oid",
     )?;
     // SAFETY: `func` is a valid FuncExpr of the query.
     let funcid = unsafe { (*func).funcid };
-    if Some(funcid) != run_oid {
-        return Ok(None);
-    }
+    let bytes = match Some(funcid) {
+        f if f == run => false,
+        f if f == run_bytes => true,
+        _ => return Ok(None),
+    };
     // the executor would check this before calling run(); the fast path calls no function
     if !may_execute(funcid) {
         return Err(GnError::new(
             Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
-            "permission denied for function run",
+            if bytes {
+                "permission denied for function run_bytes"
+            } else {
+                "permission denied for function run"
+            },
         ));
     }
     // SAFETY: as above.
@@ -122,6 +132,7 @@ pub unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
     // SAFETY: as above.
     unsafe {
         Ok(Some(RunCall {
+            bytes,
             id_export,
             format: String::from_datum(c[1].0, c[1].1),
             id_role: i32::from_datum(c[2].0, c[2].1),
@@ -140,21 +151,30 @@ fn may_execute(func: Oid) -> bool {
 }
 
 /// Runs the call's export into the destination; returns COPY's count, that of the SELECT: one
-/// row per non-empty chunk. Like run(), with `search_path = pg_catalog, pg_temp` throughout.
+/// row per non-empty chunk of run(), per block of run_bytes(). Like them, with
+/// `search_path = pg_catalog, pg_temp` throughout.
 pub fn copy_run(call: RunCall, mut dest: Destination) -> GnResult<u64> {
     let _path = GucScope::pinned_search_path();
-    let (name, plan, encoder) = crate::sink::stream::prepare(
+    let p = crate::sink::stream::prepare(
         call.id_export,
         call.format.as_deref(),
         call.id_role,
         call.token.as_deref(),
         call.filters.as_ref(),
+        call.bytes,
     )?;
     dest.begin(1);
-    let progress = Progress::start(plan.relid, dest.is_file());
-    let mut pump = Pump::start(encoder, dest, name, Some(progress))?;
-    crate::source::run_all(&plan, |row| pump.row(row))?;
-    let (dest, stats) = pump.finish()?;
+    let progress = Progress::start(p.plan.relid, dest.is_file());
+    let mut pump = Pump::start(
+        p.encoder,
+        Packer::new(p.compression, dest),
+        p.name,
+        Some(progress),
+    )?;
+    crate::source::run_all(&p.plan, |row| pump.row(row))?;
+    let (packed, stats) = pump.finish()?;
+    let (dest, writes) = packed.finish_counted()?;
     dest.finish()?;
-    Ok(stats.pieces)
+    // run_bytes() returns one value per block the pump or the compressor hands on
+    Ok(if call.bytes { writes } else { stats.pieces })
 }

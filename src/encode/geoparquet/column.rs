@@ -1,0 +1,461 @@
+//! A Parquet column of an export: its type from the view column's PostgreSQL type, and a
+//! row group's worth of its values, converted as rows arrive and written when the group is
+//! full. Pure (no database), unit-tested.
+
+use crate::encode::datetime;
+use crate::encode::value::write_text;
+use crate::encode::Value;
+use crate::query::columns::{Category, ViewColumn};
+use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
+use parquet::column::writer::ColumnWriter;
+use parquet::data_type::{ByteArray, FixedLenByteArray};
+use parquet::errors::Result as PqResult;
+use parquet::schema::types::Type;
+use std::sync::Arc;
+
+/// Microseconds and days between PostgreSQL's epoch (2000-01-01) and Unix's (1970-01-01).
+const EPOCH_DAYS: i32 = 10_957;
+const EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// How a PostgreSQL type is stored (see README, Formats, GeoParquet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bool,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    /// days since 1970-01-01
+    Date,
+    /// microseconds since 1970-01-01, local (timestamp) or UTC (timestamptz)
+    Timestamp {
+        utc: bool,
+    },
+    /// microseconds since midnight
+    Time,
+    Uuid,
+    /// UTF-8 text: text, numeric (its exact digits), interval (ISO 8601), every other type
+    /// in PostgreSQL's text form, and geometries other than the feature's as WKT
+    Text,
+    Json,
+    Binary,
+    /// the feature geometry, ISO WKB
+    Wkb,
+}
+
+impl Kind {
+    /// The kind of a type by the name `format_type()` gives it, without modifiers.
+    fn of_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "boolean" => Kind::Bool,
+            "smallint" => Kind::Int16,
+            "integer" => Kind::Int32,
+            "bigint" => Kind::Int64,
+            "real" => Kind::Float32,
+            "double precision" => Kind::Float64,
+            "date" => Kind::Date,
+            "timestamp without time zone" => Kind::Timestamp { utc: false },
+            "timestamp with time zone" => Kind::Timestamp { utc: true },
+            "time without time zone" => Kind::Time,
+            "uuid" => Kind::Uuid,
+            "json" | "jsonb" => Kind::Json,
+            "bytea" => Kind::Binary,
+            _ => return None,
+        })
+    }
+
+    /// A domain keeps its base type's category: the width of an integer domain is not
+    /// known, so it takes 64 bits.
+    fn of_category(c: Category) -> Kind {
+        match c {
+            Category::Bool => Kind::Bool,
+            Category::Integer => Kind::Int64,
+            Category::Float => Kind::Float64,
+            Category::Date => Kind::Date,
+            Category::Timestamp => Kind::Timestamp { utc: false },
+            Category::TimestampTz => Kind::Timestamp { utc: true },
+            _ => Kind::Text,
+        }
+    }
+
+    fn physical(self) -> (Physical, Option<LogicalType>) {
+        match self {
+            Kind::Bool => (Physical::BOOLEAN, None),
+            Kind::Int16 => (Physical::INT32, Some(LogicalType::integer(16, true))),
+            Kind::Int32 => (Physical::INT32, None),
+            Kind::Int64 => (Physical::INT64, None),
+            Kind::Float32 => (Physical::FLOAT, None),
+            Kind::Float64 => (Physical::DOUBLE, None),
+            Kind::Date => (Physical::INT32, Some(LogicalType::Date)),
+            Kind::Timestamp { utc } => (
+                Physical::INT64,
+                Some(LogicalType::timestamp(utc, TimeUnit::MICROS)),
+            ),
+            Kind::Time => (
+                Physical::INT64,
+                Some(LogicalType::time(false, TimeUnit::MICROS)),
+            ),
+            Kind::Uuid => (Physical::FIXED_LEN_BYTE_ARRAY, Some(LogicalType::Uuid)),
+            Kind::Text => (Physical::BYTE_ARRAY, Some(LogicalType::String)),
+            Kind::Json => (Physical::BYTE_ARRAY, Some(LogicalType::Json)),
+            Kind::Binary | Kind::Wkb => (Physical::BYTE_ARRAY, None),
+        }
+    }
+}
+
+/// The type name without its modifiers: `character varying(255)` → `character varying`,
+/// `timestamp(3) without time zone` → `timestamp without time zone`.
+fn bare(type_name: &str) -> String {
+    let mut out = String::with_capacity(type_name.len());
+    let mut depth = 0;
+    for c in type_name.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A column's kind, and whether it is a list (a one-dimensional array).
+pub fn kind_of(c: &ViewColumn, feature: bool) -> (Kind, bool) {
+    if feature {
+        return (Kind::Wkb, false);
+    }
+    if c.is_spatial() {
+        return (Kind::Text, false);
+    }
+    let name = bare(&c.type_name);
+    if let Some(element) = name.strip_suffix("[]") {
+        return (Kind::of_name(element).unwrap_or(Kind::Text), true);
+    }
+    let kind = match c.category {
+        Category::Other | Category::Integer | Category::Float => {
+            Kind::of_name(&name).unwrap_or_else(|| Kind::of_category(c.category))
+        }
+        Category::Text | Category::Numeric => Kind::Text,
+        other => Kind::of_category(other),
+    };
+    (kind, false)
+}
+
+/// The Parquet field of a column: optional, or a standard 3-level LIST of optional elements.
+pub fn field(name: &str, kind: Kind, list: bool) -> PqResult<Arc<Type>> {
+    let (physical, logical) = kind.physical();
+    let mut b = Type::primitive_type_builder(if list { "element" } else { name }, physical)
+        .with_repetition(Repetition::OPTIONAL)
+        .with_logical_type(logical);
+    if kind == Kind::Uuid {
+        b = b.with_length(16);
+    }
+    let leaf = Arc::new(b.build()?);
+    if !list {
+        return Ok(leaf);
+    }
+    let repeated = Type::group_type_builder("list")
+        .with_repetition(Repetition::REPEATED)
+        .with_fields(vec![leaf])
+        .build()?;
+    Ok(Arc::new(
+        Type::group_type_builder(name)
+            .with_repetition(Repetition::OPTIONAL)
+            .with_logical_type(Some(LogicalType::List))
+            .with_fields(vec![Arc::new(repeated)])
+            .build()?,
+    ))
+}
+
+/// The bbox covering column (GeoParquet 1.1): an optional struct of four required doubles,
+/// NULL for a NULL or empty geometry.
+pub fn bbox_field(name: &str) -> PqResult<Arc<Type>> {
+    let leaves = ["xmin", "ymin", "xmax", "ymax"]
+        .into_iter()
+        .map(|n| {
+            Type::primitive_type_builder(n, Physical::DOUBLE)
+                .with_repetition(Repetition::REQUIRED)
+                .build()
+                .map(Arc::new)
+        })
+        .collect::<PqResult<Vec<_>>>()?;
+    Ok(Arc::new(
+        Type::group_type_builder(name)
+            .with_repetition(Repetition::OPTIONAL)
+            .with_fields(leaves)
+            .build()?,
+    ))
+}
+
+/// A row group's values of one column, in their physical type.
+enum Values {
+    Bool(Vec<bool>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Bytes(Vec<ByteArray>),
+    Fixed(Vec<FixedLenByteArray>),
+}
+
+pub struct Column {
+    kind: Kind,
+    list: bool,
+    values: Values,
+    /// definition levels: 0 NULL; for lists 1 empty list, 2 NULL element, 3 element
+    def: Vec<i16>,
+    /// repetition levels of a list: 0 starts a row, 1 continues it
+    rep: Vec<i16>,
+    /// bytes buffered, to size row groups
+    pub bytes: usize,
+}
+
+impl Column {
+    pub fn new(kind: Kind, list: bool) -> Column {
+        let values = match kind {
+            Kind::Bool => Values::Bool(Vec::new()),
+            Kind::Int16 | Kind::Int32 | Kind::Date => Values::I32(Vec::new()),
+            Kind::Int64 | Kind::Timestamp { .. } | Kind::Time => Values::I64(Vec::new()),
+            Kind::Float32 => Values::F32(Vec::new()),
+            Kind::Float64 => Values::F64(Vec::new()),
+            Kind::Uuid => Values::Fixed(Vec::new()),
+            Kind::Text | Kind::Json | Kind::Binary | Kind::Wkb => Values::Bytes(Vec::new()),
+        };
+        Column {
+            kind,
+            list,
+            values,
+            def: Vec::new(),
+            rep: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds a row's value; `wkb` is the feature geometry already made ISO and core-typed.
+    pub fn push(&mut self, v: &Value) -> Result<(), String> {
+        if !self.list {
+            let present = self.scalar(v)?;
+            self.def.push(i16::from(present));
+            return Ok(());
+        }
+        match v {
+            Value::Null => {
+                self.def.push(0);
+                self.rep.push(0);
+            }
+            Value::Array(items) if items.is_empty() => {
+                self.def.push(1);
+                self.rep.push(0);
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if matches!(item, Value::Array(_)) {
+                        return Err("a multidimensional array has no Parquet list form: make it one-dimensional or JSON in the view".into());
+                    }
+                    let present = self.scalar(item)?;
+                    self.def.push(if present { 3 } else { 2 });
+                    self.rep.push(i16::from(i > 0));
+                }
+            }
+            other => return Err(format!("expected an array, got {other:?}")),
+        }
+        Ok(())
+    }
+
+    /// Appends a non-NULL value; false for NULL (and for what the type cannot hold: an
+    /// infinite date or timestamp).
+    fn scalar(&mut self, v: &Value) -> Result<bool, String> {
+        if matches!(v, Value::Null) {
+            return Ok(false);
+        }
+        let kind = self.kind;
+        let mismatch = || format!("a {kind:?} column got {v:?}");
+        self.bytes += 8;
+        match (&mut self.values, kind, v) {
+            (Values::Bool(out), _, Value::Bool(b)) => out.push(*b),
+            (Values::I32(out), Kind::Date, Value::Date(d)) => match *d {
+                i32::MIN | i32::MAX => return Ok(false),
+                d => out.push(d.checked_add(EPOCH_DAYS).ok_or_else(mismatch)?),
+            },
+            (Values::I32(out), _, Value::Int(i)) => {
+                out.push(i32::try_from(*i).map_err(|_| mismatch())?)
+            }
+            (Values::I64(out), Kind::Int64, Value::Int(i)) => out.push(*i),
+            (Values::I64(out), Kind::Time, Value::Time(t)) => out.push(*t),
+            (Values::I64(out), Kind::Timestamp { .. }, Value::Timestamp(ts)) => {
+                match unix_micros(*ts, 0) {
+                    Some(t) => out.push(t),
+                    None => return Ok(false),
+                }
+            }
+            (Values::I64(out), Kind::Timestamp { .. }, Value::TimestampTz(local, east)) => {
+                match unix_micros(*local, *east) {
+                    Some(t) => out.push(t),
+                    None => return Ok(false),
+                }
+            }
+            (Values::F32(out), _, Value::Float4(f)) => out.push(*f),
+            (Values::F64(out), _, Value::Float8(f)) => out.push(*f),
+            (Values::F64(out), _, Value::Float4(f)) => out.push(f64::from(*f)),
+            (Values::Fixed(out), _, Value::Uuid(u)) => {
+                out.push(FixedLenByteArray::from(u.to_vec()))
+            }
+            (Values::Bytes(out), _, v) => {
+                let bytes = match v {
+                    Value::Text(s) | Value::Json(s) | Value::Numeric(s) => s.as_bytes().to_vec(),
+                    Value::Bytea(b) | Value::Wkb(b) => b.to_vec(),
+                    Value::Array(_) => return Err(mismatch()),
+                    other => {
+                        let mut t = Vec::new();
+                        write_text(other, &mut t);
+                        t
+                    }
+                };
+                self.bytes += bytes.len();
+                out.push(ByteArray::from(bytes));
+            }
+            _ => return Err(mismatch()),
+        }
+        Ok(true)
+    }
+
+    /// Writes the buffered values to the column's writer and empties the buffer.
+    pub fn write(&mut self, w: &mut ColumnWriter<'_>) -> PqResult<()> {
+        let def = Some(&self.def[..]);
+        let rep = self.list.then_some(&self.rep[..]);
+        match (&mut self.values, w) {
+            (Values::Bool(v), ColumnWriter::BoolColumnWriter(w)) => w.write_batch(v, def, rep)?,
+            (Values::I32(v), ColumnWriter::Int32ColumnWriter(w)) => w.write_batch(v, def, rep)?,
+            (Values::I64(v), ColumnWriter::Int64ColumnWriter(w)) => w.write_batch(v, def, rep)?,
+            (Values::F32(v), ColumnWriter::FloatColumnWriter(w)) => w.write_batch(v, def, rep)?,
+            (Values::F64(v), ColumnWriter::DoubleColumnWriter(w)) => w.write_batch(v, def, rep)?,
+            (Values::Bytes(v), ColumnWriter::ByteArrayColumnWriter(w)) => {
+                w.write_batch(v, def, rep)?
+            }
+            (Values::Fixed(v), ColumnWriter::FixedLenByteArrayColumnWriter(w)) => {
+                w.write_batch(v, def, rep)?
+            }
+            _ => {
+                return Err(parquet::errors::ParquetError::General(
+                    "column writer of another type".into(),
+                ))
+            }
+        };
+        self.clear();
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        match &mut self.values {
+            Values::Bool(v) => v.clear(),
+            Values::I32(v) => v.clear(),
+            Values::I64(v) => v.clear(),
+            Values::F32(v) => v.clear(),
+            Values::F64(v) => v.clear(),
+            Values::Bytes(v) => v.clear(),
+            Values::Fixed(v) => v.clear(),
+        }
+        self.def.clear();
+        self.rep.clear();
+        self.bytes = 0;
+    }
+}
+
+/// Unix microseconds of a PostgreSQL timestamp (`east`: the offset of a timestamptz's local
+/// time); None for the infinities.
+fn unix_micros(local: i64, east: i32) -> Option<i64> {
+    if datetime::is_infinite_timestamp(local) {
+        return None;
+    }
+    local
+        .checked_sub(i64::from(east) * 1_000_000)?
+        .checked_add(EPOCH_MICROS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(t: &str, c: Category) -> ViewColumn {
+        ViewColumn {
+            name: "c".into(),
+            type_name: t.into(),
+            category: c,
+            srid: None,
+        }
+    }
+
+    #[test]
+    fn unit_kinds_from_postgresql_types() {
+        let k = |t: &str, c| kind_of(&col(t, c), false);
+        assert_eq!(k("smallint", Category::Integer), (Kind::Int16, false));
+        assert_eq!(k("bigint", Category::Integer), (Kind::Int64, false));
+        assert_eq!(k("my_int_domain", Category::Integer), (Kind::Int64, false));
+        assert_eq!(k("real", Category::Float), (Kind::Float32, false));
+        assert_eq!(k("numeric(10,2)", Category::Numeric), (Kind::Text, false));
+        assert_eq!(
+            k("character varying(255)", Category::Text),
+            (Kind::Text, false)
+        );
+        assert_eq!(
+            k("timestamp(3) with time zone", Category::TimestampTz),
+            (Kind::Timestamp { utc: true }, false)
+        );
+        assert_eq!(k("jsonb", Category::Other), (Kind::Json, false));
+        assert_eq!(k("uuid", Category::Other), (Kind::Uuid, false));
+        assert_eq!(k("interval", Category::Other), (Kind::Text, false));
+        assert_eq!(k("integer[]", Category::Other), (Kind::Int32, true));
+        assert_eq!(
+            k("character varying(20)[]", Category::Other),
+            (Kind::Text, true)
+        );
+        assert_eq!(
+            k("geometry(Point,2154)", Category::Geometry),
+            (Kind::Text, false)
+        );
+        assert_eq!(
+            kind_of(&col("geometry", Category::Geometry), true),
+            (Kind::Wkb, false)
+        );
+    }
+
+    #[test]
+    fn unit_values_and_levels() {
+        let mut c = Column::new(Kind::Date, false);
+        c.push(&Value::Date(0)).unwrap();
+        c.push(&Value::Null).unwrap();
+        c.push(&Value::Date(i32::MAX)).unwrap(); // infinity: NULL
+        assert_eq!(c.def, [1, 0, 0]);
+        assert!(matches!(&c.values, Values::I32(v) if v == &[10_957]));
+
+        let mut t = Column::new(Kind::Timestamp { utc: true }, false);
+        t.push(&Value::TimestampTz(3_600_000_000, 3600)).unwrap();
+        assert!(matches!(&t.values, Values::I64(v) if v == &[EPOCH_MICROS]));
+
+        let mut l = Column::new(Kind::Int32, true);
+        l.push(&Value::Array(vec![
+            Value::Int(1),
+            Value::Null,
+            Value::Int(3),
+        ]))
+        .unwrap();
+        l.push(&Value::Array(vec![])).unwrap();
+        l.push(&Value::Null).unwrap();
+        assert_eq!(l.def, [3, 2, 3, 1, 0]);
+        assert_eq!(l.rep, [0, 1, 1, 0, 0]);
+        assert!(l
+            .push(&Value::Array(vec![Value::Array(vec![Value::Int(1)])]))
+            .unwrap_err()
+            .contains("multidimensional"));
+
+        let mut s = Column::new(Kind::Text, false);
+        s.push(&Value::Numeric("12.500")).unwrap();
+        s.push(&Value::Float8(0.5)).unwrap();
+        assert!(
+            matches!(&s.values, Values::Bytes(v) if v[0].data() == b"12.500" && v[1].data() == b"0.5")
+        );
+        let mut bad = Column::new(Kind::Int16, false);
+        assert!(bad.push(&Value::Text("x")).is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! The CRS of a GeoParquet geometry column as PROJJSON (GeoParquet 1.1 `crs`), made by PROJ
+//! itself: PostGIS 3.3 has no PROJJSON output, but the backend already maps the PROJ library
+//! PostGIS links, and PROJ's `proj_as_projjson` is the reference writer of that format.
+
+use crate::error::{GnError, GnResult};
+use libloading::Library;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::sync::OnceLock;
+
+/// The CRS of the feature geometry, as the `geo` metadata writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Crs {
+    /// EPSG:4326 rows (x = longitude): the `crs` key is left out, which means OGC:CRS84
+    Default,
+    /// SRID 0: unknown, written `"crs": null` as the specification says
+    Unknown,
+    Projjson(serde_json::Value),
+}
+
+/// The CRS of `srid` from PostGIS's `spatial_ref_sys` through PROJ. Errors: 22023 for an
+/// SRID PostGIS does not know, 38000 when PROJ is missing or cannot read the definition.
+pub fn of_srid(srid: i32, export: &str) -> GnResult<Crs> {
+    match srid {
+        0 => return Ok(Crs::Unknown),
+        4326 => return Ok(Crs::Default),
+        _ => {}
+    }
+    let pg = crate::query::columns::postgis_schema()?;
+    let (auth, code, srtext) = Spi::get_three_with_args::<String, i32, String>(
+        &format!("SELECT auth_name::text, auth_srid, srtext::text FROM {pg}.spatial_ref_sys WHERE srid = $1"),
+        &[srid.into()],
+    )
+    .unwrap_or((None, None, None));
+    let mut tried = Vec::new();
+    if let (Some(a), Some(c)) = (auth, code) {
+        tried.push(format!("{a}:{c}"));
+    }
+    tried.extend(srtext.filter(|t| !t.is_empty()));
+    if tried.is_empty() {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("{export}: SRID {srid} is not in spatial_ref_sys: GeoParquet needs the CRS's definition"),
+        ));
+    }
+    let mut last = String::new();
+    for definition in &tried {
+        match projjson(definition) {
+            Ok(json) => {
+                return serde_json::from_str(&json)
+                    .map(Crs::Projjson)
+                    .map_err(|e| proj_error(export, srid, &e.to_string()))
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(proj_error(export, srid, &last))
+}
+
+fn proj_error(export: &str, srid: i32, e: &str) -> GnError {
+    GnError::new(
+        Code::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+        format!("{export}: PROJ cannot describe SRID {srid} as PROJJSON: {e}"),
+    )
+}
+
+/// The PROJ library PostGIS uses (already mapped in a backend that ran PostGIS; dlopen gives
+/// the same copy), by the sonames of PROJ 6 (the first with PROJJSON) onwards.
+fn library() -> Result<&'static Library, String> {
+    static LIB: OnceLock<Result<Library, String>> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let mut last = String::from("no PROJ library found");
+        for soname in (15..=40)
+            .rev()
+            .map(|v| format!("libproj.so.{v}"))
+            .chain(["libproj.so".to_string()])
+        {
+            // SAFETY: loading PROJ runs its initialisers, which have no preconditions; the
+            // library stays loaded for the backend's life (held in this static).
+            match unsafe { Library::new(&soname) } {
+                Ok(l) => return Ok(l),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(last)
+    })
+    .as_ref()
+    .map_err(|e| e.clone())
+}
+
+type ContextCreate = unsafe extern "C" fn() -> *mut c_void;
+type ContextDestroy = unsafe extern "C" fn(*mut c_void);
+type Create = unsafe extern "C" fn(*mut c_void, *const c_char) -> *mut c_void;
+type Destroy = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+type AsProjjson =
+    unsafe extern "C" fn(*mut c_void, *const c_void, *const *const c_char) -> *const c_char;
+
+/// PROJ's PROJJSON of a CRS definition (`EPSG:2154`, or WKT).
+fn projjson(definition: &str) -> Result<String, String> {
+    let lib = library()?;
+    let def = CString::new(definition).map_err(|e| e.to_string())?;
+    // SAFETY: the symbols are PROJ's public C API (proj.h) with these signatures. A context
+    // is created for this call alone and destroyed with the object; the JSON string belongs
+    // to the object and is copied before the object is destroyed.
+    unsafe {
+        fn sym<T: Copy>(lib: &Library, name: &[u8]) -> Result<T, String> {
+            // SAFETY: T is the symbol's C signature (see the caller).
+            unsafe { lib.get::<T>(name) }
+                .map(|s| *s)
+                .map_err(|e| e.to_string())
+        }
+        let context_create: ContextCreate = sym(lib, b"proj_context_create\0")?;
+        let context_destroy: ContextDestroy = sym(lib, b"proj_context_destroy\0")?;
+        let create: Create = sym(lib, b"proj_create\0")?;
+        let destroy: Destroy = sym(lib, b"proj_destroy\0")?;
+        let as_projjson: AsProjjson = sym(lib, b"proj_as_projjson\0")?;
+        let ctx = context_create();
+        if ctx.is_null() {
+            return Err("proj_context_create failed".into());
+        }
+        let pj = create(ctx, def.as_ptr());
+        let out = if pj.is_null() {
+            Err(format!("PROJ does not know {definition}"))
+        } else {
+            let s = as_projjson(ctx, pj, std::ptr::null());
+            let r = if s.is_null() {
+                Err(format!("{definition} has no PROJJSON form"))
+            } else {
+                Ok(CStr::from_ptr(s).to_string_lossy().into_owned())
+            };
+            destroy(pj);
+            r
+        };
+        context_destroy(ctx);
+        out
+    }
+}

@@ -1,0 +1,305 @@
+//! GeoParquet 1.1 files, written with the `parquet` crate's column writers (no Arrow): one
+//! typed column per view column ([`column`]), the feature geometry as ISO WKB in the export's
+//! own SRID (as the GeoPackage: GeoParquet allows any CRS), and the `geo` metadata (version,
+//! primary column, encoding, the geometry types and bbox seen in the data, the CRS as PROJJSON
+//! made by PROJ, [`crs`]) with a bbox covering column (`bbox`: xmin, ymin, xmax, ymax per
+//! row, whose row-group statistics let readers skip what lies outside their window). Rows are
+//! buffered column by column up to a row group of about
+//! 32 MiB, which is then compressed (zstd) and written: memory stays at one row group.
+
+pub mod column;
+pub mod crs;
+
+use super::gpkg::binary::core_types;
+use super::wkb::{envelope, geometry_kind};
+use super::{Feature, FileJob, FileWriter, Value};
+use crate::error::{GnError, GnResult};
+use crate::sink::dir::io_error;
+use column::{kind_of, Column, Kind};
+use crs::Crs;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::{ColumnPath, Type};
+use pgrx::PgSqlErrorCode as Code;
+use serde_json::{json, Map};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::sync::Arc;
+
+/// Bytes of values buffered before a row group is written.
+const ROW_GROUP_BYTES: usize = 32 << 20;
+
+pub struct GeoParquet {
+    writer: SerializedFileWriter<File>,
+    columns: Vec<Column>,
+    names: Vec<String>,
+    /// the covering column's name and its xmin, ymin, xmax, ymax leaves
+    covering: (String, [Column; 4]),
+    /// the export, as errors name it
+    export: String,
+    feature: Feature,
+    crs: Crs,
+    /// geometry types seen (ISO code, Z)
+    types: BTreeSet<(u32, bool)>,
+    /// [min x, min y, max x, max y] of every geometry so far
+    bbox: Option<[f64; 4]>,
+    rows_in_group: usize,
+    /// bytes of the row groups written so far
+    written: u64,
+}
+
+fn parquet_error(export: &str, e: ParquetError) -> GnError {
+    match e {
+        ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
+            Ok(io) => io_error(&format!("{export}: GeoParquet"), *io),
+            Err(other) => GnError::new(
+                Code::ERRCODE_IO_ERROR,
+                format!("{export}: GeoParquet: {other}"),
+            ),
+        },
+        other => GnError::new(
+            Code::ERRCODE_IO_ERROR,
+            format!("{export}: GeoParquet: {other}"),
+        ),
+    }
+}
+
+/// The registry's constructor: the schema from the view's columns, the file by the job's
+/// descriptor (never reopened by its name).
+pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
+    let plan = job.plan;
+    let export = job.export.name();
+    let feature = plan.layout.feature.ok_or_else(|| {
+        GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("{export} has no geometry: parquet needs one"),
+        )
+    })?;
+    let crs = crs::of_srid(plan.decoding.feature_srid.target, &export)?;
+    let pq = |e| parquet_error(&export, e);
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    let mut names = Vec::new();
+    for (i, c) in plan.layout.columns.iter().enumerate() {
+        let (kind, list) = kind_of(&plan.types[i], i == feature.geometry);
+        fields.push(column::field(&c.name, kind, list).map_err(pq)?);
+        columns.push(Column::new(kind, list));
+        names.push(c.name.clone());
+    }
+    let covering = covering_name(&names);
+    fields.push(column::bbox_field(&covering).map_err(pq)?);
+    let schema = Type::group_type_builder("schema")
+        .with_fields(fields)
+        .build()
+        .map_err(pq)?;
+    let geometry = ColumnPath::from(names[feature.geometry].as_str());
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(pq)?))
+        .set_created_by(format!("gn_export {}", env!("CARGO_PKG_VERSION")))
+        // every geometry differs: a dictionary would only cost time
+        .set_column_dictionary_enabled(geometry, false)
+        .build();
+    let file = job
+        .file
+        .try_clone()
+        .map_err(|e| io_error("GeoParquet", e))?;
+    let writer = SerializedFileWriter::new(file, Arc::new(schema), Arc::new(props)).map_err(pq)?;
+    Ok(Box::new(GeoParquet {
+        writer,
+        columns,
+        names,
+        covering: (
+            covering,
+            std::array::from_fn(|_| Column::new(Kind::Float64, false)),
+        ),
+        export,
+        feature,
+        crs,
+        types: BTreeSet::new(),
+        bbox: None,
+        rows_in_group: 0,
+        written: 0,
+    }))
+}
+
+impl GeoParquet {
+    fn bad_row(&self, row: &[Value], e: &dyn std::fmt::Display) -> GnError {
+        GnError::new(
+            Code::ERRCODE_DATA_EXCEPTION,
+            format!("{}, {}: {e}", self.export, self.feature.row_name(row)),
+        )
+    }
+
+    /// The feature geometry in GeoParquet's WKB (ISO, the seven simple types), its type and
+    /// extent recorded for the `geo` metadata, its box in the covering column.
+    fn geometry(&mut self, row: &[Value]) -> GnResult<Option<Vec<u8>>> {
+        let (wkb, env) = self.feature_wkb(row)?;
+        // an empty geometry has the empty box (GEOS's convention): no window intersects it,
+        // and it leaves the columns' statistics of xmin's minimum and xmax's maximum alone
+        let bbox = match (&wkb, env) {
+            (_, Some(e)) => Some([e[0], e[2], e[1], e[3]]),
+            (Some(_), None) => Some([
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ]),
+            (None, None) => None,
+        };
+        for (i, leaf) in self.covering.1.iter_mut().enumerate() {
+            let v = bbox.map_or(Value::Null, |b| Value::Float8(b[i]));
+            leaf.push(&v).expect("a float column takes floats and NULL");
+        }
+        Ok(wkb)
+    }
+
+    /// The feature geometry's ISO WKB and its envelope [min x, max x, min y, max y].
+    #[allow(clippy::type_complexity)]
+    fn feature_wkb(&mut self, row: &[Value]) -> GnResult<(Option<Vec<u8>>, Option<[f64; 4]>)> {
+        let wkb = match &row[self.feature.geometry] {
+            Value::Wkb(w) => w,
+            Value::GeometryError(e) => return Err(self.bad_row(row, e)),
+            _ => return Ok((None, None)),
+        };
+        let mut iso = wkb.to_vec();
+        core_types(&mut iso).map_err(|e| self.bad_row(row, &e))?;
+        let kind = geometry_kind(&iso).map_err(|e| self.bad_row(row, &e))?;
+        self.types.insert(kind);
+        let env = envelope(&iso).map_err(|e| self.bad_row(row, &e))?;
+        let env = env.map(|(e, _)| [e[0], e[1], e[2], e[3]]);
+        if let Some(e) = env {
+            let b = self.bbox.get_or_insert([e[0], e[2], e[1], e[3]]);
+            *b = [
+                b[0].min(e[0]),
+                b[1].min(e[2]),
+                b[2].max(e[1]),
+                b[3].max(e[3]),
+            ];
+        }
+        Ok((Some(iso), env))
+    }
+
+    fn write_group(&mut self) -> GnResult<()> {
+        if self.rows_in_group == 0 {
+            return Ok(());
+        }
+        let export = self.export.clone();
+        let pq = |e| parquet_error(&export, e);
+        let mut group = self.writer.next_row_group().map_err(pq)?;
+        for c in self.columns.iter_mut().chain(self.covering.1.iter_mut()) {
+            let mut w = group
+                .next_column()
+                .map_err(pq)?
+                .expect("one writer per schema column");
+            c.write(w.untyped()).map_err(pq)?;
+            w.close().map_err(pq)?;
+        }
+        let meta = group.close().map_err(pq)?;
+        self.written += meta.compressed_size() as u64;
+        self.rows_in_group = 0;
+        pgrx::check_for_interrupts!();
+        Ok(())
+    }
+
+    /// The `geo` file metadata of GeoParquet 1.1.
+    fn geo_metadata(&self) -> String {
+        let types: Vec<String> = self
+            .types
+            .iter()
+            .map(|&(t, z)| format!("{}{}", type_name(t), if z { " Z" } else { "" }))
+            .collect();
+        let mut column = Map::new();
+        column.insert("encoding".into(), json!("WKB"));
+        column.insert("geometry_types".into(), json!(types));
+        if let Some(b) = self.bbox {
+            column.insert("bbox".into(), json!(b));
+        }
+        match &self.crs {
+            Crs::Default => {}
+            Crs::Unknown => {
+                column.insert("crs".into(), serde_json::Value::Null);
+            }
+            Crs::Projjson(p) => {
+                column.insert("crs".into(), p.clone());
+            }
+        }
+        let b = &self.covering.0;
+        column.insert(
+            "covering".into(),
+            json!({ "bbox": {
+                "xmin": [b, "xmin"], "ymin": [b, "ymin"], "xmax": [b, "xmax"], "ymax": [b, "ymax"]
+            }}),
+        );
+        let primary = &self.names[self.feature.geometry];
+        json!({
+            "version": "1.1.0",
+            "primary_column": primary,
+            "columns": { primary: column },
+        })
+        .to_string()
+    }
+}
+
+/// `bbox`, or with underscores until no view column has that name.
+fn covering_name(names: &[String]) -> String {
+    let mut name = String::from("bbox");
+    while names.iter().any(|n| n == &name) {
+        name.push('_');
+    }
+    name
+}
+
+/// GeoParquet's name of an ISO WKB type (after [`core_types`]: the seven simple types).
+fn type_name(t: u32) -> &'static str {
+    match t {
+        1 => "Point",
+        2 => "LineString",
+        3 => "Polygon",
+        4 => "MultiPoint",
+        5 => "MultiLineString",
+        6 => "MultiPolygon",
+        _ => "GeometryCollection",
+    }
+}
+
+impl FileWriter for GeoParquet {
+    fn row(&mut self, row: &[Value]) -> GnResult<()> {
+        let geometry = self.geometry(row)?;
+        let mut buffered = 0;
+        for i in 0..self.columns.len() {
+            let pushed = match (&geometry, i == self.feature.geometry) {
+                (Some(g), true) => self.columns[i].push(&Value::Wkb(g)),
+                (None, true) => self.columns[i].push(&Value::Null),
+                _ => self.columns[i].push(&row[i]),
+            };
+            if let Err(e) = pushed {
+                let e = format!("column {}: {e}", self.names[i]);
+                return Err(self.bad_row(row, &e));
+            }
+            buffered += self.columns[i].bytes;
+        }
+        self.rows_in_group += 1;
+        if buffered >= ROW_GROUP_BYTES {
+            self.write_group()?;
+        }
+        Ok(())
+    }
+
+    fn bytes(&self) -> u64 {
+        self.written
+    }
+
+    fn finish(self: Box<Self>) -> GnResult<()> {
+        let mut me = *self;
+        me.write_group()?;
+        let geo = me.geo_metadata();
+        me.writer
+            .append_key_value_metadata(KeyValue::new("geo".into(), geo));
+        let export = me.export.clone();
+        me.writer.close().map_err(|e| parquet_error(&export, e))?;
+        Ok(())
+    }
+}

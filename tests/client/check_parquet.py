@@ -1,0 +1,93 @@
+"""Reads a GeoParquet file back with pyarrow and geopandas and compares it with the database.
+
+usage: check_parquet.py FILE PORT DB KEY SQL
+SQL selects the export's rows (the truth, as psycopg types them; other geometries as WKT) and
+`__wkb`: the feature geometry as PostGIS writes it in the file's CRS. Rows are matched by the
+unique column KEY.
+Prints one line per finding, for the shell test to assert."""
+import datetime, decimal, json, math, sys, uuid
+
+import warnings
+
+import geopandas
+import numpy as np
+import psycopg
+import pyarrow.parquet as pq
+import shapely
+
+warnings.filterwarnings("ignore", "GeoSeries.notna", UserWarning)
+path, port, db, key, sql = sys.argv[1:6]
+table = pq.read_table(path)
+meta = json.loads(table.schema.metadata[b"geo"])
+primary = meta["primary_column"]
+col = meta["columns"][primary]
+print("geo version:", meta["version"], "encoding:", col["encoding"])
+print("geometry types:", ",".join(col["geometry_types"]))
+print("crs key:", "absent" if "crs" not in col else ("null" if col["crs"] is None else col["crs"].get("id", {}).get("code")))
+print("schema:", " ".join(f"{f.name}={f.type}" for f in table.schema if f.name != primary))
+print("compression:", pq.ParquetFile(path).metadata.row_group(0).column(0).compression
+      if pq.ParquetFile(path).metadata.num_row_groups else "none")
+
+with psycopg.connect(host="/tmp", port=port, dbname=db, user="postgres") as conn:
+    # intervals as every gn_export format writes them (ISO 8601)
+    conn.execute("SET intervalstyle = iso_8601")
+    cur = conn.execute(sql)
+    names = [d.name for d in cur.description]
+    truth = cur.fetchall()
+print("rows: file =", table.num_rows, "view =", len(truth))
+
+
+def same(a, b):
+    """a from the file, b from psycopg."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(b, bool) or isinstance(a, bool):
+        return a == b
+    if isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b or np.float32(b) == np.float32(a)
+    if isinstance(b, decimal.Decimal):
+        return a == str(b)
+    if isinstance(b, (dict, list)) and isinstance(a, str):
+        return json.loads(a) == b
+    if isinstance(b, uuid.UUID):
+        return (uuid.UUID(bytes=a) if isinstance(a, bytes) else uuid.UUID(str(a))) == b
+    if isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+rows = table.select([n for n in names if n in table.column_names and n != primary]).to_pylist()
+kt = names.index(key)
+by_key = {t[kt]: t for t in truth}
+print("keys: file = view:", sorted(r[key] for r in rows) == sorted(by_key))
+bad = []
+for i, r in enumerate(rows):
+    t = by_key.get(r[key], [None] * len(names))
+    for name, v in zip(names, t):
+        if name == "__wkb":
+            continue
+        if name == primary:
+            continue
+        if not same(r.get(name), v):
+            bad.append(f"row {i} {name}: file {r.get(name)!r} view {v!r}")
+print("values differing from the view:", len(bad))
+for b in bad[:5]:
+    print("  ", b)
+
+gdf = geopandas.read_parquet(path, columns=[key, primary])
+print("geopandas rows:", len(gdf), "crs:", gdf.crs.to_string() if gdf.crs else None)
+if "__wkb" in names:
+    k = names.index("__wkb")
+    diff = 0
+    for g, kv in zip(gdf.geometry, gdf[key]):
+        t = by_key[kv]
+        want = None if t[k] is None else shapely.from_wkb(bytes(t[k]))
+        if want is None or want.is_empty:
+            diff += not (g is None or g.is_empty)
+        elif g is None or not g.equals_exact(want, 1e-9):
+            diff += 1
+    print("geometries differing from PostGIS:", diff)
+bbox = col.get("bbox")
+if len(gdf) and (~gdf.geometry.is_empty & gdf.geometry.notna()).any() and bbox:
+    tb = gdf.geometry.total_bounds
+    print("bbox matches the data:", all(abs(x - y) < 1e-6 for x, y in zip(tb, bbox)))

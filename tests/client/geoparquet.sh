@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# GeoParquet 1.1 (issue 15): generate(id, 'parquet') and schedules write files that
+# geoparquet-validator accepts and that pyarrow and geopandas read back to the database's values
+# with the right CRS: typed columns (every type of the type table, NULLs, lists, JSON, UUID),
+# the feature geometry as WKB in the export's own SRID with the `geo` metadata (geometry types
+# and bbox from the data, PROJJSON from PROJ), mixed and empty geometries, and 0-row exports.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+VALIDATOR="$VENV/bin/geoparquet-validator"
+[ -x "$VALIDATOR" ] || { echo "missing $VALIDATOR: run bash tests/setup.sh"; exit 1; }
+client_cluster_up
+make_demo_db gn_pq 1000
+export_dir_for gn_pq pq-exports
+tmp=$(mktemp -d); chmod 755 "$tmp"
+trap 'rm -rf "$tmp"; cluster_down "$CLIENT_DIR"' EXIT
+(cd "$(dirname "$0")/sql" && Q gn_pq -f types.sql -f edge.sql)
+Q gn_pq <<'SQL'
+-- the types the type table lacks: time, timestamptz, interval, bytea, varchar, a second geometry
+ALTER TABLE public.types ADD COLUMN tz timestamptz, ADD COLUMN tm time, ADD COLUMN iv interval,
+    ADD COLUMN by bytea, ADD COLUMN vc varchar(20), ADD COLUMN g2 geometry(Point, 4326), ADD COLUMN i4 integer;
+UPDATE public.types SET tz = '2024-03-01 10:20:30.123456+02', tm = '23:59:59.5', iv = '1 mon 2 days 03:04:05',
+    by = '\x00ff10', vc = 'varchar', g2 = 'SRID=4326;POINT(6 45)', i4 = -2147483648 WHERE id = 1;
+UPDATE public.types SET tz = '1970-01-01 00:00:00+00', tm = '00:00', iv = '-1 day', by = '', vc = '',
+    i4 = 2147483647 WHERE id = 2;
+CREATE VIEW public.v_nothing AS SELECT * FROM gn_exports.v_synthese_l93 WHERE false;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, public, id_licence, view_pk_column)
+VALUES ('Rien', 'public', 'v_nothing', 'geom_local', 2154, true, 1, 'id_synthese');
+SQL
+id_of() { Q gn_pq -c "SELECT id FROM gn_exports.t_exports WHERE label = '$1'"; }
+TYPES=$(id_of 'Types géo'); EDGE=$(id_of Bords); EMPTY=$(id_of Rien)
+parquet() { "$PY" "$(dirname "$0")/check_parquet.py" "$1" "$CLIENT_PORT" gn_pq "$2" "$3"; }
+
+for id in 1 3 "$TYPES" "$EDGE" "$EMPTY"; do
+  res=$(Q gn_pq -c "SELECT status || '|' || rows || '|' || coalesce(path, error) FROM gn_export.generate($id, 'parquet')")
+  IFS='|' read -r status rows path <<< "$res"
+  check "generate($id, 'parquet') is done" "done" "$status"
+  out=$("$VALIDATOR" check "$path" 2>&1) && rc=0 || rc=$?
+  check "geoparquet-validator accepts export $id ($rows rows)" "0" "$rc"
+  [ "$rc" = 0 ] || echo "$out" | grep -v -i -E '\bpass\b|skip' | head -15
+done
+S="$EXPORTS/schedules"
+
+echo "## the demo in WGS 84: no crs key (OGC:CRS84), every value and geometry as in the view"
+res=$(parquet "$S/Synthese_SINP.parquet" id_synthese "SELECT *, ST_AsBinary(geom) AS __wkb FROM gn_exports.v_synthese_sinp")
+check "geo metadata 1.1.0, WKB; crs left out for EPSG:4326 (OGC:CRS84)" "geo version: 1.1.0 encoding: WKB|crs key: absent" \
+  "$(echo "$res" | grep -E '^(geo version|crs key)' | paste -sd'|')"
+check "pyarrow: every row, every value equal to the view's" "keys: file = view: True|values differing from the view: 0" \
+  "$(echo "$res" | grep -E '^(keys|values)' | paste -sd'|')"
+check "geopandas: the geometries equal PostGIS's, CRS EPSG:4326 (OGC:CRS84), bbox right" \
+  "crs: OGC:CRS84|geometries differing from PostGIS: 0|bbox matches the data: True" \
+  "$(echo "$res" | grep -E '^(geopandas|geometries|bbox)' | sed 's/^geopandas rows: [0-9]* //' | paste -sd'|')"
+check "zstd compressed" "compression: ZSTD" "$(echo "$res" | grep '^compression')"
+
+echo "## Lambert-93: the export's own SRID, as PROJJSON with its EPSG id"
+res=$(parquet "$S/Synthese_Lambert-93.parquet" id_synthese "SELECT *, ST_AsBinary(geom_local) AS __wkb FROM gn_exports.v_synthese_l93")
+check "crs is EPSG:2154's PROJJSON; geopandas reads EPSG:2154" "crs key: 2154|crs: EPSG:2154" \
+  "$(echo "$res" | grep -E '^(crs key|geopandas)' | sed 's/^geopandas rows: [0-9]* //' | paste -sd'|')"
+check "Lambert-93: values and geometries as in the view" "values differing from the view: 0|geometries differing from PostGIS: 0" \
+  "$(echo "$res" | grep -E '^(values|geometries)' | paste -sd'|')"
+
+echo "## every type"
+res=$(parquet "$S/Types_geo.parquet" id "SELECT id, i2, i8, f4, f8, num, b, t, d, ts, j, ai, at, u, tz, tm, iv::text AS iv, by, vc, ST_AsText(g2) AS g2, i4, ST_AsBinary(geom) AS __wkb FROM public.types")
+check "typed columns" \
+  "schema: id=int32 i2=int16 i8=int64 f4=float f8=double num=string b=bool t=string d=date32[day] ts=timestamp[us] j=extension<arrow.json> ai=list<element: int32> at=list<element: string> u=extension<arrow.uuid> tz=timestamp[us, tz=UTC] tm=time64[us] iv=string by=binary vc=string g2=string i4=int32 bbox=struct<xmin: double not null, ymin: double not null, xmax: double not null, ymax: double not null>" \
+  "$(echo "$res" | grep '^schema')"
+check "every value of the type table, NULLs included, as in the database" "values differing from the view: 0" \
+  "$(echo "$res" | grep '^values' ; echo "$res" | grep '^  ' | head -3)"
+check "PointZ in Lambert-93" "geometry types: Point Z|geometries differing from PostGIS: 0" \
+  "$(echo "$res" | grep -E '^(geometry types|geometries)' | paste -sd'|')"
+
+echo "## the edge table: mixed, empty, curved, 3-D geometries and SRID 0 rows"
+res=$(parquet "$S/Bords.parquet" id "SELECT id, kind, f8, f4, n, txt FROM public.edge")
+check "geometry types from the data (curves linearised, TIN and polyhedral surface as multipolygons, triangle as polygon, M dropped)" \
+  "geometry types: Point,Point Z,LineString,Polygon,MultiPoint,MultiPolygon,MultiPolygon Z,GeometryCollection" \
+  "$(echo "$res" | grep '^geometry types')"
+check "edge values: NaN and ±Infinity floats kept, huge numerics exact" \
+  "keys: file = view: True|values differing from the view: 0" \
+  "$(echo "$res" | grep -E '^(keys|values)' | paste -sd'|')"
+# dates and times beyond Python's years 1..9999, compared as Parquet stores them
+check "dates and timestamps as Unix days and microseconds, BC and year 294276 dates included; infinities and timestamps past int64 microseconds NULL" "0" \
+  "$("$PY" - "$S/Bords.parquet" "$(Q gn_pq -c "SELECT string_agg(concat(id,
+        ',', CASE WHEN isfinite(d) THEN d - '1970-01-01'::date END,
+        ',', CASE WHEN extract(epoch FROM ts) * 1000000 BETWEEN -9223372036854775808 AND 9223372036854775807 THEN (extract(epoch FROM ts) * 1000000)::bigint END,
+        ',', CASE WHEN extract(epoch FROM tstz) * 1000000 BETWEEN -9223372036854775808 AND 9223372036854775807 THEN (extract(epoch FROM tstz) * 1000000)::bigint END), ' ' ORDER BY id)
+      FROM public.edge")" <<'PY'
+import sys, pyarrow as pa, pyarrow.parquet as pq
+t = pq.read_table(sys.argv[1], columns=["id", "d", "ts", "tstz"])
+got = {}
+for i, d, ts, tz in zip(*(t[c].cast(pa.int64() if c != "d" else pa.int32()).to_pylist() for c in ["id", "d", "ts", "tstz"])):
+    got[i] = (d, ts, tz)
+bad = 0
+for rec in sys.argv[2].split(" "):
+    f = rec.split(",")
+    want = tuple(int(x) if x else None for x in (f + ["", "", ""])[1:4])
+    bad += got[int(f[0])] != want
+print(bad)
+PY
+)"
+
+echo "## 0 rows, schedules, formats"
+res=$(parquet "$S/Rien.parquet" id_synthese "SELECT * FROM public.v_nothing")
+check "a 0-row export: a valid file with its schema, no geometry type" "geometry types: |rows: file = 0 view = 0" \
+  "$(echo "$res" | grep -E '^(geometry types|rows)' | paste -sd'|')"
+check "an export without geometry cannot be GeoParquet (22023)" "failed 22023" \
+  "$(Q gn_pq -c "SELECT status, sqlstate FROM gn_export.generate(2, 'parquet')" | tr '|' ' ')"
+check "exports().formats offers parquet with a geometry only" "t f" \
+  "$(Q gn_pq -c "SELECT bool_or('parquet' = ANY(formats)) FILTER (WHERE id = $EDGE), bool_or('parquet' = ANY(formats)) FILTER (WHERE id = 2) FROM gn_export.exports()" | tr '|' ' ')"
+Q gn_pq -c "DELETE FROM gn_exports.t_export_schedules" -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format) VALUES (3, 1, 'parquet')"
+rm -f "$S/Synthese_Lambert-93.parquet"
+check "a parquet schedule writes its file" "done 1" \
+  "$(Q gn_pq -c "SELECT string_agg(status, ' ') FROM gn_export.run_scheduled()") $(ls "$S" | grep -c '^Synthese_Lambert-93.parquet$')"
+check "the file is smaller than the CSV and the GeoJSON" "smaller smaller" \
+  "$(Q gn_pq -c "SELECT 1 FROM gn_export.generate(3, 'csv') a, gn_export.generate(3, 'geojson') b" >/dev/null
+     p=$(stat -c %s "$S/Synthese_Lambert-93.parquet")
+     for f in csv geojson; do [ "$p" -lt "$(stat -c %s "$S/Synthese_Lambert-93.$f")" ] && printf 'smaller ' || printf '%s ' "$f"; done | sed 's/ $//')"
+finish
