@@ -48,6 +48,14 @@ contenders+=("generate()|ttl|$EXPORT_DIR/schedules/Bench_Darwin-SW.ttl|P -c \"SE
 contenders+=("COPY dsw() raw|ttl|$OUT/dsw.ttl|P -c \"COPY (SELECT gn_export.dsw('{\\\"limit\\\": 0}')) TO STDOUT WITH (FORMAT raw)\" > $OUT/dsw.ttl")
 contenders+=("generate()|dwca|$EXPORT_DIR/schedules/Bench_Darwin_Core.dwca.zip|P -c \"SELECT status FROM gn_export.generate($DWC_ID, 'dwca')\" 2>/dev/null")
 contenders+=("generate()|gpkg|$EXPORT_DIR/schedules/Synthese_SINP.gpkg|P -c \"SELECT status FROM gn_export.generate(1, 'gpkg')\"")
+# open data: gzip at each level offered by the setting's range ends and middle, and GeoParquet
+GZ="$EXPORT_DIR/schedules/Synthese_SINP.csv.gz"
+for level in 1 6 9; do
+  contenders+=("generate() gzip_level $level|csv.gz|$GZ|P -c \"SET gn_export.gzip_level = $level\" -c \"SELECT status FROM gn_export.generate(1, 'csv.gz')\"")
+done
+contenders+=("generate() gzip_level 1|geojson.gz|$EXPORT_DIR/schedules/Synthese_SINP.geojson.gz|P -c \"SELECT status FROM gn_export.generate(1, 'geojson.gz')\"")
+contenders+=("COPY run_bytes() raw|csv.gz|$OUT/run.csv.gz|P -c \"COPY (SELECT gn_export.run_bytes(1, 'csv.gz', 3)) TO STDOUT WITH (FORMAT raw)\" > $OUT/run.csv.gz")
+contenders+=("generate()|parquet|$EXPORT_DIR/schedules/Synthese_SINP.parquet|P -c \"SELECT status FROM gn_export.generate(1, 'parquet')\"")
 if command -v ogr2ogr >/dev/null; then
   ogr="ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)"
   contenders+=("$ogr|geojson|$OUT/ogr2ogr.geojson|rm -f $OUT/ogr2ogr.geojson; ogr2ogr -f GeoJSON $OUT/ogr2ogr.geojson \"$PGCONN\" -sql \"SELECT * FROM $VIEW\"")

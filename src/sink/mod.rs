@@ -9,3 +9,4 @@ pub mod names;
 pub mod pump;
 pub mod stream;
 pub mod target;
+pub mod worker;

@@ -97,6 +97,23 @@ print(bad)
 PY
 )"
 
+echo "## several row groups: 40 MB of values, lists longer than a chunk"
+Q gn_pq <<'SQL'
+CREATE VIEW public.v_big AS
+SELECT i AS id, repeat(chr(97 + i % 26), 1000 + i % 7) AS t,
+       CASE WHEN i % 5 = 0 THEN NULL ELSE ARRAY(SELECT generate_series(1, i % 11)) END AS a,
+       ST_SetSRID(ST_MakePoint(i % 360 - 180, i % 170 - 85), 4326) AS geom
+  FROM generate_series(1, 40000) i;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, public, id_licence, view_pk_column)
+VALUES ('Gros', 'public', 'v_big', 'geom', 4326, true, 1, 'id');
+SQL
+f=$(Q gn_pq -c "SELECT path FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'Gros'), 'parquet')")
+check "a 40 MB export is written in several row groups that geoparquet-validator accepts" "groups>1 0" \
+  "$("$PY" -c "import pyarrow.parquet as pq, sys; print('groups>1' if pq.ParquetFile(sys.argv[1]).metadata.num_row_groups > 1 else 'one group')" "$f") $("$VALIDATOR" check "$f" >/dev/null 2>&1; echo $?)"
+res=$(parquet "$f" id "SELECT id, t, a, ST_AsBinary(geom) AS __wkb FROM public.v_big")
+check "every row group's values and geometries as in the view" "values differing from the view: 0|geometries differing from PostGIS: 0" \
+  "$(echo "$res" | grep -E '^(values|geometries)' | paste -sd'|')"
+
 echo "## 0 rows, schedules, formats"
 res=$(parquet "$S/Rien.parquet" id_synthese "SELECT * FROM public.v_nothing")
 check "a 0-row export: a valid file with its schema, no geometry type" "geometry types: |rows: file = 0 view = 0" \

@@ -6,6 +6,7 @@ use crate::encode::datetime;
 use crate::encode::value::write_text;
 use crate::encode::Value;
 use crate::query::columns::{Category, ViewColumn};
+use bytes::Bytes;
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::column::writer::ColumnWriter;
 use parquet::data_type::{ByteArray, FixedLenByteArray};
@@ -195,9 +196,39 @@ enum Values {
     I64(Vec<i64>),
     F32(Vec<f32>),
     F64(Vec<f64>),
-    Bytes(Vec<ByteArray>),
-    Fixed(Vec<FixedLenByteArray>),
+    /// byte strings one after the other, and where each ends (no allocation per value)
+    Bytes(Arena),
+    /// uuids, 16 bytes each
+    Fixed(Arena),
 }
+
+#[derive(Default)]
+pub struct Arena {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl Arena {
+    fn push(&mut self, b: &[u8]) -> Result<(), String> {
+        self.bytes.extend_from_slice(b);
+        let end = u32::try_from(self.bytes.len())
+            .map_err(|_| "a row group's values of one column exceed 4 GiB".to_string())?;
+        self.ends.push(end);
+        Ok(())
+    }
+
+    /// The values as the writer takes them, `CHUNK` at a time, sharing one buffer.
+    fn slices(&mut self) -> (Bytes, Vec<u32>) {
+        (
+            Bytes::from(std::mem::take(&mut self.bytes)),
+            std::mem::take(&mut self.ends),
+        )
+    }
+}
+
+/// Levels handed to a column writer at a time: the per-value handles of byte strings exist
+/// for one chunk only.
+const CHUNK: usize = 8192;
 
 pub struct Column {
     kind: Kind,
@@ -219,8 +250,8 @@ impl Column {
             Kind::Int64 | Kind::Timestamp { .. } | Kind::Time => Values::I64(Vec::new()),
             Kind::Float32 => Values::F32(Vec::new()),
             Kind::Float64 => Values::F64(Vec::new()),
-            Kind::Uuid => Values::Fixed(Vec::new()),
-            Kind::Text | Kind::Json | Kind::Binary | Kind::Wkb => Values::Bytes(Vec::new()),
+            Kind::Uuid => Values::Fixed(Arena::default()),
+            Kind::Text | Kind::Json | Kind::Binary | Kind::Wkb => Values::Bytes(Arena::default()),
         };
         Column {
             kind,
@@ -298,22 +329,21 @@ impl Column {
             (Values::F32(out), _, Value::Float4(f)) => out.push(*f),
             (Values::F64(out), _, Value::Float8(f)) => out.push(*f),
             (Values::F64(out), _, Value::Float4(f)) => out.push(f64::from(*f)),
-            (Values::Fixed(out), _, Value::Uuid(u)) => {
-                out.push(FixedLenByteArray::from(u.to_vec()))
-            }
+            (Values::Fixed(out), _, Value::Uuid(u)) => out.push(u)?,
             (Values::Bytes(out), _, v) => {
-                let bytes = match v {
-                    Value::Text(s) | Value::Json(s) | Value::Numeric(s) => s.as_bytes().to_vec(),
-                    Value::Bytea(b) | Value::Wkb(b) => b.to_vec(),
+                let before = out.bytes.len();
+                match v {
+                    Value::Text(t) | Value::Json(t) | Value::Numeric(t) => {
+                        out.push(t.as_bytes())?
+                    }
+                    Value::Bytea(b) | Value::Wkb(b) => out.push(b)?,
                     Value::Array(_) => return Err(mismatch()),
                     other => {
-                        let mut t = Vec::new();
-                        write_text(other, &mut t);
-                        t
+                        write_text(other, &mut out.bytes);
+                        out.push(&[])?;
                     }
-                };
-                self.bytes += bytes.len();
-                out.push(ByteArray::from(bytes));
+                }
+                self.bytes += out.bytes.len() - before;
             }
             _ => return Err(mismatch()),
         }
@@ -330,11 +360,28 @@ impl Column {
             (Values::I64(v), ColumnWriter::Int64ColumnWriter(w)) => w.write_batch(v, def, rep)?,
             (Values::F32(v), ColumnWriter::FloatColumnWriter(w)) => w.write_batch(v, def, rep)?,
             (Values::F64(v), ColumnWriter::DoubleColumnWriter(w)) => w.write_batch(v, def, rep)?,
-            (Values::Bytes(v), ColumnWriter::ByteArrayColumnWriter(w)) => {
-                w.write_batch(v, def, rep)?
+            (Values::Bytes(a), ColumnWriter::ByteArrayColumnWriter(w)) => {
+                let (bytes, ends) = a.slices();
+                let max = if self.list { 3 } else { 1 };
+                chunks(&self.def, &self.rep, self.list, max, |values, def, rep| {
+                    let v: Vec<ByteArray> = values
+                        .map(|i| ByteArray::from(bytes.slice(start(&ends, i)..ends[i] as usize)))
+                        .collect();
+                    w.write_batch(&v, Some(def), rep)
+                })?
             }
-            (Values::Fixed(v), ColumnWriter::FixedLenByteArrayColumnWriter(w)) => {
-                w.write_batch(v, def, rep)?
+            (Values::Fixed(a), ColumnWriter::FixedLenByteArrayColumnWriter(w)) => {
+                let (bytes, ends) = a.slices();
+                let max = if self.list { 3 } else { 1 };
+                chunks(&self.def, &self.rep, self.list, max, |values, def, rep| {
+                    let v: Vec<FixedLenByteArray> = values
+                        .map(|i| {
+                            let b = ByteArray::from(bytes.slice(start(&ends, i)..ends[i] as usize));
+                            FixedLenByteArray::from(b)
+                        })
+                        .collect();
+                    w.write_batch(&v, Some(def), rep)
+                })?
             }
             _ => {
                 return Err(parquet::errors::ParquetError::General(
@@ -353,13 +400,50 @@ impl Column {
             Values::I64(v) => v.clear(),
             Values::F32(v) => v.clear(),
             Values::F64(v) => v.clear(),
-            Values::Bytes(v) => v.clear(),
-            Values::Fixed(v) => v.clear(),
+            Values::Bytes(a) | Values::Fixed(a) => {
+                a.bytes.clear();
+                a.ends.clear();
+            }
         }
         self.def.clear();
         self.rep.clear();
         self.bytes = 0;
     }
+}
+
+fn start(ends: &[u32], i: usize) -> usize {
+    if i == 0 {
+        0
+    } else {
+        ends[i - 1] as usize
+    }
+}
+
+/// Calls `write` with successive chunks of about CHUNK levels (a list's chunk ends where a row
+/// does) and the indices of the values they define (`max`: the level of a present value).
+fn chunks(
+    def: &[i16],
+    rep: &[i16],
+    list: bool,
+    max: i16,
+    mut write: impl FnMut(std::ops::Range<usize>, &[i16], Option<&[i16]>) -> PqResult<usize>,
+) -> PqResult<usize> {
+    let (mut at, mut value) = (0, 0);
+    while at < def.len() {
+        let mut end = (at + CHUNK).min(def.len());
+        while list && end < def.len() && rep[end] != 0 {
+            end += 1;
+        }
+        let present = def[at..end].iter().filter(|&&d| d == max).count();
+        write(
+            value..value + present,
+            &def[at..end],
+            list.then(|| &rep[at..end]),
+        )?;
+        value += present;
+        at = end;
+    }
+    Ok(value)
 }
 
 /// Unix microseconds of a PostgreSQL timestamp (`east`: the offset of a timestamptz's local
@@ -453,8 +537,21 @@ mod tests {
         s.push(&Value::Numeric("12.500")).unwrap();
         s.push(&Value::Float8(0.5)).unwrap();
         assert!(
-            matches!(&s.values, Values::Bytes(v) if v[0].data() == b"12.500" && v[1].data() == b"0.5")
+            matches!(&s.values, Values::Bytes(a) if a.bytes == b"12.5000.5" && a.ends == [6, 9])
         );
+        // chunks of lists end where a row does, and count the values they define
+        let def = vec![3i16; 20_000];
+        let rep: Vec<i16> = (0..20_000).map(|i| i16::from(i % 3 != 0)).collect();
+        let mut seen = Vec::new();
+        let n = chunks(&def, &rep, true, 3, |values, d, r| {
+            assert_eq!(r.unwrap()[0], 0);
+            assert_eq!(values.len(), d.len());
+            seen.push(values);
+            Ok(0)
+        })
+        .unwrap();
+        assert_eq!(n, 20_000);
+        assert!(seen.len() > 2 && seen.windows(2).all(|w| w[0].end == w[1].start));
         let mut bad = Column::new(Kind::Int16, false);
         assert!(bad.push(&Value::Text("x")).is_err());
     }

@@ -4,8 +4,9 @@
 //! primary column, encoding, the geometry types and bbox seen in the data, the CRS as PROJJSON
 //! made by PROJ, [`crs`]) with a bbox covering column (`bbox`: xmin, ymin, xmax, ymax per
 //! row, whose row-group statistics let readers skip what lies outside their window). Rows are
-//! buffered column by column up to a row group of about
-//! 32 MiB, which is then compressed (zstd) and written: memory stays at one row group.
+//! buffered column by column up to a row group of about 16 MiB, which a thread of its own
+//! encodes, compresses (zstd) and writes while the next one fills: memory stays at a few row
+//! groups.
 
 pub mod column;
 pub mod crs;
@@ -15,6 +16,7 @@ use super::wkb::{envelope, geometry_kind};
 use super::{Feature, FileJob, FileWriter, Value};
 use crate::error::{GnError, GnResult};
 use crate::sink::dir::io_error;
+use crate::sink::worker::Worker;
 use column::{kind_of, Column, Kind};
 use crs::Crs;
 use parquet::basic::{Compression, ZstdLevel};
@@ -27,13 +29,25 @@ use pgrx::PgSqlErrorCode as Code;
 use serde_json::{json, Map};
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 /// Bytes of values buffered before a row group is written.
-const ROW_GROUP_BYTES: usize = 32 << 20;
+const ROW_GROUP_BYTES: usize = 16 << 20;
+
+/// What the encoding thread is sent.
+enum Message {
+    /// a row group's columns, the covering's four leaves last
+    Group(Vec<Column>),
+    /// the `geo` metadata, once every row group is written
+    Finish(String),
+}
 
 pub struct GeoParquet {
-    writer: SerializedFileWriter<File>,
+    worker: Worker<Message, ()>,
+    /// each column's kind and whether it is a list, to start the next row group
+    kinds: Vec<(Kind, bool)>,
     columns: Vec<Column>,
     names: Vec<String>,
     /// the covering column's name and its xmin, ymin, xmax, ymax leaves
@@ -47,8 +61,8 @@ pub struct GeoParquet {
     /// [min x, min y, max x, max y] of every geometry so far
     bbox: Option<[f64; 4]>,
     rows_in_group: usize,
-    /// bytes of the row groups written so far
-    written: u64,
+    /// bytes of the row groups written so far, counted by the thread
+    written: Arc<AtomicU64>,
 }
 
 fn parquet_error(export: &str, e: ParquetError) -> GnError {
@@ -81,12 +95,12 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let crs = crs::of_srid(plan.decoding.feature_srid.target, &export)?;
     let pq = |e| parquet_error(&export, e);
     let mut fields = Vec::new();
-    let mut columns = Vec::new();
+    let mut kinds = Vec::new();
     let mut names = Vec::new();
     for (i, c) in plan.layout.columns.iter().enumerate() {
         let (kind, list) = kind_of(&plan.types[i], i == feature.geometry);
         fields.push(column::field(&c.name, kind, list).map_err(pq)?);
-        columns.push(Column::new(kind, list));
+        kinds.push((kind, list));
         names.push(c.name.clone());
     }
     let covering = covering_name(&names);
@@ -107,9 +121,16 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         .try_clone()
         .map_err(|e| io_error("GeoParquet", e))?;
     let writer = SerializedFileWriter::new(file, Arc::new(schema), Arc::new(props)).map_err(pq)?;
+    let written = Arc::new(AtomicU64::new(0));
+    let counter = written.clone();
+    let name = export.clone();
+    let worker = Worker::spawn("GeoParquet", 1, move |rx| {
+        encode_groups(writer, rx, &counter, &name)
+    })?;
     Ok(Box::new(GeoParquet {
-        writer,
-        columns,
+        worker,
+        columns: kinds.iter().map(|&(k, l)| Column::new(k, l)).collect(),
+        kinds,
         names,
         covering: (
             covering,
@@ -121,7 +142,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         types: BTreeSet::new(),
         bbox: None,
         rows_in_group: 0,
-        written: 0,
+        written,
     }))
 }
 
@@ -182,26 +203,17 @@ impl GeoParquet {
         Ok((Some(iso), env))
     }
 
+    /// Hands the row group to the encoding thread and starts the next one.
     fn write_group(&mut self) -> GnResult<()> {
         if self.rows_in_group == 0 {
             return Ok(());
         }
-        let export = self.export.clone();
-        let pq = |e| parquet_error(&export, e);
-        let mut group = self.writer.next_row_group().map_err(pq)?;
-        for c in self.columns.iter_mut().chain(self.covering.1.iter_mut()) {
-            let mut w = group
-                .next_column()
-                .map_err(pq)?
-                .expect("one writer per schema column");
-            c.write(w.untyped()).map_err(pq)?;
-            w.close().map_err(pq)?;
-        }
-        let meta = group.close().map_err(pq)?;
-        self.written += meta.compressed_size() as u64;
+        let fresh = self.kinds.iter().map(|&(k, l)| Column::new(k, l)).collect();
+        let mut group = std::mem::replace(&mut self.columns, fresh);
+        let leaves = std::array::from_fn(|_| Column::new(Kind::Float64, false));
+        group.extend(std::mem::replace(&mut self.covering.1, leaves));
         self.rows_in_group = 0;
-        pgrx::check_for_interrupts!();
-        Ok(())
+        self.worker.send(Message::Group(group))
     }
 
     /// The `geo` file metadata of GeoParquet 1.1.
@@ -289,17 +301,48 @@ impl FileWriter for GeoParquet {
     }
 
     fn bytes(&self) -> u64 {
-        self.written
+        self.written.load(Ordering::Relaxed)
     }
 
     fn finish(self: Box<Self>) -> GnResult<()> {
         let mut me = *self;
         me.write_group()?;
         let geo = me.geo_metadata();
-        me.writer
-            .append_key_value_metadata(KeyValue::new("geo".into(), geo));
-        let export = me.export.clone();
-        me.writer.close().map_err(|e| parquet_error(&export, e))?;
-        Ok(())
+        me.worker.send(Message::Finish(geo))?;
+        me.worker.finish()
     }
+}
+
+/// The encoding thread: each row group's columns encoded, compressed and written in schema
+/// order, then the footer with the `geo` metadata.
+fn encode_groups(
+    mut writer: SerializedFileWriter<File>,
+    rx: Receiver<Message>,
+    written: &AtomicU64,
+    export: &str,
+) -> GnResult<()> {
+    let pq = |e| parquet_error(export, e);
+    for message in rx {
+        match message {
+            Message::Group(mut columns) => {
+                let mut group = writer.next_row_group().map_err(pq)?;
+                for c in &mut columns {
+                    let mut w = group.next_column().map_err(pq)?.ok_or_else(|| {
+                        pq(ParquetError::General("more columns than the schema".into()))
+                    })?;
+                    c.write(w.untyped()).map_err(pq)?;
+                    w.close().map_err(pq)?;
+                }
+                let meta = group.close().map_err(pq)?;
+                written.fetch_add(meta.compressed_size() as u64, Ordering::Relaxed);
+            }
+            Message::Finish(geo) => {
+                writer.append_key_value_metadata(KeyValue::new("geo".into(), geo));
+                writer.close().map_err(pq)?;
+                return Ok(());
+            }
+        }
+    }
+    // the backend dropped its side: the file is abandoned
+    Ok(())
 }

@@ -6,7 +6,7 @@ use crate::encode::value::write_text;
 use crate::encode::wkb::{envelope, WkbError};
 use crate::encode::Value;
 use crate::query::columns::{Category, ViewColumn};
-use rusqlite::types::Value as Sql;
+use rusqlite::types::ValueRef;
 /// The GeoPackage type of a column (GeoPackage 1.2 §1.1.1.1.3, "Data Types"): integers by size
 /// (SMALLINT, MEDIUMINT, INTEGER), floats (FLOAT, DOUBLE), numeric keeps its exact digits as
 /// TEXT, booleans are BOOLEAN, dates DATE and DATETIME, JSON and arrays TEXT, bytea BLOB.
@@ -25,39 +25,46 @@ pub fn column_type(c: &ViewColumn) -> &'static str {
     }
 }
 
-fn gpkg_text(write: impl FnOnce(&mut Vec<u8>) -> bool) -> Sql {
-    let mut out = Vec::with_capacity(24);
-    if write(&mut out) {
-        Sql::Text(String::from_utf8(out).unwrap_or_default())
+/// Text that `write` renders into `scratch`, or NULL when it renders nothing.
+fn gpkg_text<'a>(
+    scratch: &'a mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> bool,
+) -> ValueRef<'a> {
+    scratch.clear();
+    if write(scratch) {
+        ValueRef::Text(scratch)
     } else {
-        Sql::Null
+        ValueRef::Null
     }
 }
 
-pub fn sql_value(v: &Value) -> Sql {
+/// The SQLite value of a decoded value, borrowed from the row or rendered into `scratch`
+/// (bound at once, so one buffer serves every column).
+pub fn gpkg_value<'a>(v: &'a Value, scratch: &'a mut Vec<u8>) -> ValueRef<'a> {
     match v {
-        Value::Null => Sql::Null,
-        Value::Bool(b) => Sql::Integer(i64::from(*b)),
-        Value::Int(i) => Sql::Integer(*i),
-        Value::Float8(f) if f.is_finite() => Sql::Real(*f),
-        Value::Float4(f) if f.is_finite() => Sql::Real(f64::from(*f)),
+        Value::Null => ValueRef::Null,
+        Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+        Value::Int(i) => ValueRef::Integer(*i),
+        Value::Float8(f) if f.is_finite() => ValueRef::Real(*f),
+        Value::Float4(f) if f.is_finite() => ValueRef::Real(f64::from(*f)),
         // SQLite turns NaN into NULL itself and GDAL reads ±Infinity back as 0: NULL for all
         // three, never text in a numeric column
-        Value::Float8(_) | Value::Float4(_) => Sql::Null,
+        Value::Float8(_) | Value::Float4(_) => ValueRef::Null,
         // DATE and DATETIME as GDAL reads them without a warning; what ISO 8601's four-digit
         // years cannot hold (infinities, BC, past 9999) is NULL
-        Value::Date(d) => gpkg_text(|o| datetime::write_gpkg_date(*d, o)),
-        Value::Timestamp(ts) => gpkg_text(|o| datetime::write_gpkg_datetime(*ts, false, o)),
-        Value::TimestampTz(local, east) => gpkg_text(|o| {
+        Value::Date(d) => gpkg_text(scratch, |o| datetime::write_gpkg_date(*d, o)),
+        Value::Timestamp(ts) => {
+            gpkg_text(scratch, |o| datetime::write_gpkg_datetime(*ts, false, o))
+        }
+        Value::TimestampTz(local, east) => gpkg_text(scratch, |o| {
             datetime::write_gpkg_datetime(local - i64::from(*east) * 1_000_000, true, o)
         }),
-        Value::Bytea(b) => Sql::Blob(b.to_vec()),
-        Value::Text(s) | Value::Json(s) | Value::Numeric(s) => Sql::Text(s.to_string()),
-        other => {
-            let mut out = Vec::new();
-            write_text(other, &mut out);
-            Sql::Text(String::from_utf8_lossy(&out).into_owned())
-        }
+        Value::Bytea(b) => ValueRef::Blob(b),
+        Value::Text(s) | Value::Json(s) | Value::Numeric(s) => ValueRef::Text(s.as_bytes()),
+        other => gpkg_text(scratch, |o| {
+            write_text(other, o);
+            true
+        }),
     }
 }
 
@@ -126,9 +133,13 @@ pub fn core_types(wkb: &mut [u8]) -> Result<(), WkbError> {
 
 /// GeoPackage binary geometry: magic, version, flags (little endian, envelope xy or xyz, empty),
 /// srs_id, envelope, then the ISO WKB PostGIS made. Returns the xy envelope for the R-tree.
-pub fn gpkg_geometry(wkb: &[u8], srs_id: i32) -> Result<(Vec<u8>, Option<[f64; 4]>), WkbError> {
+pub fn gpkg_geometry(
+    wkb: &[u8],
+    srs_id: i32,
+    out: &mut Vec<u8>,
+) -> Result<Option<[f64; 4]>, WkbError> {
     let env = envelope(wkb)?;
-    let mut out = Vec::with_capacity(wkb.len() + 56);
+    out.clear();
     out.extend_from_slice(b"GP");
     out.push(0);
     let flags: u8 = match env {
@@ -146,7 +157,7 @@ pub fn gpkg_geometry(wkb: &[u8], srs_id: i32) -> Result<(Vec<u8>, Option<[f64; 4
     let start = out.len();
     out.extend_from_slice(wkb);
     core_types(&mut out[start..])?;
-    Ok((out, env.map(|(e, _)| [e[0], e[1], e[2], e[3]])))
+    Ok(env.map(|(e, _)| [e[0], e[1], e[2], e[3]]))
 }
 
 /// GeoPackage geometry_type_name and z flag from the column's PostGIS type.
@@ -191,6 +202,35 @@ pub fn geometry_type(c: &ViewColumn) -> (String, i32) {
 
 #[cfg(test)]
 mod unit {
+    #[test]
+    fn values_borrow_or_render() {
+        let mut scratch = Vec::new();
+        assert_eq!(
+            gpkg_value(&Value::Text("é"), &mut scratch),
+            ValueRef::Text("é".as_bytes())
+        );
+        assert_eq!(
+            gpkg_value(&Value::Float8(f64::NAN), &mut scratch),
+            ValueRef::Null
+        );
+        assert_eq!(
+            gpkg_value(&Value::Bool(true), &mut scratch),
+            ValueRef::Integer(1)
+        );
+        assert_eq!(
+            gpkg_value(&Value::Date(0), &mut scratch),
+            ValueRef::Text(b"2000-01-01")
+        );
+        assert_eq!(
+            gpkg_value(&Value::Date(i32::MAX), &mut scratch),
+            ValueRef::Null
+        );
+        assert_eq!(
+            gpkg_value(&Value::Array(vec![Value::Int(1)]), &mut scratch),
+            ValueRef::Text(b"[1]")
+        );
+    }
+
     use super::*;
     use crate::encode::hex;
 
@@ -245,15 +285,24 @@ mod unit {
     #[test]
     fn binary_geometry() {
         // POINT(1 2)
-        let (g, e) =
-            gpkg_geometry(&hex("0101000000000000000000f03f0000000000000040"), 2154).unwrap();
+        let mut g = Vec::new();
+        let e = gpkg_geometry(
+            &hex("0101000000000000000000f03f0000000000000040"),
+            2154,
+            &mut g,
+        )
+        .unwrap();
         assert_eq!(&g[..4], b"GP\x00\x03");
         assert_eq!(&g[4..8], &2154i32.to_le_bytes());
         assert_eq!(e, Some([1.0, 1.0, 2.0, 2.0]));
         assert_eq!(g.len(), 8 + 32 + 21);
         // POINT EMPTY: the empty flag, no envelope
-        let (g, e) =
-            gpkg_geometry(&hex("0101000000000000000000f87f000000000000f87f"), 4326).unwrap();
+        let e = gpkg_geometry(
+            &hex("0101000000000000000000f87f000000000000f87f"),
+            4326,
+            &mut g,
+        )
+        .unwrap();
         assert_eq!(g[3], 0b0001_0001);
         assert_eq!((g.len(), e), (8 + 21, None));
     }

@@ -1,21 +1,23 @@
 //! GeoPackage 1.2 files, written with SQLite (rusqlite, bundled): the mandatory tables, the
 //! export's SRS from PostGIS's spatial_ref_sys, a typed feature table with GeoPackage binary
 //! geometries (header, envelope, ISO WKB) in the export's own SRID with Z kept, an R-tree
-//! spatial index with the standard triggers, and the extent in gpkg_contents. Rows are inserted
-//! with one prepared statement in large transactions, as they come from the query.
+//! spatial index with the standard triggers, and the extent in gpkg_contents. The backend
+//! decodes rows into batches ([`batch`]) while a thread of its own inserts them with two
+//! prepared statements in large transactions ([`inserter`]): SQLite's work runs beside the
+//! export's query instead of after each row.
 
+pub mod batch;
 pub mod binary;
+mod inserter;
 pub mod schema;
 
 use super::{Feature, FileJob, FileWriter, Value};
 use crate::error::{GnError, GnResult};
-use binary::{column_type, geometry_type, gpkg_geometry, sql_value};
+use crate::sink::worker::Worker;
+use batch::{Batch, BATCH_ROWS};
+use binary::{column_type, geometry_type, gpkg_geometry};
 use pgrx::PgSqlErrorCode as Code;
-use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OpenFlags};
-
-/// Rows per SQLite transaction.
-const TRANSACTION_ROWS: i64 = 50_000;
 
 pub fn sqlite_error(what: &str, e: rusqlite::Error) -> GnError {
     let code = match &e {
@@ -27,31 +29,43 @@ pub fn sqlite_error(what: &str, e: rusqlite::Error) -> GnError {
     GnError::new(code, format!("gn_export: GeoPackage {what}: {e}"))
 }
 
-pub struct GeoPackage {
-    db: Connection,
-    /// the export, as errors name it
-    export: String,
-    feature: Feature,
-    srid: i32,
-    /// the row's columns in the feature table's order (the geometry first)
-    order: Vec<usize>,
-    insert: String,
-    insert_rtree: String,
-    values: Vec<Sql>,
-    rows: i64,
-    bytes: u64,
-    /// [min x, max x, min y, max y] of every geometry so far
-    extent: Option<[f64; 4]>,
+/// What the SQLite thread is sent.
+enum Message {
+    Rows(Batch),
+    /// the layer's registration, once every row is in
+    Finish(Layer),
+}
+
+/// gpkg_contents and gpkg_geometry_columns of the layer, owned for the thread.
+struct Layer {
     layer: String,
     identifier: String,
     description: String,
     geom_name: String,
     geom_type: String,
     z: i32,
+    srid: i32,
+}
+
+/// The backend's side: rows decoded into batches for the SQLite thread.
+pub struct GeoPackage {
+    worker: Worker<Message, ()>,
+    batch: Batch,
+    /// the export, as errors name it
+    export: String,
+    feature: Feature,
+    srid: i32,
+    /// the row's columns in the feature table's order (the geometry first)
+    order: Vec<usize>,
+    geometry: Vec<u8>,
+    scratch: Vec<u8>,
+    bytes: u64,
+    layer: Option<Layer>,
 }
 
 /// The registry's constructor: the layer is named after the export's file stem, in the SRID
-/// every row was transformed to while decoding.
+/// every row was transformed to while decoding. The file's tables are made here (the SRS
+/// comes from PostGIS); the rows go in on the SQLite thread.
 pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let plan = job.plan;
     let feature = plan.layout.feature.ok_or_else(|| {
@@ -91,92 +105,73 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         order.push(i);
     }
     let insert = schema::create_layer(&db, job.stem, (&geom_name, &geom_type), &columns)?;
-    db.execute_batch("BEGIN")
-        .map_err(|e| sqlite_error("begin", e))?;
+    let insert_rtree = format!(
+        "INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)",
+        schema::rtree_table(job.stem, &geom_name)
+    );
+    let worker = Worker::spawn("GeoPackage", 4, move |rx| {
+        inserter::run(db, &insert, &insert_rtree, rx)
+    })?;
     Ok(Box::new(GeoPackage {
-        db,
+        worker,
+        batch: Batch::default(),
         export: job.export.name(),
         feature,
         srid,
-        insert,
-        insert_rtree: format!(
-            "INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)",
-            schema::rtree_table(job.stem, &geom_name)
-        ),
-        values: Vec::with_capacity(order.len()),
         order,
-        rows: 0,
+        geometry: Vec::new(),
+        scratch: Vec::new(),
         bytes: 0,
-        extent: None,
-        layer: job.stem.to_string(),
-        identifier: job.export.label.clone(),
-        description: job.export.description.clone().unwrap_or_default(),
-        geom_name,
-        geom_type,
-        z,
+        layer: Some(Layer {
+            layer: job.stem.to_string(),
+            identifier: job.export.label.clone(),
+            description: job.export.description.clone().unwrap_or_default(),
+            geom_name,
+            geom_type,
+            z,
+            srid,
+        }),
     }))
 }
 
 impl GeoPackage {
-    /// The row's values in table order; returns the geometry's xy envelope.
-    fn bind(&mut self, row: &[Value]) -> GnResult<Option<[f64; 4]>> {
-        self.values.clear();
-        let mut env = None;
-        for &i in &self.order {
-            if i != self.feature.geometry {
-                self.values.push(sql_value(&row[i]));
-                continue;
-            }
-            let bad_row = |e: &dyn std::fmt::Display| {
-                GnError::new(
-                    Code::ERRCODE_DATA_EXCEPTION,
-                    format!("{}, {}: {e}", self.export, self.feature.row_name(row)),
-                )
-            };
-            match &row[i] {
-                Value::GeometryError(e) => return Err(bad_row(e)),
-                Value::Wkb(wkb) => {
-                    let (g, e) = gpkg_geometry(wkb, self.srid).map_err(|e| bad_row(&e))?;
-                    self.bytes += g.len() as u64;
-                    env = e;
-                    self.values.push(Sql::Blob(g));
-                }
-                _ => self.values.push(Sql::Null),
-            }
-        }
-        Ok(env)
+    fn bad_row(&self, row: &[Value], e: &dyn std::fmt::Display) -> GnError {
+        GnError::new(
+            Code::ERRCODE_DATA_EXCEPTION,
+            format!("{}, {}: {e}", self.export, self.feature.row_name(row)),
+        )
+    }
+
+    fn send(&mut self) -> GnResult<()> {
+        let batch = std::mem::take(&mut self.batch);
+        self.worker.send(Message::Rows(batch))
     }
 }
 
 impl FileWriter for GeoPackage {
     fn row(&mut self, row: &[Value]) -> GnResult<()> {
-        let env = self.bind(row)?;
-        let err = |what: &'static str| move |e: rusqlite::Error| sqlite_error(what, e);
-        self.db
-            .prepare_cached(&self.insert)
-            .and_then(|mut s| s.execute(rusqlite::params_from_iter(self.values.iter())))
-            .map_err(err("insert"))?;
-        if let Some(e) = env {
-            let fid = self.db.last_insert_rowid();
-            self.db
-                .prepare_cached(&self.insert_rtree)
-                .and_then(|mut s| s.execute(rusqlite::params![fid, e[0], e[1], e[2], e[3]]))
-                .map_err(err("R-tree insert"))?;
-            self.extent = Some(match self.extent {
-                None => e,
-                Some(x) => [
-                    x[0].min(e[0]),
-                    x[1].max(e[1]),
-                    x[2].min(e[2]),
-                    x[3].max(e[3]),
-                ],
-            });
+        let envelope = match &row[self.feature.geometry] {
+            Value::GeometryError(e) => return Err(self.bad_row(row, e)),
+            Value::Wkb(wkb) => {
+                let env = gpkg_geometry(wkb, self.srid, &mut self.geometry)
+                    .map_err(|e| self.bad_row(row, &e))?;
+                self.bytes += self.geometry.len() as u64;
+                Some(env)
+            }
+            _ => None,
+        };
+        for &i in &self.order {
+            if i != self.feature.geometry {
+                self.batch.push(&row[i], &mut self.scratch);
+            } else if envelope.is_some() {
+                self.batch.push_blob(&self.geometry);
+            } else {
+                self.batch.push_null();
+            }
         }
-        self.rows += 1;
-        if self.rows % TRANSACTION_ROWS == 0 {
-            self.db
-                .execute_batch("COMMIT; BEGIN")
-                .map_err(err("commit"))?;
+        self.batch.envelopes.push(envelope.flatten());
+        if self.batch.rows() >= BATCH_ROWS {
+            self.send()?;
         }
         Ok(())
     }
@@ -186,23 +181,10 @@ impl FileWriter for GeoPackage {
     }
 
     fn finish(self: Box<Self>) -> GnResult<()> {
-        let me = *self;
-        me.db
-            .execute_batch("COMMIT")
-            .map_err(|e| sqlite_error("commit", e))?;
-        schema::register_layer(
-            &me.db,
-            &schema::LayerInfo {
-                layer: &me.layer,
-                identifier: &me.identifier,
-                description: &me.description,
-                geom_name: &me.geom_name,
-                geom_type: &me.geom_type,
-                z: me.z,
-                srid: me.srid,
-                extent: me.extent.unwrap_or([0.0; 4]),
-            },
-        )?;
-        me.db.close().map_err(|(_, e)| sqlite_error("close", e))
+        let mut me = *self;
+        me.send()?;
+        let layer = me.layer.take().expect("finish runs once");
+        me.worker.send(Message::Finish(layer))?;
+        me.worker.finish()
     }
 }

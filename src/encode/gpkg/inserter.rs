@@ -1,0 +1,107 @@
+//! The SQLite thread: inserts the batches it is sent into the feature table and its R-tree,
+//! keeps the layer's extent, and registers the layer once told the rows are all in. It calls
+//! nothing of PostgreSQL (see `sink::worker`).
+
+use super::batch::Batch;
+use super::{schema, sqlite_error, Layer, Message};
+use crate::error::GnResult;
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{Connection, Statement};
+use std::sync::mpsc::Receiver;
+
+/// Rows per SQLite transaction.
+const TRANSACTION_ROWS: usize = 50_000;
+
+pub(super) fn run(
+    db: Connection,
+    insert: &str,
+    insert_rtree: &str,
+    rx: Receiver<Message>,
+) -> GnResult<()> {
+    db.execute_batch("BEGIN")
+        .map_err(|e| sqlite_error("begin", e))?;
+    let mut extent: Option<[f64; 4]> = None;
+    {
+        let prepare = |sql: &str| db.prepare(sql).map_err(|e| sqlite_error("prepare", e));
+        let mut insert = prepare(insert)?;
+        let mut insert_rtree = prepare(insert_rtree)?;
+        let mut rows = 0;
+        for message in rx {
+            let layer = match message {
+                Message::Rows(batch) => {
+                    for r in 0..batch.rows() {
+                        let fid = insert_row(&db, &mut insert, &batch, r)
+                            .map_err(|e| sqlite_error("insert", e))?;
+                        if let Some(e) = batch.envelopes[r] {
+                            index(&mut insert_rtree, fid, e)
+                                .map_err(|e| sqlite_error("R-tree insert", e))?;
+                            extent = Some(match extent {
+                                None => e,
+                                Some(x) => [
+                                    x[0].min(e[0]),
+                                    x[1].max(e[1]),
+                                    x[2].min(e[2]),
+                                    x[3].max(e[3]),
+                                ],
+                            });
+                        }
+                        rows += 1;
+                        if rows % TRANSACTION_ROWS == 0 {
+                            db.execute_batch("COMMIT; BEGIN")
+                                .map_err(|e| sqlite_error("commit", e))?;
+                        }
+                    }
+                    continue;
+                }
+                Message::Finish(layer) => layer,
+            };
+            drop((insert, insert_rtree));
+            return register(db, &layer, extent);
+        }
+    }
+    // the backend dropped its side without finishing: the file is abandoned
+    Ok(())
+}
+
+/// Binds and inserts one row of the batch; returns its fid.
+fn insert_row(
+    db: &Connection,
+    s: &mut Statement,
+    batch: &Batch,
+    row: usize,
+) -> rusqlite::Result<i64> {
+    let n = batch.cells.len() / batch.rows();
+    for (k, &c) in batch.cells[row * n..(row + 1) * n].iter().enumerate() {
+        s.raw_bind_parameter(k + 1, ToSqlOutput::Borrowed(batch.value(c)))?;
+    }
+    s.raw_execute()?;
+    Ok(db.last_insert_rowid())
+}
+
+fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {
+    s.raw_bind_parameter(1, fid)?;
+    for (k, v) in e.into_iter().enumerate() {
+        s.raw_bind_parameter(k + 2, v)?;
+    }
+    s.raw_execute()?;
+    Ok(())
+}
+
+fn register(db: Connection, l: &Layer, extent: Option<[f64; 4]>) -> GnResult<()> {
+    db.execute_batch("COMMIT")
+        .map_err(|e| sqlite_error("commit", e))?;
+    schema::register_layer(
+        &db,
+        &schema::LayerInfo {
+            layer: &l.layer,
+            identifier: &l.identifier,
+            description: &l.description,
+            geom_name: &l.geom_name,
+            geom_type: &l.geom_type,
+            z: l.z,
+            srid: l.srid,
+            extent: extent.unwrap_or([0.0; 4]),
+        },
+    )?;
+    db.close().map_err(|(_, e)| sqlite_error("close", e))
+}
