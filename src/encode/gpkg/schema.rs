@@ -34,7 +34,7 @@ pub fn create_core(db: &Connection, srid: i32) -> GnResult<()> {
          PRAGMA user_version = 10200;        -- 1.2.0
          PRAGMA journal_mode = OFF;
          PRAGMA synchronous = OFF;
-         PRAGMA cache_size = -32768;         -- 32 MiB: R-tree pages are not read back
+         PRAGMA cache_size = -98304;         -- 96 MiB: R-tree pages are not read back
          CREATE TABLE gpkg_spatial_ref_sys (
            srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
            organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
