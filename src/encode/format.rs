@@ -75,6 +75,13 @@ const GEOJSON: Features = Features {
     other_geometries: false,
 };
 
+/// A GIS layer (GeoPackage, GeoParquet): the export's own SRS, no M, every geometry kept.
+const GIS_LAYER: Features = Features {
+    crs: Crs::Export,
+    drop_m: true,
+    other_geometries: true,
+};
+
 pub static REGISTRY: &[Spec] = &[
     Spec {
         format: Format::Csv,
@@ -139,11 +146,7 @@ pub static REGISTRY: &[Spec] = &[
         extension: "gpkg",
         media_type: "application/geopackage+sqlite3",
         output: Output::Container(gpkg::create),
-        features: Some(Features {
-            crs: Crs::Export,
-            drop_m: true,
-            other_geometries: true,
-        }),
+        features: Some(GIS_LAYER),
         copy_hook: false,
         columns: &[],
     },
@@ -176,11 +179,7 @@ pub static REGISTRY: &[Spec] = &[
         extension: "parquet",
         media_type: "application/vnd.apache.parquet",
         output: Output::Container(geoparquet::create),
-        features: Some(Features {
-            crs: Crs::Export,
-            drop_m: true,
-            other_geometries: true,
-        }),
+        features: Some(GIS_LAYER),
         copy_hook: false,
         columns: &[],
     },
