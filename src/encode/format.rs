@@ -307,7 +307,10 @@ impl FileFormat {
             if let Some(f) = Format::parse(base).filter(|f| !f.streams()) {
                 return Err(GnError::new(
                     Code::ERRCODE_INVALID_PARAMETER_VALUE,
-                    format!("{name}: {} is already a compressed container, gzip applies to text formats", f.name()),
+                    format!(
+                        "{name}: {} is a file format of its own; gzip applies to text formats",
+                        f.name()
+                    ),
                 )
                 .hint(format!(
                     "Use '{}', or one of {} followed by .gz.",
@@ -316,9 +319,17 @@ impl FileFormat {
                 )));
             }
         }
-        match strip_gzip(name).and_then(|_| FileFormat::parse(name)) {
-            Some(f) => Ok(f),
-            None => Format::parse_for(name, streamed).map(FileFormat::from),
+        match (strip_gzip(name), FileFormat::parse(name)) {
+            (Some(_), Some(f)) => Ok(f),
+            (Some(_), None) => Err(GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("unknown format \"{name}\""),
+            )
+            .hint(format!(
+                "Use one of {} followed by .gz.",
+                names(|s| matches!(s.output, Output::Text(_)))
+            ))),
+            (None, _) => Format::parse_for(name, streamed).map(FileFormat::from),
         }
     }
 
@@ -463,7 +474,11 @@ mod tests {
         let e = FileFormat::parse_for("dwca.gz", false).unwrap_err();
         assert_eq!(e.code, Code::ERRCODE_INVALID_PARAMETER_VALUE);
         assert!(e.hint.unwrap().starts_with("Use 'dwca', or one of csv"));
-        assert!(FileFormat::parse_for("xml.gz", false).is_err());
+        let e = FileFormat::parse_for("xml.gz", false).unwrap_err();
+        assert!(e
+            .hint
+            .unwrap()
+            .ends_with("geojsonseq or ttl followed by .gz."));
         // a container is refused where bytes are streamed, as by Format::parse_for
         let e = FileFormat::parse_for("gpkg", true).unwrap_err();
         assert!(e.message.contains("not a stream"), "{}", e.message);

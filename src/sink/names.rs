@@ -14,8 +14,8 @@ use pgrx::PgSqlErrorCode as Code;
 use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
 
-/// Longest stem: with the 20-byte stamp of user files, a 10-byte extension (`geojson.gz`) and
-/// what a temporary name adds, every name stays under 255 bytes.
+/// Longest stem: with the 20-byte stamp of user files and an 11-byte extension (`geojsonl.gz`),
+/// every name stays under 255 bytes (temporary names keep only the start of it).
 pub const MAX_STEM: usize = 200;
 
 /// Length of the `YYYY_MM_DD_HHhMMmSS_` prefix of user files.

@@ -3,17 +3,40 @@
 //! compression). The thread never calls PostgreSQL: it gets owned data through a bounded
 //! channel (so memory stays at a few batches), runs with every signal blocked (PostgreSQL's
 //! handlers belong to the backend's own thread), and is joined on finish, on error and when
-//! an error or a cancel unwinds the backend.
+//! an error or a cancel unwinds the backend (it then stops after the message in hand). A
+//! FATAL exit does not unwind: the process ends with the thread, and the temporary file is
+//! left for clean_files().
 
 use crate::error::{GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 pub struct Worker<M: Send + 'static, R: Send + 'static> {
     tx: Option<SyncSender<M>>,
     handle: Option<JoinHandle<GnResult<R>>>,
+    /// set when the backend abandons the file: the thread stops at its next message
+    stop: Arc<AtomicBool>,
     name: &'static str,
+}
+
+/// The thread's side of the channel: the messages, until the channel closes or the backend
+/// abandons the file (what is still queued is then dropped unread).
+pub struct Inbox<M> {
+    rx: Receiver<M>,
+    stop: Arc<AtomicBool>,
+}
+
+impl<M> Iterator for Inbox<M> {
+    type Item = M;
+
+    fn next(&mut self) -> Option<M> {
+        let m = self.rx.recv().ok()?;
+        (!self.stop.load(Ordering::Acquire)).then_some(m)
+    }
 }
 
 impl<M: Send + 'static, R: Send + 'static> Worker<M, R> {
@@ -21,13 +44,18 @@ impl<M: Send + 'static, R: Send + 'static> Worker<M, R> {
     pub fn spawn(
         name: &'static str,
         depth: usize,
-        work: impl FnOnce(Receiver<M>) -> GnResult<R> + Send + 'static,
+        work: impl FnOnce(Inbox<M>) -> GnResult<R> + Send + 'static,
     ) -> GnResult<Worker<M, R>> {
         let (tx, rx) = sync_channel(depth);
+        let stop = Arc::new(AtomicBool::new(false));
+        let inbox = Inbox {
+            rx,
+            stop: stop.clone(),
+        };
         let handle = with_signals_blocked(|| {
             std::thread::Builder::new()
                 .name(format!("gn_export {name}"))
-                .spawn(move || work(rx))
+                .spawn(move || work(inbox))
         })
         .map_err(|e| {
             GnError::new(
@@ -38,19 +66,24 @@ impl<M: Send + 'static, R: Send + 'static> Worker<M, R> {
         Ok(Worker {
             tx: Some(tx),
             handle: Some(handle),
+            stop,
             name,
         })
     }
 
-    /// Hands a message to the thread, waiting while the channel is full; the thread's error
-    /// if it has stopped.
-    pub fn send(&mut self, message: M) -> GnResult<()> {
-        let sent = match &self.tx {
-            Some(tx) => tx.send(message).is_ok(),
-            None => false,
-        };
-        if sent {
-            return Ok(());
+    /// Hands a message to the thread, waiting while the channel is full (a cancel still
+    /// interrupts the wait); the thread's error if it has stopped.
+    pub fn send(&mut self, mut message: M) -> GnResult<()> {
+        while let Some(tx) = &self.tx {
+            match tx.try_send(message) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(m)) => {
+                    message = m;
+                    pgrx::check_for_interrupts!();
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err(TrySendError::Disconnected(_)) => break,
+            }
         }
         match self.join() {
             Err(e) => Err(e),
@@ -96,6 +129,7 @@ impl<M: Send + 'static, R: Send + 'static> Drop for Worker<M, R> {
     /// An abandoned file (an error, a cancel): the thread sees its channel close, stops after
     /// the message in hand, and is waited for, so nothing of it outlives the generation.
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
         let _ = self.join();
     }
 }

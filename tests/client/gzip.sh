@@ -75,6 +75,10 @@ check "gzip of a container format is refused (22023) with the formats that take 
 check "the COPY hook does not take a .gz format (core COPY's own error)" 22023 \
   "$(sqlstate_in gn_gz "COPY (SELECT 1) TO STDOUT (FORMAT \"csv.gz\")")"
 
+check "the COPY fast path checks EXECUTE on run_bytes() (42501) as the SRF would" 42501 \
+  "$(Q gn_gz -c "CREATE ROLE gz_reader" -c "REVOKE EXECUTE ON FUNCTION gn_export.run_bytes(integer, text, integer, text, jsonb) FROM PUBLIC" >/dev/null
+     sqlstate_in gn_gz "SET ROLE gz_reader; COPY (SELECT gn_export.run_bytes(2, 'csv.gz')) TO STDOUT (FORMAT raw)")"
+
 # the level is a setting: 1 by default, 9 smaller, the same content
 a=$(stat -c %s "$S/Synthese_SINP.csv.gz")
 Q gn_gz -c "SET gn_export.gzip_level = 9" -c "SELECT 1 FROM gn_export.generate(1, 'csv.gz')" > /dev/null

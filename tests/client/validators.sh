@@ -113,9 +113,9 @@ for e in 1 2 3 "$EDGE" "$MARK"; do
 done
 check "COPY (SELECT ...) TO STDOUT (FORMAT tsv) writes the rows as generate() does" "" \
   "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY (SELECT * FROM public.v_edge) TO STDOUT (FORMAT tsv)" | cmp - "$EXPORTS/schedules/Bords.tsv" 2>&1)"
-check "exports().formats: every format of gn_export.formats() but those needing columns the view lacks (ttl, dwca)" \
-  "csv,tsv,json,geojson,geojsonseq,gpkg|csv,tsv,json,geojson,geojsonseq,gpkg,ttl,dwca" \
-  "$(Q gn_valid -c "SELECT (SELECT array_to_string(formats, ',') FROM gn_export.exports() WHERE id = $EDGE) || '|' || (SELECT string_agg(name, ',') FROM gn_export.formats())")"
+check "exports().formats: every unzipped format of gn_export.formats() but those needing columns the view lacks (ttl, dwca)" \
+  "csv,tsv,json,geojson,geojsonseq,gpkg,parquet|csv,tsv,json,geojson,geojsonseq,gpkg,ttl,dwca,parquet" \
+  "$(Q gn_valid -c "SELECT (SELECT array_to_string(formats, ',') FROM gn_export.exports() WHERE id = $EDGE) || '|' || (SELECT string_agg(name, ',') FROM gn_export.formats() WHERE name NOT LIKE '%.gz')")"
 check "exports(r) lists exactly what can_read(e, r) allows, for every export and every demo role (and anonymous)" "0 of $(Q gn_valid -c "SELECT count(*) * (1 + (SELECT count(*) FROM utilisateurs.t_roles)) FROM gn_exports.t_exports")" \
   "$(Q gn_valid -c "SELECT count(*) FILTER (WHERE gn_export.can_read(e.id, r.id_role) IS DISTINCT FROM EXISTS (SELECT 1 FROM gn_export.exports(r.id_role) x WHERE x.id = e.id)) || ' of ' || count(*)
                     FROM gn_exports.t_exports e CROSS JOIN (SELECT id_role FROM utilisateurs.t_roles UNION ALL SELECT NULL) r")"

@@ -28,6 +28,8 @@ pub fn of_srid(srid: i32, export: &str) -> GnResult<Crs> {
         _ => {}
     }
     let pg = crate::query::columns::postgis_schema()?;
+    // PostGIS loaded in this backend, and with it the PROJ library it links (found below)
+    Spi::run(&format!("SELECT {pg}.postgis_proj_version()"))?;
     let (auth, code, srtext) = Spi::get_three_with_args::<String, i32, String>(
         &format!("SELECT auth_name::text, auth_srid, srtext::text FROM {pg}.spatial_ref_sys WHERE srid = $1"),
         &[srid.into()],
@@ -65,28 +67,28 @@ fn proj_error(export: &str, srid: i32, e: &str) -> GnError {
     )
 }
 
-/// The PROJ library PostGIS uses (already mapped in a backend that ran PostGIS; dlopen gives
-/// the same copy), by the sonames of PROJ 6 (the first with PROJJSON) onwards.
+/// The PROJ library PostGIS links, as already mapped in this backend (RTLD_NOLOAD: never a
+/// second copy, which could bind PostGIS's symbols to another PROJ), by the sonames of PROJ 6
+/// (the first with PROJJSON) onwards. The caller has made PostGIS load first.
 fn library() -> Result<&'static Library, String> {
-    static LIB: OnceLock<Result<Library, String>> = OnceLock::new();
-    LIB.get_or_init(|| {
-        let mut last = String::from("no PROJ library found");
-        for soname in (15..=40)
-            .rev()
-            .map(|v| format!("libproj.so.{v}"))
-            .chain(["libproj.so".to_string()])
-        {
-            // SAFETY: loading PROJ runs its initialisers, which have no preconditions; the
-            // library stays loaded for the backend's life (held in this static).
-            match unsafe { Library::new(&soname) } {
-                Ok(l) => return Ok(l),
-                Err(e) => last = e.to_string(),
-            }
+    static LIB: OnceLock<Library> = OnceLock::new();
+    if let Some(l) = LIB.get() {
+        return Ok(l);
+    }
+    for soname in (15..=40).rev().map(|v| format!("libproj.so.{v}")) {
+        // SAFETY: RTLD_NOLOAD only returns a handle to a library already mapped (loaded by
+        // PostGIS), running no initialiser; the handle stays open for the backend's life.
+        let found = unsafe {
+            libloading::os::unix::Library::open(
+                Some(soname.as_str()),
+                libc::RTLD_NOLOAD | libc::RTLD_NOW,
+            )
+        };
+        if let Ok(l) = found {
+            return Ok(LIB.get_or_init(|| Library::from(l)));
         }
-        Err(last)
-    })
-    .as_ref()
-    .map_err(|e| e.clone())
+    }
+    Err("PostGIS's PROJ library (libproj.so.N) is not loaded in this backend".into())
 }
 
 type ContextCreate = unsafe extern "C" fn() -> *mut c_void;

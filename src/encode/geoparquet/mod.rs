@@ -16,7 +16,7 @@ use super::wkb::{envelope, geometry_kind};
 use super::{Feature, FileJob, FileWriter, Value};
 use crate::error::{GnError, GnResult};
 use crate::sink::dir::io_error;
-use crate::sink::worker::Worker;
+use crate::sink::worker::{Inbox, Worker};
 use column::{kind_of, Column, Kind};
 use crs::Crs;
 use parquet::basic::{Compression, ZstdLevel};
@@ -30,7 +30,6 @@ use serde_json::{json, Map};
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 /// Bytes of values buffered before a row group is written.
@@ -317,7 +316,7 @@ impl FileWriter for GeoParquet {
 /// order, then the footer with the `geo` metadata.
 fn encode_groups(
     mut writer: SerializedFileWriter<File>,
-    rx: Receiver<Message>,
+    rx: Inbox<Message>,
     written: &AtomicU64,
     export: &str,
 ) -> GnResult<()> {

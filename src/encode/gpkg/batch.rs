@@ -5,8 +5,10 @@ use super::binary::gpkg_value;
 use crate::encode::Value;
 use rusqlite::types::ValueRef;
 
-/// Rows per batch: about a megabyte of the demo's rows.
+/// Rows per batch (about a megabyte of the demo's rows), unless their bytes reach
+/// BATCH_BYTES first: a few batches in flight bound the memory whatever the rows hold.
 pub const BATCH_ROWS: usize = 1024;
+pub const BATCH_BYTES: usize = 8 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell {
@@ -31,7 +33,13 @@ impl Batch {
         self.envelopes.len()
     }
 
+    /// Whether the batch should leave now.
+    pub fn full(&self) -> bool {
+        self.rows() >= BATCH_ROWS || self.buffer.len() >= BATCH_BYTES
+    }
+
     fn range(&mut self, bytes: &[u8]) -> (u32, u32) {
+        // a batch leaves at 8 MiB, and one PostgreSQL value is at most 1 GB
         let start = self.buffer.len() as u32;
         self.buffer.extend_from_slice(bytes);
         (start, self.buffer.len() as u32)

@@ -5,57 +5,71 @@
 use super::batch::Batch;
 use super::{schema, sqlite_error, Layer, Message};
 use crate::error::GnResult;
+use crate::sink::worker::Inbox;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Statement};
-use std::sync::mpsc::Receiver;
 
 /// Rows per SQLite transaction.
-const TRANSACTION_ROWS: usize = 50_000;
+const TRANSACTION_ROWS: i64 = 50_000;
 
 pub(super) fn run(
     db: Connection,
-    insert: &str,
+    insert: &schema::Insert,
     insert_rtree: &str,
-    rx: Receiver<Message>,
+    rx: Inbox<Message>,
 ) -> GnResult<()> {
     db.execute_batch("BEGIN")
         .map_err(|e| sqlite_error("begin", e))?;
     let mut extent: Option<[f64; 4]> = None;
     {
         let prepare = |sql: &str| db.prepare(sql).map_err(|e| sqlite_error("prepare", e));
-        let mut insert = prepare(insert)?;
+        // rows per INSERT: SQLite's statement overhead (and AUTOINCREMENT's sqlite_sequence
+        // update) once per many rows, within its 32766 parameters
+        let many = (30_000 / insert.width).clamp(1, 64);
+        let mut insert_many = prepare(&insert.sql(many))?;
+        let mut insert_one = prepare(&insert.sql(1))?;
         let mut insert_rtree = prepare(insert_rtree)?;
-        let mut rows = 0;
+        let mut fid = 0i64;
         for message in rx {
             let layer = match message {
                 Message::Rows(batch) => {
-                    for r in 0..batch.rows() {
-                        let fid = insert_row(&db, &mut insert, &batch, r)
+                    let mut r = 0;
+                    while r < batch.rows() {
+                        let n = if batch.rows() - r >= many { many } else { 1 };
+                        let s = if n == many {
+                            &mut insert_many
+                        } else {
+                            &mut insert_one
+                        };
+                        insert_rows(s, &batch, r..r + n, fid + 1)
                             .map_err(|e| sqlite_error("insert", e))?;
-                        if let Some(e) = batch.envelopes[r] {
-                            index(&mut insert_rtree, fid, e)
-                                .map_err(|e| sqlite_error("R-tree insert", e))?;
-                            extent = Some(match extent {
-                                None => e,
-                                Some(x) => [
-                                    x[0].min(e[0]),
-                                    x[1].max(e[1]),
-                                    x[2].min(e[2]),
-                                    x[3].max(e[3]),
-                                ],
-                            });
+                        for row in r..r + n {
+                            fid += 1;
+                            if let Some(e) = batch.envelopes[row] {
+                                index(&mut insert_rtree, fid, e)
+                                    .map_err(|e| sqlite_error("R-tree insert", e))?;
+                                extent = Some(match extent {
+                                    None => e,
+                                    Some(x) => [
+                                        x[0].min(e[0]),
+                                        x[1].max(e[1]),
+                                        x[2].min(e[2]),
+                                        x[3].max(e[3]),
+                                    ],
+                                });
+                            }
+                            if fid % TRANSACTION_ROWS == 0 {
+                                db.execute_batch("COMMIT; BEGIN")
+                                    .map_err(|e| sqlite_error("commit", e))?;
+                            }
                         }
-                        rows += 1;
-                        if rows % TRANSACTION_ROWS == 0 {
-                            db.execute_batch("COMMIT; BEGIN")
-                                .map_err(|e| sqlite_error("commit", e))?;
-                        }
+                        r += n;
                     }
                     continue;
                 }
                 Message::Finish(layer) => layer,
             };
-            drop((insert, insert_rtree));
+            drop((insert_many, insert_one, insert_rtree));
             return register(db, &layer, extent);
         }
     }
@@ -63,19 +77,25 @@ pub(super) fn run(
     Ok(())
 }
 
-/// Binds and inserts one row of the batch; returns its fid.
-fn insert_row(
-    db: &Connection,
+/// Binds and inserts rows of the batch, numbered from `first_fid`.
+fn insert_rows(
     s: &mut Statement,
     batch: &Batch,
-    row: usize,
-) -> rusqlite::Result<i64> {
+    rows: std::ops::Range<usize>,
+    first_fid: i64,
+) -> rusqlite::Result<()> {
     let n = batch.cells.len() / batch.rows();
-    for (k, &c) in batch.cells[row * n..(row + 1) * n].iter().enumerate() {
-        s.raw_bind_parameter(k + 1, ToSqlOutput::Borrowed(batch.value(c)))?;
+    let mut p = 1;
+    for (k, row) in rows.enumerate() {
+        s.raw_bind_parameter(p, first_fid + k as i64)?;
+        p += 1;
+        for &c in &batch.cells[row * n..(row + 1) * n] {
+            s.raw_bind_parameter(p, ToSqlOutput::Borrowed(batch.value(c)))?;
+            p += 1;
+        }
     }
     s.raw_execute()?;
-    Ok(db.last_insert_rowid())
+    Ok(())
 }
 
 fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {

@@ -14,7 +14,7 @@ pub mod schema;
 use super::{Feature, FileJob, FileWriter, Value};
 use crate::error::{GnError, GnResult};
 use crate::sink::worker::Worker;
-use batch::{Batch, BATCH_ROWS};
+use batch::Batch;
 use binary::{column_type, geometry_type, gpkg_geometry};
 use pgrx::PgSqlErrorCode as Code;
 use rusqlite::{Connection, OpenFlags};
@@ -170,7 +170,7 @@ impl FileWriter for GeoPackage {
             }
         }
         self.batch.envelopes.push(envelope.flatten());
-        if self.batch.rows() >= BATCH_ROWS {
+        if self.batch.full() {
             self.send()?;
         }
         Ok(())

@@ -170,7 +170,8 @@ pub fn field(name: &str, kind: Kind, list: bool) -> PqResult<Arc<Type>> {
 }
 
 /// The bbox covering column (GeoParquet 1.1): an optional struct of four required doubles,
-/// NULL for a NULL or empty geometry.
+/// NULL for a NULL geometry and the inverted box (+inf, +inf, -inf, -inf) for an empty one (a
+/// covering must be present exactly where the geometry is).
 pub fn bbox_field(name: &str) -> PqResult<Arc<Type>> {
     let leaves = ["xmin", "ymin", "xmax", "ymax"]
         .into_iter()
@@ -337,7 +338,7 @@ impl Column {
                         out.push(t.as_bytes())?
                     }
                     Value::Bytea(b) | Value::Wkb(b) => out.push(b)?,
-                    Value::Array(_) => return Err(mismatch()),
+                    // an array typed by a domain: its JSON text, as in CSV
                     other => {
                         write_text(other, &mut out.bytes);
                         out.push(&[])?;
