@@ -10,11 +10,11 @@ use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Statement};
 
 /// Rows per SQLite transaction.
-const TRANSACTION_ROWS: i64 = 50_000;
+const TRANSACTION_ROWS: usize = 50_000;
 
 pub(super) fn run(
     db: Connection,
-    insert: &schema::Insert,
+    insert: &str,
     insert_rtree: &str,
     rx: Inbox<Message>,
 ) -> GnResult<()> {
@@ -23,53 +23,39 @@ pub(super) fn run(
     let mut extent: Option<[f64; 4]> = None;
     {
         let prepare = |sql: &str| db.prepare(sql).map_err(|e| sqlite_error("prepare", e));
-        // rows per INSERT: SQLite's statement overhead (and AUTOINCREMENT's sqlite_sequence
-        // update) once per many rows, within its 32766 parameters
-        let many = (30_000 / insert.width).clamp(1, 64);
-        let mut insert_many = prepare(&insert.sql(many))?;
-        let mut insert_one = prepare(&insert.sql(1))?;
+        let mut insert = prepare(insert)?;
         let mut insert_rtree = prepare(insert_rtree)?;
-        let mut fid = 0i64;
+        let mut rows = 0;
         for message in rx {
             let layer = match message {
                 Message::Rows(batch) => {
-                    let mut r = 0;
-                    while r < batch.rows() {
-                        let n = if batch.rows() - r >= many { many } else { 1 };
-                        let s = if n == many {
-                            &mut insert_many
-                        } else {
-                            &mut insert_one
-                        };
-                        insert_rows(s, &batch, r..r + n, fid + 1)
+                    for r in 0..batch.rows() {
+                        let fid = insert_row(&db, &mut insert, &batch, r)
                             .map_err(|e| sqlite_error("insert", e))?;
-                        for row in r..r + n {
-                            fid += 1;
-                            if let Some(e) = batch.envelopes[row] {
-                                index(&mut insert_rtree, fid, e)
-                                    .map_err(|e| sqlite_error("R-tree insert", e))?;
-                                extent = Some(match extent {
-                                    None => e,
-                                    Some(x) => [
-                                        x[0].min(e[0]),
-                                        x[1].max(e[1]),
-                                        x[2].min(e[2]),
-                                        x[3].max(e[3]),
-                                    ],
-                                });
-                            }
-                            if fid % TRANSACTION_ROWS == 0 {
-                                db.execute_batch("COMMIT; BEGIN")
-                                    .map_err(|e| sqlite_error("commit", e))?;
-                            }
+                        if let Some(e) = batch.envelopes[r] {
+                            index(&mut insert_rtree, fid, e)
+                                .map_err(|e| sqlite_error("R-tree insert", e))?;
+                            extent = Some(match extent {
+                                None => e,
+                                Some(x) => [
+                                    x[0].min(e[0]),
+                                    x[1].max(e[1]),
+                                    x[2].min(e[2]),
+                                    x[3].max(e[3]),
+                                ],
+                            });
                         }
-                        r += n;
+                        rows += 1;
+                        if rows % TRANSACTION_ROWS == 0 {
+                            db.execute_batch("COMMIT; BEGIN")
+                                .map_err(|e| sqlite_error("commit", e))?;
+                        }
                     }
                     continue;
                 }
                 Message::Finish(layer) => layer,
             };
-            drop((insert_many, insert_one, insert_rtree));
+            drop((insert, insert_rtree));
             return register(db, &layer, extent);
         }
     }
@@ -77,25 +63,19 @@ pub(super) fn run(
     Ok(())
 }
 
-/// Binds and inserts rows of the batch, numbered from `first_fid`.
-fn insert_rows(
+/// Binds and inserts one row of the batch; returns its fid.
+fn insert_row(
+    db: &Connection,
     s: &mut Statement,
     batch: &Batch,
-    rows: std::ops::Range<usize>,
-    first_fid: i64,
-) -> rusqlite::Result<()> {
+    row: usize,
+) -> rusqlite::Result<i64> {
     let n = batch.cells.len() / batch.rows();
-    let mut p = 1;
-    for (k, row) in rows.enumerate() {
-        s.raw_bind_parameter(p, first_fid + k as i64)?;
-        p += 1;
-        for &c in &batch.cells[row * n..(row + 1) * n] {
-            s.raw_bind_parameter(p, ToSqlOutput::Borrowed(batch.value(c)))?;
-            p += 1;
-        }
+    for (k, &c) in batch.cells[row * n..(row + 1) * n].iter().enumerate() {
+        s.raw_bind_parameter(k + 1, ToSqlOutput::Borrowed(batch.value(c)))?;
     }
     s.raw_execute()?;
-    Ok(())
+    Ok(db.last_insert_rowid())
 }
 
 fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {

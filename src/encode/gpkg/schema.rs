@@ -73,34 +73,20 @@ pub fn create_core(db: &Connection, srid: i32) -> GnResult<()> {
     Ok(())
 }
 
-/// The INSERT of the feature table's rows: `fid`, the geometry, then the columns.
-pub struct Insert {
-    head: String,
-    /// parameters of a row
-    pub width: usize,
-}
-
-impl Insert {
-    /// The statement that inserts `rows` rows at once.
-    pub fn sql(&self, rows: usize) -> String {
-        let one = format!("({})", vec!["?"; self.width].join(", "));
-        format!("{} VALUES {}", self.head, vec![one; rows].join(", "))
-    }
-}
-
-/// The feature table (`fid`, the geometry, then the typed columns) and its R-tree.
+/// The feature table (`fid`, the geometry, then the typed columns) and its R-tree; returns
+/// the INSERT of a row, whose parameters are the geometry then the columns in `columns` order.
 pub fn create_layer(
     db: &Connection,
     layer: &str,
     geometry: (&str, &str),
     columns: &[(String, &str)],
-) -> GnResult<Insert> {
+) -> GnResult<String> {
     let (geom_name, geom_type) = geometry;
     let mut defs = vec![
         "fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL".to_string(),
         format!("{} {geom_type}", q(geom_name)),
     ];
-    let mut names = vec!["fid".to_string(), q(geom_name)];
+    let mut names = vec![q(geom_name)];
     for (name, typ) in columns {
         defs.push(format!("{} {typ}", q(name)));
         names.push(q(name));
@@ -113,10 +99,13 @@ pub fn create_layer(
         rtree_table(layer, geom_name)
     ))
     .map_err(|e| sqlite_error("table", e))?;
-    Ok(Insert {
-        head: format!("INSERT INTO {} ({})", q(layer), names.join(", ")),
-        width: names.len(),
-    })
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    Ok(format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        q(layer),
+        names.join(", "),
+        placeholders.join(", ")
+    ))
 }
 
 pub fn rtree_table(layer: &str, geom_name: &str) -> String {
