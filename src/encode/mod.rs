@@ -10,6 +10,7 @@ pub mod geojson;
 pub mod geoparquet;
 pub mod gpkg;
 pub mod json;
+pub mod packing;
 pub mod tsv;
 pub mod value;
 pub mod wkb;
