@@ -30,7 +30,8 @@ fn srs(srid: i32) -> GnResult<(String, String, i32, String)> {
 /// layer's own SRS.
 pub fn create_core(db: &Connection, srid: i32) -> GnResult<()> {
     db.execute_batch(
-        "PRAGMA application_id = 1196444487; -- 'GPKG'
+        "PRAGMA page_size = 65536;          -- rows of 70 columns: dozens per page, not two
+         PRAGMA application_id = 1196444487; -- 'GPKG'
          PRAGMA user_version = 10200;        -- 1.2.0
          PRAGMA journal_mode = OFF;
          PRAGMA synchronous = OFF;
