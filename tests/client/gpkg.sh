@@ -31,6 +31,31 @@ for id in 1 3 "$TYPES"; do
   fi
 done
 
+# the R-tree (filled in Z-ordered runs, not in row order) indexes every non-empty geometry by
+# its envelope, SQLite's 32-bit floats rounded outwards
+rtree_ok() {
+  python3 - "$1" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+t, c = db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchone()
+rt = {r[0]: r[1:] for r in db.execute(f'SELECT id, minx, maxx, miny, maxy FROM "rtree_{t}_{c}"')}
+bad = n = 0
+for fid, g in db.execute(f'SELECT fid, "{c}" FROM "{t}"'):
+    if g is None or g[3] & 0x10:
+        bad += fid in rt
+        continue
+    n += 1
+    e, r = struct.unpack("<4d", g[8:40]), rt.get(fid)
+    close = r is not None and all(abs(a - b) <= 1e-6 * max(1.0, abs(a)) for a, b in zip(e, r))
+    bad += not (close and r[0] <= e[0] and r[1] >= e[1] and r[2] <= e[2] and r[3] >= e[3])
+print("ok" if bad == 0 and n == len(rt) and n > 0 else f"bad {bad}, {n} geometries, {len(rt)} entries")
+PY
+}
+for id in 1 3; do
+  check "the R-tree of export $id holds exactly every non-empty geometry's envelope" ok \
+    "$(rtree_ok "$(Q gn_gpkg -c "SELECT path FROM gn_export.generate($id, 'gpkg')")")"
+done
+
 # the layer name is the safe label, not the time-stamped file name; geometry type and fields
 path=$(Q gn_gpkg -c "SELECT path FROM gn_export.generate($TYPES, 'gpkg', id_role => 3)")
 info=$(ogrinfo -ro -so -al "$path")
