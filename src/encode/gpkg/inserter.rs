@@ -119,23 +119,6 @@ fn z_order(e: [f64; 4]) -> u64 {
     spread(ordered(x)) | (spread(ordered(y)) << 1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::z_order;
-
-    #[test]
-    fn unit_z_order_keeps_neighbours_together() {
-        let at = |x: f64, y: f64| z_order([x, x, y, y]);
-        // order within each axis is kept, negatives before positives
-        assert!(at(-1.0, 0.0) < at(1.0, 0.0));
-        assert!(at(0.0, -1.0) < at(0.0, 1.0));
-        assert!(at(700_000.0, 6_600_000.0) < at(700_001.0, 6_600_000.0));
-        // a close point is nearer in the key than a far one
-        let here = at(6.0, 45.0);
-        assert!(here.abs_diff(at(6.001, 45.001)) < here.abs_diff(at(-120.0, 45.0)));
-    }
-}
-
 fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {
     s.raw_bind_parameter(1, fid)?;
     for (k, v) in e.into_iter().enumerate() {
@@ -162,4 +145,21 @@ fn register(db: Connection, l: &Layer, extent: Option<[f64; 4]>) -> GnResult<()>
         },
     )?;
     db.close().map_err(|(_, e)| sqlite_error("close", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::z_order;
+
+    #[test]
+    fn unit_z_order_keeps_neighbours_together() {
+        let at = |x: f64, y: f64| z_order([x, x, y, y]);
+        // order within each axis is kept, negatives before positives
+        assert!(at(-1.0, 0.0) < at(1.0, 0.0));
+        assert!(at(0.0, -1.0) < at(0.0, 1.0));
+        assert!(at(700_000.0, 6_600_000.0) < at(700_001.0, 6_600_000.0));
+        // a close point is nearer in the key than a far one
+        let here = at(6.0, 45.0);
+        assert!(here.abs_diff(at(6.001, 45.001)) < here.abs_diff(at(-120.0, 45.0)));
+    }
 }
