@@ -12,10 +12,6 @@ use rusqlite::{Connection, Statement};
 /// Rows per SQLite transaction.
 const TRANSACTION_ROWS: usize = 50_000;
 
-/// Envelopes held before they go into the R-tree, in Z-order: consecutive inserts then land
-/// in neighbouring nodes that SQLite still has at hand (2.5 MB, whatever the row count).
-const RTREE_RUN: usize = 65_536;
-
 pub(super) fn run(
     db: Connection,
     insert: &str,
@@ -30,7 +26,6 @@ pub(super) fn run(
         let mut insert = prepare(insert)?;
         let mut insert_rtree = prepare(insert_rtree)?;
         let mut rows = 0;
-        let mut pending: Vec<(u64, i64, [f64; 4])> = Vec::with_capacity(RTREE_RUN);
         for message in rx {
             let layer = match message {
                 Message::Rows(batch) => {
@@ -38,10 +33,8 @@ pub(super) fn run(
                         let fid = insert_row(&db, &mut insert, &batch, r)
                             .map_err(|e| sqlite_error("insert", e))?;
                         if let Some(e) = batch.envelopes[r] {
-                            pending.push((z_order(e), fid, e));
-                            if pending.len() == RTREE_RUN {
-                                index_run(&mut insert_rtree, &mut pending)?;
-                            }
+                            index(&mut insert_rtree, fid, e)
+                                .map_err(|e| sqlite_error("R-tree insert", e))?;
                             extent = Some(match extent {
                                 None => e,
                                 Some(x) => [
@@ -62,7 +55,6 @@ pub(super) fn run(
                 }
                 Message::Finish(layer) => layer,
             };
-            index_run(&mut insert_rtree, &mut pending)?;
             drop((insert, insert_rtree));
             return register(db, &layer, extent);
         }
@@ -84,39 +76,6 @@ fn insert_row(
     }
     s.raw_execute()?;
     Ok(db.last_insert_rowid())
-}
-
-/// Inserts the held envelopes into the R-tree in Z-order.
-fn index_run(s: &mut Statement, pending: &mut Vec<(u64, i64, [f64; 4])>) -> GnResult<()> {
-    pending.sort_unstable_by_key(|p| p.0);
-    for &(_, fid, e) in pending.iter() {
-        index(s, fid, e).map_err(|e| sqlite_error("R-tree insert", e))?;
-    }
-    pending.clear();
-    Ok(())
-}
-
-/// The Z-order (Morton) key of an envelope's centre: its coordinates as order-preserving
-/// 32-bit integers (the bits of an f32, sign folded), interleaved. No extent is needed.
-fn z_order(e: [f64; 4]) -> u64 {
-    fn ordered(v: f64) -> u32 {
-        let b = (v as f32).to_bits();
-        if b & 0x8000_0000 != 0 {
-            !b
-        } else {
-            b | 0x8000_0000
-        }
-    }
-    fn spread(v: u32) -> u64 {
-        let mut x = u64::from(v);
-        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
-        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
-        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
-        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
-        (x | (x << 1)) & 0x5555_5555_5555_5555
-    }
-    let (x, y) = ((e[0] + e[1]) / 2.0, (e[2] + e[3]) / 2.0);
-    spread(ordered(x)) | (spread(ordered(y)) << 1)
 }
 
 fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {
@@ -145,21 +104,4 @@ fn register(db: Connection, l: &Layer, extent: Option<[f64; 4]>) -> GnResult<()>
         },
     )?;
     db.close().map_err(|(_, e)| sqlite_error("close", e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::z_order;
-
-    #[test]
-    fn unit_z_order_keeps_neighbours_together() {
-        let at = |x: f64, y: f64| z_order([x, x, y, y]);
-        // order within each axis is kept, negatives before positives
-        assert!(at(-1.0, 0.0) < at(1.0, 0.0));
-        assert!(at(0.0, -1.0) < at(0.0, 1.0));
-        assert!(at(700_000.0, 6_600_000.0) < at(700_001.0, 6_600_000.0));
-        // a close point is nearer in the key than a far one
-        let here = at(6.0, 45.0);
-        assert!(here.abs_diff(at(6.001, 45.001)) < here.abs_diff(at(-120.0, 45.0)));
-    }
 }
