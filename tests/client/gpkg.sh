@@ -31,7 +31,7 @@ for id in 1 3 "$TYPES"; do
   fi
 done
 
-# the R-tree (filled in Z-ordered runs, not in row order) indexes every non-empty geometry by
+# the R-tree (filled by the SQLite thread as rows come) indexes every non-empty geometry by
 # its envelope, SQLite's 32-bit floats rounded outwards
 rtree_ok() {
   python3 - "$1" <<'PY'
