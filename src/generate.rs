@@ -6,8 +6,7 @@
 use crate::access;
 use crate::access::definer::current_user_name;
 use crate::catalog::export::{self, Export};
-use crate::encode::format::FileFormat;
-use crate::encode::format::Output;
+use crate::encode::format::{FileFormat, Output};
 use crate::encode::FileJob;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::history::{self, Status};

@@ -1,7 +1,7 @@
 //! `gn_export.formats()`: the format registry as SQL sees it, for GeoNature's backend (the
 //! Content-Type of a download, the choices of a form) and for the catalog's CHECK on schedules.
 
-use crate::encode::format::{Compression, FileFormat, Output, GZIP_SUFFIX, REGISTRY};
+use crate::encode::format::{Compression, FileFormat, Output, REGISTRY};
 use pgrx::prelude::*;
 
 /// Every format gn_export writes, in registry order, then each byte-stream format gzipped:
@@ -39,13 +39,9 @@ fn formats() -> TableIterator<
             format: s.format,
             compression,
         };
-        let suffix = |n: &str| match compression {
-            Compression::None => n.to_string(),
-            Compression::Gzip => format!("{n}{GZIP_SUFFIX}"),
-        };
         (
             f.name(),
-            s.aliases.iter().map(|a| suffix(a)).collect(),
+            s.aliases.iter().map(|a| f.with_suffix(a)).collect(),
             f.extension(),
             f.media_type().to_string(),
             compression == Compression::None && matches!(s.output, Output::Text(_)),

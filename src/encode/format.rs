@@ -3,7 +3,7 @@
 //! that parsing, hints, `exports().formats`, file names, cleanup and the catalog's CHECK all
 //! derive from [`REGISTRY`]. A new format is one module and one entry here.
 
-pub use super::packing::{Compression, FileFormat, GZIP_SUFFIX};
+pub use super::packing::{Compression, FileFormat};
 use super::{csv, dsw, dwca, geojson, geoparquet, gpkg, json, tsv};
 use super::{Encoder, FileJob, FileWriter, Layout};
 use crate::error::{GnError, GnResult};

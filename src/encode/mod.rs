@@ -19,7 +19,7 @@ pub use format::Format;
 pub use value::Value;
 
 use crate::catalog::export::Export;
-use crate::error::GnResult;
+use crate::error::{GnError, GnResult};
 use crate::query::Plan;
 use std::path::Path;
 
@@ -101,6 +101,14 @@ impl Feature {
             }
             _ => "a feature without id".to_string(),
         }
+    }
+
+    /// The error (22000) of a row a writer cannot take, naming the export and the row.
+    pub fn row_error(&self, export: &str, values: &[Value], e: &dyn std::fmt::Display) -> GnError {
+        GnError::new(
+            pgrx::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+            format!("{export}, {}: {e}", self.row_name(values)),
+        )
     }
 }
 

@@ -15,7 +15,7 @@ pub enum Compression {
 }
 
 /// The suffix that asks for gzip, on a format's name and on its files' names.
-pub const GZIP_SUFFIX: &str = ".gz";
+const GZIP_SUFFIX: &str = ".gz";
 
 /// A format as callers name it: the encoding, and how its bytes are packed (`csv.gz`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,7 +117,8 @@ impl FileFormat {
         }
     }
 
-    fn with_suffix(self, base: &str) -> String {
+    /// A name or extension of the format as packed: `base` with `.gz` for gzip.
+    pub fn with_suffix(self, base: &str) -> String {
         match self.compression {
             Compression::None => base.to_string(),
             Compression::Gzip => format!("{base}{GZIP_SUFFIX}"),

@@ -75,14 +75,11 @@ impl<S: ByteSink> ByteSink for Packer<S> {
         };
         gz.write_all(bytes).map_err(gzip_error)?;
         // deflate keeps what it has not yet emitted; what it has is drained at once
-        let out = std::mem::take(gz.get_mut());
+        let out = gz.get_mut();
         if !out.is_empty() {
-            self.pass(&out)?;
-            let mut out = out;
+            self.writes += 1;
+            self.inner.write(out)?;
             out.clear();
-            if let Some(gz) = self.gzip.as_mut() {
-                *gz.get_mut() = out; // its capacity, for the next block
-            }
         }
         Ok(())
     }

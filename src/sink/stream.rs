@@ -5,8 +5,7 @@
 use super::compress::Packer;
 use super::pump::{ByteSink, Pump};
 use crate::access;
-use crate::encode::format::Output;
-use crate::encode::format::{Compression, FileFormat};
+use crate::encode::format::{Compression, FileFormat, Output};
 use crate::encode::Encoder;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::jsonb::Jsonb;

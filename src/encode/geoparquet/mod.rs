@@ -13,7 +13,7 @@ pub mod crs;
 
 use super::gpkg::binary::core_types;
 use super::wkb::{envelope, geometry_kind};
-use super::{Feature, FileJob, FileWriter, Value};
+use super::{Feature, FileJob, FileWriter, Format, Value};
 use crate::error::{GnError, GnResult};
 use crate::sink::dir::io_error;
 use crate::sink::worker::{Inbox, Worker};
@@ -57,6 +57,8 @@ pub struct GeoParquet {
     crs: Crs,
     /// geometry types seen (ISO code, Z)
     types: BTreeSet<(u32, bool)>,
+    /// the row's feature geometry, as written
+    geometry: Vec<u8>,
     /// [min x, min y, max x, max y] of every geometry so far
     bbox: Option<[f64; 4]>,
     rows_in_group: usize,
@@ -85,12 +87,8 @@ fn parquet_error(export: &str, e: ParquetError) -> GnError {
 pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let plan = job.plan;
     let export = job.export.name();
-    let feature = plan.layout.feature.ok_or_else(|| {
-        GnError::new(
-            Code::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("{export} has no geometry: parquet needs one"),
-        )
-    })?;
+    // query::plan refused an export without geometry already
+    let feature = plan.layout.require_feature(Format::Parquet)?;
     let crs = crs::of_srid(plan.decoding.feature_srid.target, &export)?;
     let pq = |e| parquet_error(&export, e);
     let mut fields = Vec::new();
@@ -139,67 +137,56 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         feature,
         crs,
         types: BTreeSet::new(),
+        geometry: Vec::new(),
         bbox: None,
         rows_in_group: 0,
         written,
     }))
 }
 
+/// The covering box of an empty geometry: inverted (GEOS's convention), so that no window
+/// intersects it and the statistics of xmin's minimum and xmax's maximum are left alone; a
+/// covering must be present exactly where the geometry is.
+const EMPTY_BOX: [f64; 4] = [
+    f64::INFINITY,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NEG_INFINITY,
+];
+
 impl GeoParquet {
     fn bad_row(&self, row: &[Value], e: &dyn std::fmt::Display) -> GnError {
-        GnError::new(
-            Code::ERRCODE_DATA_EXCEPTION,
-            format!("{}, {}: {e}", self.export, self.feature.row_name(row)),
-        )
+        self.feature.row_error(&self.export, row, e)
     }
 
-    /// The feature geometry in GeoParquet's WKB (ISO, the seven simple types), its type and
-    /// extent recorded for the `geo` metadata, its box in the covering column.
-    fn geometry(&mut self, row: &[Value]) -> GnResult<Option<Vec<u8>>> {
-        let (wkb, env) = self.feature_wkb(row)?;
-        // an empty geometry has the empty box (GEOS's convention): no window intersects it,
-        // and it leaves the columns' statistics of xmin's minimum and xmax's maximum alone
-        let bbox = match (&wkb, env) {
-            (_, Some(e)) => Some([e[0], e[2], e[1], e[3]]),
-            (Some(_), None) => Some([
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ]),
-            (None, None) => None,
-        };
-        for (i, leaf) in self.covering.1.iter_mut().enumerate() {
-            let v = bbox.map_or(Value::Null, |b| Value::Float8(b[i]));
-            leaf.push(&v).expect("a float column takes floats and NULL");
-        }
-        Ok(wkb)
-    }
-
-    /// The feature geometry's ISO WKB and its envelope [min x, max x, min y, max y].
-    #[allow(clippy::type_complexity)]
-    fn feature_wkb(&mut self, row: &[Value]) -> GnResult<(Option<Vec<u8>>, Option<[f64; 4]>)> {
+    /// The row's feature geometry as GeoParquet's WKB (ISO, the seven simple types) into
+    /// `self.geometry`, its type and extent recorded for the `geo` metadata; returns its
+    /// covering box [xmin, ymin, xmax, ymax], None when the geometry is NULL.
+    fn geometry(&mut self, row: &[Value]) -> GnResult<Option<[f64; 4]>> {
         let wkb = match &row[self.feature.geometry] {
             Value::Wkb(w) => w,
             Value::GeometryError(e) => return Err(self.bad_row(row, e)),
-            _ => return Ok((None, None)),
+            _ => return Ok(None),
         };
-        let mut iso = wkb.to_vec();
-        core_types(&mut iso).map_err(|e| self.bad_row(row, &e))?;
-        let kind = geometry_kind(&iso).map_err(|e| self.bad_row(row, &e))?;
+        self.geometry.clear();
+        self.geometry.extend_from_slice(wkb);
+        core_types(&mut self.geometry).map_err(|e| self.bad_row(row, &e))?;
+        let kind = geometry_kind(&self.geometry).map_err(|e| self.bad_row(row, &e))?;
         self.types.insert(kind);
-        let env = envelope(&iso).map_err(|e| self.bad_row(row, &e))?;
-        let env = env.map(|(e, _)| [e[0], e[1], e[2], e[3]]);
-        if let Some(e) = env {
-            let b = self.bbox.get_or_insert([e[0], e[2], e[1], e[3]]);
-            *b = [
-                b[0].min(e[0]),
-                b[1].min(e[2]),
-                b[2].max(e[1]),
-                b[3].max(e[3]),
-            ];
-        }
-        Ok((Some(iso), env))
+        let Some((e, _)) = envelope(&self.geometry).map_err(|e| self.bad_row(row, &e))? else {
+            return Ok(Some(EMPTY_BOX));
+        };
+        let b = [e[0], e[2], e[1], e[3]];
+        self.bbox = Some(match self.bbox {
+            None => b,
+            Some(x) => [
+                x[0].min(b[0]),
+                x[1].min(b[1]),
+                x[2].max(b[2]),
+                x[3].max(b[3]),
+            ],
+        });
+        Ok(Some(b))
     }
 
     /// Hands the row group to the encoding thread and starts the next one.
@@ -278,11 +265,15 @@ fn type_name(t: u32) -> &'static str {
 
 impl FileWriter for GeoParquet {
     fn row(&mut self, row: &[Value]) -> GnResult<()> {
-        let geometry = self.geometry(row)?;
+        let bbox = self.geometry(row)?;
+        for (i, leaf) in self.covering.1.iter_mut().enumerate() {
+            let v = bbox.map_or(Value::Null, |b| Value::Float8(b[i]));
+            leaf.push(&v).expect("a float column takes floats and NULL");
+        }
         let mut buffered = 0;
         for i in 0..self.columns.len() {
-            let pushed = match (&geometry, i == self.feature.geometry) {
-                (Some(g), true) => self.columns[i].push(&Value::Wkb(g)),
+            let pushed = match (bbox, i == self.feature.geometry) {
+                (Some(_), true) => self.columns[i].push(&Value::Wkb(&self.geometry)),
                 (None, true) => self.columns[i].push(&Value::Null),
                 _ => self.columns[i].push(&row[i]),
             };

@@ -16,8 +16,8 @@ pub enum Cell {
     Integer(i64),
     Real(f64),
     /// a range of the batch's buffer
-    Text(u32, u32),
-    Blob(u32, u32),
+    Text(usize, usize),
+    Blob(usize, usize),
 }
 
 #[derive(Default)]
@@ -38,11 +38,10 @@ impl Batch {
         self.rows() >= BATCH_ROWS || self.buffer.len() >= BATCH_BYTES
     }
 
-    fn range(&mut self, bytes: &[u8]) -> (u32, u32) {
-        // a batch leaves at 8 MiB, and one PostgreSQL value is at most 1 GB
-        let start = self.buffer.len() as u32;
+    fn range(&mut self, bytes: &[u8]) -> (usize, usize) {
+        let start = self.buffer.len();
         self.buffer.extend_from_slice(bytes);
-        (start, self.buffer.len() as u32)
+        (start, self.buffer.len())
     }
 
     /// Adds a value of the row (`scratch` renders dates and other text).
@@ -78,8 +77,8 @@ impl Batch {
             Cell::Null => ValueRef::Null,
             Cell::Integer(i) => ValueRef::Integer(i),
             Cell::Real(f) => ValueRef::Real(f),
-            Cell::Text(a, b) => ValueRef::Text(&self.buffer[a as usize..b as usize]),
-            Cell::Blob(a, b) => ValueRef::Blob(&self.buffer[a as usize..b as usize]),
+            Cell::Text(a, b) => ValueRef::Text(&self.buffer[a..b]),
+            Cell::Blob(a, b) => ValueRef::Blob(&self.buffer[a..b]),
         }
     }
 }

@@ -11,7 +11,7 @@ pub mod binary;
 mod inserter;
 pub mod schema;
 
-use super::{Feature, FileJob, FileWriter, Value};
+use super::{Feature, FileJob, FileWriter, Format, Value};
 use crate::error::{GnError, GnResult};
 use crate::sink::worker::Worker;
 use batch::Batch;
@@ -68,12 +68,8 @@ pub struct GeoPackage {
 /// comes from PostGIS); the rows go in on the SQLite thread.
 pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let plan = job.plan;
-    let feature = plan.layout.feature.ok_or_else(|| {
-        GnError::new(
-            Code::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!("{} has no geometry: gpkg needs one", job.export.name()),
-        )
-    })?;
+    // query::plan refused an export without geometry already
+    let feature = plan.layout.require_feature(Format::Gpkg)?;
     let g = feature.geometry;
     let srid = plan.decoding.feature_srid.target;
     let (geom_type, z) = geometry_type(&plan.types[g]);
@@ -136,10 +132,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
 
 impl GeoPackage {
     fn bad_row(&self, row: &[Value], e: &dyn std::fmt::Display) -> GnError {
-        GnError::new(
-            Code::ERRCODE_DATA_EXCEPTION,
-            format!("{}, {}: {e}", self.export, self.feature.row_name(row)),
-        )
+        self.feature.row_error(&self.export, row, e)
     }
 
     fn send(&mut self) -> GnResult<()> {

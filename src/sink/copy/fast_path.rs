@@ -1,6 +1,7 @@
 //! The fast path of `COPY (SELECT gn_export.run(...)) TO ... (FORMAT raw)` and of run_bytes():
-//! the same bytes as the SRF's values, but the export's query runs at once into the encoder, so PostgreSQL may
-//! plan it in parallel as it does for its own COPY (a streamed SRF never can).
+//! the same bytes as the SRF's values, but the export's query runs at once into the encoder,
+//! so PostgreSQL may plan it in parallel as it does for its own COPY (a streamed SRF never
+//! can).
 
 use super::destination::Destination;
 use crate::error::{GnError, GnResult};
