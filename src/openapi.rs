@@ -137,13 +137,16 @@ fn page_schema(e: &Export, features: bool) -> Value {
     } else {
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Item"}})
     };
-    json!({"type": "object", "required": ["items", "license", "limit", "page", "total", "total_filtered"], "properties": {
+    json!({"type": "object", "required": ["items", "license", "limit", "page", "snapshot", "total", "total_filtered"], "properties": {
         "items": items,
         "license": {"type": "object", "properties": {"name": {"type": "string", "nullable": true}, "href": {"type": "string", "nullable": true}}},
         "limit": {"type": "integer"},
         "page": {"type": "integer", "description": "the offset asked for (a page index)"},
-        "total": {"type": "integer", "description": "rows in the export"},
-        "total_filtered": {"type": "integer", "description": "rows matching the filters"}}})
+        "snapshot": {"type": "object", "required": ["id", "created_at"], "description": "the snapshot of the query's keys this page is a slice of",
+            "properties": {"id": {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "pass it as the snapshot parameter to keep paging the same rows"},
+                           "created_at": {"type": "string", "format": "date-time"}}},
+        "total": {"type": "integer", "description": "rows in the export when the snapshot was made"},
+        "total_filtered": {"type": "integer", "description": "rows matching the filters when the snapshot was made"}}})
 }
 
 pub fn document(e: &Export) -> GnResult<Value> {
@@ -175,6 +178,9 @@ pub fn document(e: &Export) -> GnResult<Value> {
         json!({"name": "offset", "in": "query", "required": false,
                "description": "Page index: the rows skipped are offset × limit",
                "schema": {"type": "integer", "minimum": 0, "default": 0}}),
+        json!({"name": "snapshot", "in": "query", "required": false,
+               "description": format!("Id of the snapshot to page (from an earlier answer; it lives while used at least every {} s), or \"new\" for a new one; by default the newest snapshot of the same query", settings::api_snapshot_ttl().as_secs()),
+               "schema": {"type": "string", "pattern": "^([0-9a-f]{32}|new)$"}}),
         json!({"name": "orderby", "in": "query", "required": false,
                "description": format!("Column to sort by, optionally followed by :ASC or :DESC (default {})", e.view_pk_column),
                "schema": {"type": "string", "pattern": "^[^:]+(:(ASC|DESC|asc|desc))?$"}}),

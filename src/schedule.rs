@@ -10,6 +10,7 @@ use crate::error::{GnError, GnResult, OrRaise};
 use crate::generate::generate_at;
 use crate::history::{self, Status};
 use crate::settings;
+use crate::sink::dir::Dir;
 use crate::sink::names::{all_stems, is_schedule_file, is_temp_file, is_user_file};
 use crate::sink::target::{export_dir, Target};
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
@@ -242,12 +243,42 @@ fn modified_ts(secs: f64) -> Option<TimestampWithTimeZone> {
     .flatten()
 }
 
+fn removed_row(dir: &Dir, name: String, reason: String, bytes: u64, at: SystemTime) -> Removed {
+    let secs = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    (
+        dir.path().join(name).to_string_lossy().into_owned(),
+        reason,
+        bytes as i64,
+        modified_ts(secs),
+    )
+}
+
 fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
     let keep = keep_days.unwrap_or_else(settings::keep_days);
     if keep < 0 {
         return Err(GnError::new(
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("keep_days {keep} is negative"),
+        ));
+    }
+    // the API's snapshots first: they need no export_dir
+    let mut removed = Vec::new();
+    let store = crate::api::snapshot::store()?;
+    let swept = crate::api::snapshot::evict(
+        &store,
+        settings::api_snapshot_ttl(),
+        settings::api_snapshot_space(),
+    )?;
+    for r in swept {
+        removed.push(removed_row(
+            &store,
+            r.name,
+            r.reason.to_string(),
+            r.bytes,
+            r.modified,
         ));
     }
     let root = export_dir()?;
@@ -260,7 +291,6 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
             live.insert(format!("{stem}.{}", f.extension()));
         }
     }
-    let mut removed = Vec::new();
     for (sub, is_ours) in [
         ("usr_generated", is_user_file as fn(&str) -> bool),
         ("schedules", is_schedule_file),
@@ -283,17 +313,7 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
                 continue;
             };
             dir.remove(&f.name)?;
-            let secs = f
-                .modified
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
-            removed.push((
-                dir.path().join(&f.name).to_string_lossy().into_owned(),
-                reason,
-                f.bytes as i64,
-                modified_ts(secs),
-            ));
+            removed.push(removed_row(&dir, f.name, reason, f.bytes, f.modified));
         }
     }
     removed.sort();
@@ -304,7 +324,8 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
 /// usr_generated, and files under schedules that belong to no schedule any more; also stale
 /// temporary files left by a crash. Never the current file of a live schedule, and only files
 /// that match gn_export's naming, never through a symbolic link (a linked subdirectory raises
-/// F0000). Returns what it deleted. Not executable by PUBLIC: the EXECUTE grant is the
+/// F0000). Also the API's snapshots unused for gn_export.api_snapshot_ttl seconds and the least
+/// recently used beyond gn_export.api_snapshot_space (see api()). Returns what it deleted. Not executable by PUBLIC: the EXECUTE grant is the
 /// privilege.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(volatile, parallel_unsafe)]

@@ -25,6 +25,9 @@ pub static API_DEFAULT_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
 pub static API_MAX_LIMIT: GucSetting<i32> = GucSetting::<i32>::new(1000);
 /// Seconds the partner API may reuse an export's unfiltered row count (0: count every time).
 pub static API_TOTAL_CACHE: GucSetting<i32> = GucSetting::<i32>::new(300);
+pub static API_SNAPSHOT_TTL: GucSetting<i32> = GucSetting::<i32>::new(600);
+/// kB: 1 GB
+pub static API_SNAPSHOT_SPACE: GucSetting<i32> = GucSetting::<i32>::new(1024 * 1024);
 /// Minutes a schedule may run early: a daily schedule run by a daily cron job regenerates even
 /// if yesterday's run finished a little later than today's starts.
 pub static SCHEDULE_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(60);
@@ -117,13 +120,33 @@ fn define_numbers() {
     );
     GucRegistry::define_int_guc(
         c"gn_export.api_total_cache",
-        c"Seconds gn_export.api() may reuse an export's unfiltered row count (0 counts on every call).",
-        c"The count of a large view costs as much as reading it; partners page through the same export many times.",
+        c"Seconds a session reuses what gn_export.api() learnt of a view: whether its key is unique (0 checks on every new snapshot).",
+        c"The check reads the whole view; it is only needed for snapshots not ordered by the key.",
         &API_TOTAL_CACHE,
         0,
         86400,
         GucContext::Suset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"gn_export.api_snapshot_ttl",
+        c"Seconds an API snapshot lives unused; also how old a snapshot pages without an id may reuse.",
+        c"A harvest that passes the snapshot id keeps its snapshot as long as it asks for a page at least this often.",
+        &API_SNAPSHOT_TTL,
+        1,
+        7 * 86400,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"gn_export.api_snapshot_space",
+        c"Disk space all API snapshots may take together, under the data directory.",
+        c"The least recently used snapshots are removed beyond it; a query whose keys alone exceed it is refused.",
+        &API_SNAPSHOT_SPACE,
+        64,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
     );
     GucRegistry::define_int_guc(
         c"gn_export.schedule_tolerance",
@@ -209,6 +232,15 @@ pub fn api_total_cache() -> std::time::Duration {
     std::time::Duration::from_secs(API_TOTAL_CACHE.get().max(0) as u64)
 }
 
+pub fn api_snapshot_ttl() -> std::time::Duration {
+    std::time::Duration::from_secs(API_SNAPSHOT_TTL.get().max(1) as u64)
+}
+
+/// bytes
+pub fn api_snapshot_space() -> u64 {
+    API_SNAPSHOT_SPACE.get().max(64) as u64 * 1024
+}
+
 pub fn keep_days() -> i32 {
     KEEP_DAYS.get()
 }
@@ -262,20 +294,38 @@ impl GucScope {
     /// `search_path = pg_catalog, pg_temp` until the scope ends: our own statements and lookups
     /// can then find nothing a caller planted in a schema of their path.
     pub fn pinned_search_path() -> GucScope {
-        // SAFETY: what fmgr_security_definer does for `SET search_path` on a function: a new
-        // nesting level, then a SAVE-action assignment that AtEOXact_GUC rolls back.
+        GucScope::pinned(&[(c"search_path", c"pg_catalog, pg_temp")])
+    }
+
+    /// PostgreSQL's default text forms of values (ISO dates, `postgres` intervals, exact
+    /// floats, hex bytea), whatever the session chose: text written in one session reads back
+    /// as the same values in another.
+    pub fn pinned_value_text() -> GucScope {
+        GucScope::pinned(&[
+            (c"DateStyle", c"ISO, MDY"),
+            (c"IntervalStyle", c"postgres"),
+            (c"extra_float_digits", c"1"),
+            (c"bytea_output", c"hex"),
+        ])
+    }
+
+    fn pinned(settings: &[(&std::ffi::CStr, &std::ffi::CStr)]) -> GucScope {
+        // SAFETY: what fmgr_security_definer does for `SET name = value` on a function: a new
+        // nesting level, then SAVE-action assignments that AtEOXact_GUC rolls back.
         unsafe {
             let level = pgrx::pg_sys::NewGUCNestLevel();
-            pgrx::pg_sys::set_config_option(
-                c"search_path".as_ptr(),
-                c"pg_catalog, pg_temp".as_ptr(),
-                pgrx::pg_sys::GucContext::PGC_USERSET,
-                pgrx::pg_sys::GucSource::PGC_S_SESSION,
-                pgrx::pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
+            for (name, value) in settings {
+                pgrx::pg_sys::set_config_option(
+                    name.as_ptr(),
+                    value.as_ptr(),
+                    pgrx::pg_sys::GucContext::PGC_USERSET,
+                    pgrx::pg_sys::GucSource::PGC_S_SESSION,
+                    pgrx::pg_sys::GucAction::GUC_ACTION_SAVE,
+                    true,
+                    0,
+                    false,
+                );
+            }
             GucScope { level }
         }
     }
@@ -286,7 +336,7 @@ impl Drop for GucScope {
         if std::thread::panicking() {
             return; // an ERROR is unwinding: the abort that follows pops the level
         }
-        // SAFETY: pops the level opened in `pinned_search_path`, undoing what was set inside.
+        // SAFETY: pops the level opened in `pinned`, undoing what was set inside.
         unsafe { pgrx::pg_sys::AtEOXact_GUC(false, self.level) }
     }
 }

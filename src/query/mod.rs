@@ -38,25 +38,26 @@ pub struct Plan {
     /// what the encoders see: the columns in select-list order, and the feature
     pub layout: Layout,
     pub decoding: Decoding,
-    /// `SELECT count(*)` of the filtered rows (no order, limit or offset), with the first
-    /// `count_params` parameters
-    pub count_sql: String,
-    pub count_params: usize,
-    /// `SELECT count(*)` of the whole view
-    pub total_sql: String,
-    /// whether any filter condition applies
-    pub filtered: bool,
-    /// the page's keys alone (`SELECT pk::text ... ORDER BY ... LIMIT ... OFFSET ...`), same
-    /// parameters as `sql`: on a view of many joins, cheaper than the page itself
-    pub keys_sql: String,
-    /// the page's rows from its keys: `$1` is a text[] of pk values
-    pub by_keys_sql: String,
-    /// the page in one step, in a total order (ties of the pk broken by the whole row), same
-    /// parameters as `sql`: for a pk with repeated or NULL values, where pages by key would
-    /// overlap or miss rows
-    pub page_sql: String,
-    /// 1 when the pk is unique and never NULL over the whole relation, else 0
-    pub unique_sql: String,
+    /// what the API pages the rows by (its statements are made in `api::keys`)
+    pub paging: Paging,
+}
+
+/// The parts of an export's query that the API's statements are made of.
+#[derive(Debug, Clone)]
+pub struct Paging {
+    /// the relation, schema-qualified and quoted
+    pub relation: String,
+    /// the select list, over the relation as `t`
+    pub select_list: String,
+    /// `t."<view_pk_column>"`, and its type as `format_type` spells it
+    pub pk: String,
+    pub pk_type: String,
+    /// the filters' conditions, ANDed; their parameters are the plan's first
+    /// `condition_params`
+    pub conditions: Option<String>,
+    pub condition_params: usize,
+    /// ` ORDER BY …`, always ending with the pk
+    pub order_by: String,
 }
 
 /// Checks that `value` casts to `typ` (or is valid WKT for "wkt") without aborting the
@@ -136,79 +137,39 @@ fn no_geometry(export: &Export, format: Format) -> GnError {
     ))
 }
 
-/// 1 when the pk is unique and never NULL over the whole relation, else 0.
-fn unique_sql(rel: &str, pk: &str) -> String {
-    format!(
-        "SELECT (NOT EXISTS (SELECT 1 FROM {rel} AS t WHERE {pk} IS NULL)
-            AND NOT EXISTS (SELECT 1 FROM {rel} AS t GROUP BY {pk} HAVING count(*) > 1))::int::bigint"
-    )
-}
-
-/// The statements of a plan, filtered, ordered and sliced alike.
-struct Statements {
-    sql: String,
-    keys_sql: String,
-    page_sql: String,
-    count_sql: String,
-    order_by: String,
-    filtered: bool,
-    count_params: usize,
-}
-
-/// Adds the filters' conditions, order (ties broken by the pk, so that pages never overlap or
-/// miss rows), limit and offset to each statement; limit and offset become parameters after
-/// the conditions' own, which are all that counts need.
-fn statements(
+/// The plan's statement: the filters' conditions, then the order (ties broken by the pk, so
+/// that pages never overlap or miss rows), limit and offset as parameters after the
+/// conditions' own.
+fn statement(
     select_from: &str,
     pk: &str,
-    rel: &str,
     built: Option<filters::Built>,
     params: &mut Vec<Param>,
-) -> Statements {
-    let mut s = Statements {
-        sql: select_from.to_string(),
-        keys_sql: format!("SELECT {pk}::text FROM {rel} AS t"),
-        page_sql: select_from.to_string(),
-        count_sql: format!("SELECT count(*) FROM {rel} AS t"),
-        order_by: format!(" ORDER BY {pk}"),
-        filtered: false,
-        count_params: params.len(),
-    };
+) -> (String, Option<String>, String) {
+    let mut sql = select_from.to_string();
+    let mut order_by = format!(" ORDER BY {pk}");
     let Some(built) = built else {
-        return s;
+        return (sql, None, order_by);
     };
-    if !built.conditions.is_empty() {
-        let cond = format!(" WHERE {}", built.conditions.join(" AND "));
-        for stmt in [
-            &mut s.sql,
-            &mut s.keys_sql,
-            &mut s.page_sql,
-            &mut s.count_sql,
-        ] {
-            stmt.push_str(&cond);
-        }
-        s.filtered = true;
+    let conditions = (!built.conditions.is_empty()).then(|| built.conditions.join(" AND "));
+    if let Some(c) = &conditions {
+        sql.push_str(&format!(" WHERE {c}"));
     }
     if let Some(o) = built.order {
-        s.order_by = if o.starts_with(&format!("{pk} ")) {
+        order_by = if o.starts_with(&format!("{pk} ")) {
             format!(" ORDER BY {o}")
         } else {
             format!(" ORDER BY {o}, {pk}")
         };
-        s.sql.push_str(&s.order_by);
+        sql.push_str(&order_by);
     }
-    s.keys_sql.push_str(&s.order_by);
-    s.page_sql.push_str(&format!("{}, (t.*)::text", s.order_by));
     for (value, keyword) in [(built.limit, "LIMIT"), (built.offset, "OFFSET")] {
         if let Some(v) = value {
             params.push(Param::Int(v));
-            let clause = format!(" {keyword} ${}", params.len());
-            for stmt in [&mut s.sql, &mut s.keys_sql, &mut s.page_sql] {
-                stmt.push_str(&clause);
-            }
+            sql.push_str(&format!(" {keyword} ${}", params.len()));
         }
     }
-    s
+    (sql, conditions, order_by)
 }
 
 /// The select list of an export in a format, and what the encoders and decoders are told of it.
@@ -328,16 +289,11 @@ fn build(
         .find(|c| c.name == export.view_pk_column)
         .map(|c| c.type_name.clone())
         .unwrap_or_else(|| "text".into());
-    let select_from = format!("SELECT {} FROM {} AS t", select.join(", "), rel.qualified);
-    let Statements {
-        sql,
-        keys_sql,
-        page_sql,
-        count_sql,
-        order_by,
-        filtered,
-        count_params,
-    } = statements(&select_from, &pk, &rel.qualified, built, &mut params);
+    let select_list = select.join(", ");
+    let select_from = format!("SELECT {select_list} FROM {} AS t", rel.qualified);
+    // the conditions' own parameters: limit and offset come after them
+    let condition_params = params.len();
+    let (sql, conditions, order_by) = statement(&select_from, &pk, built, &mut params);
     Ok(Plan {
         relid: rel.oid,
         definer,
@@ -363,14 +319,15 @@ fn build(
             },
             wkt_columns,
         },
-        total_sql: format!("SELECT count(*) FROM {} AS t", rel.qualified),
-        by_keys_sql: format!("{select_from} WHERE {pk} = ANY(CAST($1 AS {pk_type}[])){order_by}"),
-        page_sql,
-        unique_sql: unique_sql(&rel.qualified, &pk),
-        keys_sql,
-        count_sql,
-        count_params,
-        filtered,
+        paging: Paging {
+            relation: rel.qualified,
+            select_list,
+            pk,
+            pk_type,
+            conditions,
+            condition_params,
+            order_by,
+        },
     })
 }
 

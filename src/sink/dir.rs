@@ -39,6 +39,9 @@ pub struct Dir {
     fd: Rc<OwnedFd>,
     /// its path with every link resolved, for messages and for SQLite
     path: PathBuf,
+    /// whether others may read what is made here: export files are published (`0755`
+    /// directories, `0644` files), the API's snapshots are the server's alone (`0700`, `0600`)
+    public: bool,
 }
 
 /// A regular file found in a directory.
@@ -71,6 +74,7 @@ impl Dir {
         Ok(Dir {
             fd: Rc::new(fd),
             path: canonical,
+            public: true,
         })
     }
 
@@ -81,8 +85,19 @@ impl Dir {
     /// A subdirectory of ours (`schedules`, `usr_generated`), made `0755` if missing. A
     /// symbolic link in its place is refused.
     pub fn subdir(&self, name: &str) -> GnResult<Dir> {
+        self.subdir_for(name, self.public)
+    }
+
+    /// A subdirectory of ours that only the server may read (`0700`), and whose files are
+    /// `0600`.
+    pub fn private_subdir(&self, name: &str) -> GnResult<Dir> {
+        self.subdir_for(name, false)
+    }
+
+    fn subdir_for(&self, name: &str, public: bool) -> GnResult<Dir> {
         let path = self.path.join(name);
-        let created = match rfs::mkdirat(&*self.fd, name, Mode::from_raw_mode(0o755)) {
+        let mode = if public { 0o755 } else { 0o700 };
+        let created = match rfs::mkdirat(&*self.fd, name, Mode::from_raw_mode(mode)) {
             Ok(()) => true,
             Err(Errno::EXIST) => false,
             Err(e) => return Err(errno(&format!("cannot create {}", path.display()), e)),
@@ -106,11 +121,12 @@ impl Dir {
         })?;
         if created {
             // the server's umask made it owner-only: the web server must be able to read it
-            let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o755));
+            let _ = rfs::fchmod(&fd, Mode::from_raw_mode(mode));
         }
         Ok(Dir {
             fd: Rc::new(fd),
             path,
+            public,
         })
     }
 
@@ -122,7 +138,7 @@ impl Dir {
             &*self.fd,
             name.as_str(),
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o644),
+            Mode::from_raw_mode(0o600),
         )
         .map_err(|e| {
             errno(
@@ -130,9 +146,11 @@ impl Dir {
                 e,
             )
         })?;
-        // like COPY TO a file: readable by all (the server's umask makes it owner-only), so
-        // that the web server publishing export_dir can serve it
-        let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o644));
+        if self.public {
+            // like COPY TO a file: readable by all (the server's umask makes it owner-only),
+            // so that the web server publishing export_dir can serve it
+            let _ = rfs::fchmod(&fd, Mode::from_raw_mode(0o644));
+        }
         Ok(Temp {
             dir: self.clone(),
             name,
@@ -152,6 +170,23 @@ impl Dir {
             modified: SystemTime::UNIX_EPOCH
                 + Duration::new(st.st_mtime as u64, st.st_mtime_nsec as u32),
         })
+    }
+
+    /// The regular file `name` opened for reading, if there is one (never through a link).
+    pub fn open_file(&self, name: &str) -> GnResult<Option<File>> {
+        match rfs::openat(
+            &*self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            Err(Errno::NOENT | Errno::LOOP) => Ok(None),
+            Err(e) => Err(errno(
+                &format!("cannot open {}", self.path.join(name).display()),
+                e,
+            )),
+        }
     }
 
     /// The regular files of the directory (links and subdirectories left out).
@@ -188,21 +223,35 @@ impl Dir {
         })
     }
 
-    fn rename(&self, from: &str, to: &str) -> GnResult<()> {
+    /// Removes `name`; false if it was already gone (another session removed it first).
+    pub fn remove_if_present(&self, name: &str) -> GnResult<bool> {
+        match rfs::unlinkat(&*self.fd, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(errno(
+                &format!("cannot remove {}", self.path.join(name).display()),
+                e,
+            )),
+        }
+    }
+
+    fn rename(&self, from: &str, to: &str, durable: bool) -> GnResult<()> {
         rfs::renameat(&*self.fd, from, &*self.fd, to).map_err(|e| {
             errno(
                 &format!("cannot rename to {}", self.path.join(to).display()),
                 e,
             )
         })?;
-        // the rename itself must survive a crash
-        let _ = rfs::fsync(&*self.fd);
+        if durable {
+            // the rename itself must survive a crash
+            let _ = rfs::fsync(&*self.fd);
+        }
         Ok(())
     }
 }
 
 /// 128 random bits from PostgreSQL's strong random source, in hex.
-fn random_hex() -> GnResult<String> {
+pub fn random_hex() -> GnResult<String> {
     let mut bytes = [0u8; 16];
     // SAFETY: fills the 16 bytes of a local buffer.
     let ok = unsafe { pgrx::pg_sys::pg_strong_random(bytes.as_mut_ptr().cast(), bytes.len()) };
@@ -262,7 +311,17 @@ impl Temp {
     }
 
     /// Flushes, fsyncs and renames the file over `final_name` in its directory.
-    pub fn publish(mut self, final_name: &str) -> GnResult<u64> {
+    pub fn publish(self, final_name: &str) -> GnResult<u64> {
+        self.publish_as(final_name, true)
+    }
+
+    /// Flushes and renames the file over `final_name`, without waiting for the disk: for files
+    /// that a crash may lose (the API's snapshots).
+    pub fn publish_volatile(self, final_name: &str) -> GnResult<u64> {
+        self.publish_as(final_name, false)
+    }
+
+    fn publish_as(mut self, final_name: &str, durable: bool) -> GnResult<u64> {
         let path = self.dir.path.join(&self.name);
         let writer = self
             .writer
@@ -271,8 +330,10 @@ impl Temp {
         let file = writer
             .into_inner()
             .map_err(|e| io_error(&format!("cannot write {}", path.display()), e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| io_error(&format!("cannot fsync {}", path.display()), e))?;
+        if durable {
+            file.sync_all()
+                .map_err(|e| io_error(&format!("cannot fsync {}", path.display()), e))?;
+        }
         let ours = rfs::fstat(file.as_fd()).map_err(|e| errno("cannot stat", e))?;
         let there = rfs::statat(&*self.dir.fd, self.name.as_str(), AtFlags::SYMLINK_NOFOLLOW);
         if !matches!(there, Ok(st) if st.st_dev == ours.st_dev && st.st_ino == ours.st_ino) {
@@ -282,7 +343,7 @@ impl Temp {
             )
             .hint("Something else writes in gn_export.export_dir: only the web server should, and only to read."));
         }
-        self.dir.rename(&self.name, final_name)?;
+        self.dir.rename(&self.name, final_name, durable)?;
         self.name.clear();
         Ok(ours.st_size as u64)
     }

@@ -4,6 +4,7 @@
 
 pub mod decode;
 mod postgis;
+mod prepared;
 mod receiver;
 
 use crate::access::definer::Definer;
@@ -24,7 +25,8 @@ pub const BATCH: i64 = 1000;
 pub enum Param {
     Text(String),
     Int(i64),
-    TextArray(Vec<String>),
+    TextArray(Vec<Option<String>>),
+    IntArray(Vec<i64>),
 }
 
 /// Bound parameters as SPI takes them.
@@ -33,11 +35,33 @@ pub fn datums(params: &[Param]) -> Vec<DatumWithOid<'static>> {
 }
 
 impl Param {
+    /// The parameter's type, as a prepared statement declares it.
+    pub fn type_oid(&self) -> pg_sys::Oid {
+        match self {
+            Param::Text(_) => pg_sys::TEXTOID,
+            Param::Int(_) => pg_sys::INT8OID,
+            Param::TextArray(_) => pg_sys::TEXTARRAYOID,
+            Param::IntArray(_) => pg_sys::INT8ARRAYOID,
+        }
+    }
+
+    /// The parameter as a datum in the current memory context (never NULL).
+    pub fn to_datum(&self) -> pg_sys::Datum {
+        let d = match self {
+            Param::Text(t) => t.clone().into_datum(),
+            Param::Int(i) => i.into_datum(),
+            Param::TextArray(v) => v.clone().into_datum(),
+            Param::IntArray(v) => v.clone().into_datum(),
+        };
+        d.unwrap_or(pg_sys::Datum::from(0usize))
+    }
+
     pub fn datum(&self) -> DatumWithOid<'static> {
         match self {
             Param::Text(s) => s.clone().into(),
             Param::Int(i) => (*i).into(),
             Param::TextArray(v) => v.clone().into(),
+            Param::IntArray(v) => v.clone().into(),
         }
     }
 }
@@ -84,6 +108,23 @@ impl Cursor {
 
     pub fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// Opens `sql` like [`Cursor::open`], from a generic plan prepared once per session and
+    /// kept: for a statement run again and again with other parameters (the API's pages, whose
+    /// text is the same for every page of a query), where planning the view's joins would cost
+    /// about as much as running them for a page. The plan cache revalidates kept plans after
+    /// DDL, as for any prepared statement.
+    pub fn open_prepared(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
+        let name = plan
+            .definer
+            .run(|| Spi::connect(|_client| -> GnResult<String> { prepared::open(sql, params) }))?;
+        Ok(Cursor {
+            name,
+            decoding: plan.decoding.clone(),
+            definer: plan.definer,
+            done: false,
+        })
     }
 
     /// Fetches the next batch and hands each row to `f`; returns the number of rows.
@@ -142,6 +183,18 @@ pub fn run_all(plan: &Plan, f: impl FnMut(&[Value]) -> GnResult<()>) -> GnResult
         .run(|| execute(&plan.sql, &plan.params, &plan.decoding, f))
 }
 
+/// Runs another statement of the plan (its own columns, decoded plainly: no geometry) at once,
+/// as the plan's definer, like [`run_all`].
+pub fn run_statement(
+    plan: &Plan,
+    sql: &str,
+    params: &[Param],
+    f: impl FnMut(&[Value]) -> GnResult<()>,
+) -> GnResult<u64> {
+    plan.definer
+        .run(|| execute(sql, params, &Decoding::default(), f))
+}
+
 fn execute(
     sql: &str,
     params: &[Param],
@@ -162,16 +215,11 @@ fn execute(
             let pl = pg_sys::makeParamList(params.len() as i32);
             let slots = (*pl).params.as_mut_slice(params.len());
             for (slot, p) in slots.iter_mut().zip(params) {
-                let (value, ptype) = match p {
-                    Param::Text(t) => (t.clone().into_datum(), pg_sys::TEXTOID),
-                    Param::Int(i) => (i.into_datum(), pg_sys::INT8OID),
-                    Param::TextArray(v) => (v.clone().into_datum(), pg_sys::TEXTARRAYOID),
-                };
                 *slot = pg_sys::ParamExternData {
-                    value: value.unwrap_or(pg_sys::Datum::from(0usize)),
+                    value: p.to_datum(),
                     isnull: false,
                     pflags: pg_sys::PARAM_FLAG_CONST as u16,
-                    ptype,
+                    ptype: p.type_oid(),
                 };
             }
             let rc = with_receiver(decoding, &mut f, |dest| {

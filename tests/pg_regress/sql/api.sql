@@ -6,7 +6,18 @@ CREATE DATABASE gn_t_api;
 \i demo_db.sql
 \set SHOW_CONTEXT never
 -- a public export without geometry: an array of objects, the licence, the counts
-SELECT jsonb_pretty(gn_export.api(2, '{"limit": 2, "orderby": "id_dataset:DESC"}')::jsonb #- '{items,0,jdd_description}' #- '{items,1,jdd_description}');
+SELECT jsonb_pretty(gn_export.api(2, '{"limit": 2, "orderby": "id_dataset:DESC"}')::jsonb #- '{items,0,jdd_description}' #- '{items,1,jdd_description}' #- '{snapshot}');
+-- pages are slices of a snapshot of the query's keys, which the answer names: a random id and
+-- its time, ISO 8601 in UTC
+SELECT r->'snapshot'->>'id' ~ '^[0-9a-f]{32}$' AS id_is_32_hex,
+       r->'snapshot'->>'created_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$' AS iso_utc,
+       (r->'snapshot'->>'created_at')::timestamptz BETWEEN now() - interval '10 minutes' AND clock_timestamp() AS recent
+FROM gn_export.api(2, '{"limit": 1}') r;
+-- the same query reuses it whatever the page; other filters or another order make another
+SELECT count(DISTINCT r->'snapshot'->>'id') AS snapshots_same_query
+FROM generate_series(0, 3) p, gn_export.api(2, jsonb_build_object('limit', 2, 'offset', p)) r;
+SELECT count(DISTINCT r->'snapshot'->>'id') AS snapshots_three_queries
+FROM (VALUES ('{}'::jsonb), ('{"orderby": "jdd_nom"}'), ('{"jdd_nom": "x"}')) q(f), gn_export.api(2, f) r;
 -- GeoNature's defaults: limit from gn_export.api_default_limit, capped at api_max_limit
 SELECT r->'limit' AS lim, r->'page' AS page, json_array_length(r->'items') AS n FROM gn_export.api(2) r;
 SET gn_export.api_max_limit = 5;
@@ -70,9 +81,7 @@ SELECT (SELECT array_agg(f->'properties'->>'nom_cite' ORDER BY ord) FROM json_ar
 FROM gn_export.api(1, '{"limit": 5, "orderby": "nom_cite:DESC"}', 3) r;
 
 -- paging through a filtered export: the pages' union is the filtered set, nothing twice,
--- and total_filtered stays the same on every page (GeoNature subtracted the offset); counted
--- afresh on every page here (no cache)
-SET gn_export.api_total_cache = 0;
+-- and total_filtered stays the same on every page (GeoNature subtracted the offset)
 WITH pages AS (
     SELECT p, gn_export.api(1, jsonb_build_object('limit', 7, 'offset', p, 'filter_n_up_altitude_min', 1500, 'orderby', 'nom_cite'), 3) AS r
     FROM generate_series(0, 9) p
@@ -85,18 +94,40 @@ SELECT (SELECT count(DISTINCT r->>'total_filtered') FROM pages) AS distinct_tota
        (SELECT count(DISTINCT id) FROM ids) AS distinct_rows,
        (SELECT array_agg(id ORDER BY id) FROM ids) = (SELECT array_agg(id_synthese ORDER BY id_synthese) FROM gn_exports.v_synthese_sinp WHERE altitude_min >= 1500) AS union_is_filtered_set,
        (SELECT max(p) FROM pages WHERE pg_temp.n(r) > 0) AS last_full_page;
-RESET gn_export.api_total_cache;
--- counts are reused for gn_export.api_total_cache seconds in a session: a new row shows in
--- the items at once, in the counts once the cache is off or expired
-SELECT r->'total' AS total, r->'total_filtered' AS total_filtered FROM gn_export.api(2, '{"limit": 1}') r;
+-- a snapshot keeps its rows and counts: a row inserted meanwhile is only in a newer snapshot
+SELECT r->'snapshot'->>'id' AS sid, r->'total' AS total, r->'total_filtered' AS total_filtered FROM gn_export.api(2, '{"limit": 1}') r \gset
+SELECT :total AS total, :total_filtered AS total_filtered;
 INSERT INTO gn_meta.t_datasets (id_acquisition_framework, dataset_name, dataset_shortname, dataset_desc,
     id_nomenclature_data_type, marine_domain, terrestrial_domain, id_nomenclature_dataset_objectif,
     id_nomenclature_collecting_method, id_nomenclature_data_origin, id_nomenclature_source_status,
     id_nomenclature_resource_type) VALUES (1, 'Nouveau', 'N', 'n', 1, false, true, 1, 1, 1, 1, 1);
-SELECT r->'total' AS cached_total, json_array_length(r->'items') AS items FROM gn_export.api(2, '{"limit": 100}') r;
-SET gn_export.api_total_cache = 0;
-SELECT r->'total' AS fresh_total FROM gn_export.api(2, '{"limit": 100}') r;
-RESET gn_export.api_total_cache;
+SELECT r->'total' AS pinned_total, json_array_length(r->'items') AS items, r->'snapshot'->>'id' = :'sid' AS same
+FROM gn_export.api(2, jsonb_build_object('limit', 100, 'snapshot', :'sid')) r;
+-- without an id, the newest snapshot of the query made less than api_snapshot_ttl ago
+SELECT r->'total' AS reused_total, r->'snapshot'->>'id' = :'sid' AS same FROM gn_export.api(2, '{"limit": 100}') r;
+SELECT r->'total' AS new_total, json_array_length(r->'items') AS items, r->'snapshot'->>'id' <> :'sid' AS other
+FROM gn_export.api(2, '{"limit": 100, "snapshot": "new"}') r;
+SELECT r->'total' AS newest_total FROM gn_export.api(2, '{"limit": 100}') r;
+SELECT r->'total' AS still_pinned_total FROM gn_export.api(2, jsonb_build_object('limit', 100, 'snapshot', :'sid')) r;
+-- a deleted row leaves its snapshot's pages (rows are read now), the counts stay the snapshot's
+DELETE FROM gn_meta.t_datasets WHERE dataset_name = 'Nouveau';
+SELECT r->'total' AS total, json_array_length(r->'items') AS items FROM gn_export.api(2, '{"limit": 100}') r;
+-- snapshot ids: of another query, unknown, expired, or not an id at all (never a path)
+\set VERBOSITY sqlstate
+SELECT gn_export.api(2, jsonb_build_object('snapshot', :'sid', 'orderby', 'jdd_nom'));
+\set VERBOSITY default
+SELECT gn_export.api(2, '{"snapshot": "00000000000000000000000000000000"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT gn_export.api(2, '{"snapshot": "../../postgresql.conf"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT gn_export.api(2, '{"snapshot": 7}');
+\echo :LAST_ERROR_SQLSTATE
+SET gn_export.api_snapshot_ttl = 1;
+SELECT pg_sleep(1.2);
+\set VERBOSITY sqlstate
+SELECT gn_export.api(2, jsonb_build_object('snapshot', :'sid'));
+\set VERBOSITY default
+RESET gn_export.api_snapshot_ttl;
 -- a page past the end is empty, with the same totals
 SELECT pg_temp.n(r) AS n, r->'total_filtered' AS total_filtered, r->'page' AS page
 FROM gn_export.api(1, '{"limit": 7, "offset": 1000, "filter_n_up_altitude_min": 1500}', 3) r;

@@ -1,0 +1,249 @@
+//! Which snapshot serves a page: the one the caller names, the newest of the same query, or a
+//! new one, made once while the other sessions that want it wait.
+
+use super::keys::{self, Written};
+use super::page::Pin;
+use super::snapshot::{self, Snapshot, Writer};
+use crate::catalog::export::Export;
+use crate::error::{GnError, GnResult};
+use crate::query::Plan;
+use crate::settings;
+use crate::sink::dir::Dir;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode as Code;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Microseconds since 2000-01-01 UTC, as PostgreSQL keeps timestamps.
+fn now() -> i64 {
+    // SAFETY: reads the system clock.
+    unsafe { pgrx::pg_sys::GetCurrentTimestamp() }
+}
+
+fn age(created: i64) -> Duration {
+    Duration::from_micros(now().saturating_sub(created).max(0) as u64)
+}
+
+fn expired(export: &Export, id: &str, ttl: Duration) -> GnError {
+    GnError::new(
+        Code::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!(
+            "{}: snapshot {id} has expired (unused for more than {} s) or never existed",
+            export.name(),
+            ttl.as_secs()
+        ),
+    )
+    .hint("Start again from offset 0 without a snapshot: the answer names a new one.")
+}
+
+fn other_query(export: &Export, id: &str) -> GnError {
+    GnError::new(
+        Code::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!(
+            "{}: snapshot {id} holds another query: other filters or order, or the export has been redefined since",
+            export.name()
+        ),
+    )
+    .hint("Page a snapshot with the parameters it was made with, or start again from offset 0 without a snapshot.")
+}
+
+/// The snapshot that serves a page of `plan`'s query, marked used.
+pub fn serve(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
+    let version = keys::relation_version(plan)?;
+    let identity = keys::identity(export.id, plan, &version)?;
+    let ttl = settings::api_snapshot_ttl();
+    let dir = snapshot::store().map_err(hide_data_directory)?;
+    let pointer = snapshot::pointer_name(&identity);
+    let found = match pin {
+        Pin::Id(id) => {
+            let snap = Snapshot::open(&dir, id)
+                .map_err(hide_data_directory)?
+                .filter(|s| s.idle() <= ttl)
+                .ok_or_else(|| expired(export, id, ttl))?;
+            if snap.identity()? != identity {
+                return Err(other_query(export, id));
+            }
+            snap
+        }
+        Pin::Latest => match newest(&dir, &pointer, &identity, ttl)? {
+            Some(s) => s,
+            None => {
+                // one session makes it, the others wait for it and take it
+                lock(QUERY, snapshot::fnv1a(&identity) as i32)?;
+                match newest(&dir, &pointer, &identity, ttl)? {
+                    Some(s) => s,
+                    None => make(plan, &dir, &identity, &pointer, &version, ttl)?,
+                }
+            }
+        },
+        Pin::New => {
+            lock(QUERY, snapshot::fnv1a(&identity) as i32)?;
+            make(plan, &dir, &identity, &pointer, &version, ttl)?
+        }
+    };
+    found.touch();
+    Ok(found)
+}
+
+/// Messages name the snapshot directory relative to the data directory, whose path roles
+/// other than the DBA's do not see.
+fn hide_data_directory(mut e: GnError) -> GnError {
+    // SAFETY: DataDir is set once by the postmaster and is NUL-terminated.
+    let data = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::DataDir) };
+    let data = data.to_string_lossy();
+    if !data.is_empty() {
+        e.message = e.message.replace(data.as_ref(), "$PGDATA");
+    }
+    e
+}
+
+/// The newest snapshot of the query, if it was made less than `ttl` ago and still lives.
+fn newest(dir: &Dir, pointer: &str, identity: &[u8], ttl: Duration) -> GnResult<Option<Snapshot>> {
+    let Some(id) = snapshot::latest(dir, pointer).map_err(hide_data_directory)? else {
+        return Ok(None);
+    };
+    let Some(snap) = Snapshot::open(dir, &id).map_err(hide_data_directory)? else {
+        return Ok(None);
+    };
+    let fresh = age(snap.footer.created) <= ttl && snap.idle() <= ttl;
+    Ok((fresh && snap.identity()? == identity).then_some(snap))
+}
+
+/// gn_export's classes of advisory locks ("gnxp", "gnxb"), beside the application's own: one
+/// lock per query's identity, and `BUILDS` slots for the snapshots made at once.
+const QUERY: i32 = 0x676e_7870;
+const BUILD: i32 = 0x676e_7862;
+/// Snapshots made at once on the server: each reads a whole query and may take up to
+/// gn_export.api_snapshot_space on disk before the bound applies to it.
+const BUILDS: i32 = 2;
+
+/// Waits for the advisory lock `(class, key)` until the end of the transaction.
+fn lock(class: i32, key: i32) -> GnResult<()> {
+    Spi::run_with_args(
+        "SELECT pg_catalog.pg_advisory_xact_lock($1, $2)",
+        &[class.into(), key.into()],
+    )?;
+    Ok(())
+}
+
+/// Takes a free build slot, or waits for one (chosen by the query), until the end of the
+/// transaction: at most `BUILDS` snapshots are made at once.
+fn build_slot(identity: &[u8]) -> GnResult<()> {
+    for slot in 0..BUILDS {
+        let free = Spi::get_one_with_args::<bool>(
+            "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
+            &[BUILD.into(), slot.into()],
+        )?;
+        if free == Some(true) {
+            return Ok(());
+        }
+    }
+    lock(BUILD, (snapshot::fnv1a(identity) % BUILDS as u64) as i32)
+}
+
+/// Makes a snapshot of the query: its keys in order and its counts, as they are now.
+fn make(
+    plan: &Plan,
+    dir: &Dir,
+    identity: &[u8],
+    pointer: &str,
+    version: &str,
+    ttl: Duration,
+) -> GnResult<Snapshot> {
+    build_slot(identity)?;
+    let space = settings::api_snapshot_space();
+    snapshot::evict(dir, ttl, space).map_err(hide_data_directory)?;
+    let created = now();
+    // ordered by the key, the writing finds out for itself whether it is unique
+    let mut ranked = !keys::finds_duplicates(&plan.paging)
+        && cached(&keys::unique_sql(&plan.paging), plan, version)? != 1;
+    let (writer, rows) = loop {
+        let mut w = Writer::create(dir, ranked, space)?;
+        match keys::write(plan, &mut w, ranked).map_err(hide_data_directory)? {
+            Written::Rows(n) => break (w, n),
+            Written::NotUnique => ranked = true, // the unranked file is dropped
+        }
+    };
+    let total = if plan.paging.conditions.is_some() {
+        plan.definer
+            .run(|| Spi::get_one::<i64>(&keys::total_sql(&plan.paging)))?
+            .unwrap_or(0)
+    } else {
+        rows as i64
+    };
+    let id = writer
+        .finish(identity, total, created)
+        .map_err(hide_data_directory)?;
+    snapshot::evict(dir, ttl, space).map_err(hide_data_directory)?;
+    snapshot::point(dir, pointer, &id).map_err(hide_data_directory)?;
+    Snapshot::open(dir, &id)
+        .map_err(hide_data_directory)?
+        .ok_or_else(|| {
+            GnError::new(
+                Code::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("gn_export: API snapshot {id} was removed as soon as it was made"),
+            )
+            .hint("Snapshots are made faster than gn_export.api_snapshot_space holds them: have a superuser raise it.")
+        })
+}
+
+/// What this session learnt of a view (whether its key is unique), reused for
+/// `gn_export.api_total_cache` seconds, at most `ENTRIES` of them and `KEY_BYTES` of keys:
+/// the oldest go first.
+const ENTRIES: usize = 256;
+const KEY_BYTES: usize = 1 << 20;
+
+#[derive(Default)]
+struct Cache {
+    entries: VecDeque<(String, i64, Instant)>,
+    key_bytes: usize,
+}
+
+impl Cache {
+    fn get(&self, key: &str, ttl: Duration) -> Option<i64> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _, at)| k == key && at.elapsed() < ttl)
+            .map(|(_, n, _)| *n)
+    }
+
+    fn put(&mut self, key: String, n: i64) {
+        if key.len() > KEY_BYTES / 4 {
+            return; // too big to be worth keeping
+        }
+        self.key_bytes += key.len();
+        self.entries.push_back((key, n, Instant::now()));
+        while self.entries.len() > ENTRIES || self.key_bytes > KEY_BYTES {
+            if let Some((k, _, _)) = self.entries.pop_front() {
+                self.key_bytes -= k.len();
+            }
+        }
+    }
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+/// The number `sql` answers, as the plan's definer, reused for `gn_export.api_total_cache`
+/// seconds in this session. The key holds the calling role, the role it ran as, the SQL text
+/// and the relation's version: a redefined view or another role never reuses it.
+fn cached(sql: &str, plan: &Plan, version: &str) -> GnResult<i64> {
+    let ttl = settings::api_total_cache();
+    // SAFETY: reads the current user id, a backend global.
+    let caller = unsafe { pgrx::pg_sys::GetUserId() };
+    let key = format!(
+        "{caller:?}\u{0}{:?}\u{0}{sql}\u{0}{:?} {version}",
+        plan.definer.role, plan.relid
+    );
+    if let Some(n) = CACHE.with(|c| c.borrow().get(&key, ttl)) {
+        return Ok(n);
+    }
+    let n = plan.definer.run(|| Spi::get_one::<i64>(sql))?.unwrap_or(0);
+    if !ttl.is_zero() {
+        CACHE.with(|c| c.borrow_mut().put(key, n));
+    }
+    Ok(n)
+}
