@@ -39,10 +39,13 @@ pub struct Generation {
     pub status: Status,
     pub error: Option<String>,
     pub sqlstate: Option<String>,
+    /// whether the run history, the user's notification and the `gn_export` channel were
+    /// written (not on a hot standby)
+    pub recorded: bool,
 }
 
 fn now() -> TimestampWithTimeZone {
-    Spi::get_one::<TimestampWithTimeZone>("SELECT clock_timestamp()")
+    crate::spi::one::<TimestampWithTimeZone>("SELECT clock_timestamp()", &[])
         .ok()
         .flatten()
         .expect("clock_timestamp() is never NULL")
@@ -133,6 +136,7 @@ pub fn generate_file(
             status: Status::Skipped,
             error: None,
             sqlstate: None,
+            recorded: false,
         };
         return conclude(&export, &target, id_role, None, g, &f.name);
     }
@@ -163,6 +167,7 @@ pub fn generate_at(
         status: Status::Done,
         error: None,
         sqlstate: None,
+        recorded: false,
     };
     let failure = match try_in_subtransaction(|| write_file(export, format, target)) {
         Ok(Ok((rows, bytes))) => {
@@ -183,15 +188,25 @@ pub fn generate_at(
     conclude(export, target, id_role, schedule, g, &target.name)
 }
 
-/// The history row, the user's notification and the `gn_export` channel's message.
+/// The history row, the user's notification and the `gn_export` channel's message; none of
+/// them on a hot standby, which cannot write them (a NOTICE says so, and `recorded`).
 fn conclude(
     export: &Export,
     target: &Target,
     id_role: Option<i32>,
     schedule: Option<i32>,
-    g: Generation,
+    mut g: Generation,
     published: &str,
 ) -> GnResult<Generation> {
+    if crate::access::on_standby() {
+        pgrx::notice!(
+            "gn_export: {} {} on a hot standby: its run history, the user's notification and the gn_export channel's message are not written (a standby is read-only)",
+            export.name(),
+            g.status.as_str()
+        );
+        return Ok(g);
+    }
+    g.recorded = true;
     history::record(&history::Run {
         id_export: g.id_export,
         label: export.label.clone(),
@@ -250,9 +265,8 @@ fn tell_user(export: &Export, target: &Target, role: i32, g: &Generation) {
 
 fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Duration>> {
     let Some(i) = i else { return Ok(None) };
-    let secs =
-        Spi::get_one_with_args::<f64>("SELECT pg_catalog.date_part('epoch', $1)", &[i.into()])?
-            .unwrap_or(0.0);
+    let secs = crate::spi::one::<f64>("SELECT pg_catalog.date_part('epoch', $1)", &[i.into()])?
+        .unwrap_or(0.0);
     if secs < 0.0 || !secs.is_finite() {
         return Err(GnError::new(
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -274,7 +288,9 @@ fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Durati
 /// The export's query runs as its definer (see README, Security). Not executable by PUBLIC:
 /// the EXECUTE grant is the privilege to write files (always inside export_dir, under names
 /// gn_export makes); errors: P0002 unknown export, 22023 bad format, 42501 access refused,
-/// F0000 export_dir unset or unusable.
+/// F0000 export_dir unset or unusable. On a hot standby the file is written on the standby's
+/// disk, and the run history, the notification and the NOTIFY are not (a NOTICE says so;
+/// `recorded` is false).
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn generate(
@@ -312,6 +328,9 @@ fn generate(
     set(&mut t, "status", g.status.as_str().to_string());
     set(&mut t, "error", g.error);
     set(&mut t, "sqlstate", g.sqlstate);
+    // the type of a database still at 0.1.0 (this library installed, ALTER EXTENSION UPDATE
+    // not run yet) has no `recorded`: its result goes without it
+    let _ = t.set_by_name("recorded", g.recorded);
     t
 }
 

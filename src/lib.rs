@@ -27,6 +27,7 @@ mod semantic;
 mod settings;
 mod sink;
 mod source;
+mod spi;
 mod subxact;
 
 ::pgrx::pg_module_magic!(name, version);
@@ -89,9 +90,10 @@ CREATE TYPE gn_export.generation AS (
     finished_at timestamptz,
     status      text,
     error       text,
-    sqlstate    text
+    sqlstate    text,
+    recorded    boolean
 );
-COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): status is done, skipped or failed.';
+COMMENT ON TYPE gn_export.generation IS 'The outcome of gn_export.generate(): status is done, skipped or failed; recorded is false on a hot standby, where the run history, the notification and the NOTIFY are not written.';
 "#,
     name = "generation_type",
     bootstrap

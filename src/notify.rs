@@ -9,17 +9,16 @@ use serde_json::json;
 
 /// Whether this database has GeoNature's notification tables.
 fn has_notifications() -> GnResult<bool> {
-    Ok(Spi::get_one::<bool>(
+    Ok(crate::spi::one::<bool>(
         "SELECT count(*) = 2 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = 'gn_notifications' AND c.relname IN ('t_notifications', 't_notifications_rules')",
-    )?
+          WHERE n.nspname = 'gn_notifications' AND c.relname IN ('t_notifications', 't_notifications_rules')", &[])?
     .unwrap_or(false))
 }
 
 /// The user's effective rule for EXPORT-DONE by method DB: their own row overrides the default
 /// (id_role NULL) row, as GeoNature's dispatch does. No rule at all means no notification.
 fn subscribed(id_role: i32) -> GnResult<bool> {
-    Ok(Spi::get_one_with_args::<bool>(
+    Ok(crate::spi::one::<bool>(
         "SELECT subscribed FROM gn_notifications.t_notifications_rules
           WHERE code_category = 'EXPORT-DONE' AND code_method = 'DB'
             AND (id_role = $1 OR id_role IS NULL)
@@ -65,9 +64,8 @@ pub fn notify_user(
     if !has_notifications()? || !subscribed(id_role)? {
         return Ok(false);
     }
-    let title = Spi::get_one::<String>(
-        "SELECT label::text FROM gn_notifications.bib_notifications_categories WHERE code = 'EXPORT-DONE'",
-    )
+    let title = crate::spi::one::<String>(
+        "SELECT label::text FROM gn_notifications.bib_notifications_categories WHERE code = 'EXPORT-DONE'", &[])
     .unwrap_or(None)
     .unwrap_or_else(|| "Fichier d'export généré".into());
     let text = content(export, url, error, settings::keep_days());

@@ -161,7 +161,7 @@ pub fn document(e: &Export) -> GnResult<Value> {
     let cols = view_columns(&rel)?;
     let notes = comments(rel.oid)?;
     let geom = geometry_field(e.geometry_field.as_deref());
-    let view_comment = Spi::get_one_with_args::<String>(
+    let view_comment = crate::spi::one::<String>(
         "SELECT pg_catalog.obj_description($1, 'pg_class')",
         &[rel.oid.into()],
     )?;

@@ -104,7 +104,7 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
             return Ok(Outcome::simple(Status::Failed, Some(error)));
         }
     };
-    let locked = Spi::get_one_with_args::<bool>(
+    let locked = crate::spi::one::<bool>(
         "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
         &[LOCK_CLASS.into(), s.id.into()],
     )?
@@ -154,6 +154,7 @@ type Row = (
 );
 
 fn run_all() -> GnResult<Vec<Row>> {
+    crate::access::require_primary("run_scheduled()")?;
     let mut out = Vec::new();
     for s in schedules()? {
         let o = match try_in_subtransaction(|| run_one(&s)) {
@@ -235,12 +236,9 @@ fn run_scheduled() -> TableIterator<
 type Removed = (String, String, i64, Option<TimestampWithTimeZone>);
 
 fn modified_ts(secs: f64) -> Option<TimestampWithTimeZone> {
-    Spi::get_one_with_args::<TimestampWithTimeZone>(
-        "SELECT pg_catalog.to_timestamp($1)",
-        &[secs.into()],
-    )
-    .ok()
-    .flatten()
+    crate::spi::one::<TimestampWithTimeZone>("SELECT pg_catalog.to_timestamp($1)", &[secs.into()])
+        .ok()
+        .flatten()
 }
 
 fn removed_row(dir: &Dir, name: String, reason: String, bytes: u64, at: SystemTime) -> Removed {
@@ -257,6 +255,7 @@ fn removed_row(dir: &Dir, name: String, reason: String, bytes: u64, at: SystemTi
 }
 
 fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
+    crate::access::require_primary("clean_files()")?;
     let keep = keep_days.unwrap_or_else(settings::keep_days);
     if keep < 0 {
         return Err(GnError::new(

@@ -253,7 +253,7 @@ pub fn schedule_tolerance() -> std::time::Duration {
 /// command to run.
 pub fn preload_hint() -> Option<(String, String)> {
     let get = |name: &str| {
-        pgrx::Spi::get_one::<String>(&format!("SELECT pg_catalog.current_setting('{name}')"))
+        crate::spi::one::<String>(&format!("SELECT pg_catalog.current_setting('{name}')"), &[])
             .ok()
             .flatten()
             .unwrap_or_default()
@@ -266,8 +266,9 @@ pub fn preload_hint() -> Option<(String, String)> {
     if listed(&session) || listed(&get("shared_preload_libraries")) {
         return None;
     }
-    let db = pgrx::Spi::get_one::<String>(
+    let db = crate::spi::one::<String>(
         "SELECT pg_catalog.quote_ident(pg_catalog.current_database())",
+        &[],
     )
     .ok()
     .flatten()

@@ -33,9 +33,9 @@ psql_at "$PORT" postgres -q -c "ALTER DATABASE $DB SET session_preload_libraries
 
 say "loading the GeoNature-like schema and reference data"
 ( cd "$REPO/sql/demo" && P -q -f geonature_schema.sql -f reference_data.sql -f synthese_generator.sql ) >/dev/null
-# recreated at each run so that the demo always has the extension just built: the catalog
-# and its rows are not part of the extension and survive (only the run history restarts)
-P -qc "DROP EXTENSION IF EXISTS gn_export CASCADE" -c "CREATE EXTENSION gn_export CASCADE"
+# installed once, then upgraded as a DBA would (ALTER EXTENSION ... UPDATE to the version just
+# built, through the scripts under sql/): the run history, the grants and the settings stay
+P -qc "CREATE EXTENSION IF NOT EXISTS gn_export CASCADE" -c "ALTER EXTENSION gn_export UPDATE"
 ( cd "$REPO/sql/demo" && P -q -f exports.sql ) >/dev/null
 
 have=$(P -Atc "SELECT count(*) FROM gn_synthese.synthese")

@@ -70,8 +70,20 @@ psql_at() {
 }
 
 # Builds and installs the extension into the system PostgreSQL (debug unless --release given).
+# install_extension [--release]: builds and installs the current version (its install script,
+# and the upgrade scripts sql/gn_export--<old>--<new>.sql, which cargo pgrx copies), plus the
+# frozen install scripts of released versions (sql/gn_export--<old>.sql), so that an old version
+# can still be installed and upgraded (tests/client/upgrade.sh)
 install_extension() {
   (cd "$REPO" && cargo pgrx install --pg-config "$PG_CONFIG" "$@")
+  local f ext
+  ext="$("$PG_CONFIG" --sharedir)/extension"
+  for f in "$REPO"/sql/gn_export--*.sql; do
+    case "$(basename "$f")" in
+      gn_export--*--*) ;;
+      *) install -m 644 "$f" "$ext/" ;;
+    esac
+  done
 }
 
 # timed_backend PORT COMMAND...: runs COMMAND with PGAPPNAME set to a fresh name, watches the

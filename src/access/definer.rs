@@ -16,7 +16,6 @@
 use crate::error::{GnError, GnResult};
 use crate::settings::GucScope;
 use pgrx::pg_sys::{self, Oid};
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 /// The role an export's query runs as.
@@ -32,7 +31,7 @@ fn is_superuser(role: Oid) -> bool {
 
 /// The owner of a relation, found by name.
 fn relation_owner(schema: &str, table: &str) -> GnResult<Option<Oid>> {
-    Ok(Spi::get_one_with_args::<Oid>(
+    Ok(crate::spi::one::<Oid>(
         "SELECT c.relowner FROM pg_catalog.pg_class c
            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = $1 AND c.relname = $2",
@@ -109,8 +108,9 @@ impl Drop for UserSwitch {
 /// of the extension, so that the EXECUTE grant on generate() or run_scheduled() is all a role
 /// needs; only fixed statements with bound values run this way.
 pub fn as_extension_owner<R>(f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
-    let owner = Spi::get_one::<Oid>(
+    let owner = crate::spi::one::<Oid>(
         "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'gn_export'",
+        &[],
     )?
     .ok_or_else(|| {
         GnError::new(

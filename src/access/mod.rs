@@ -62,6 +62,25 @@ pub fn require_read(id_export: i32, id_role: Option<i32>, token: Option<&str>) -
 
 /// Core COPY's rule for writing server files: superuser, or the privileges of
 /// pg_write_server_files (42501 otherwise). `what` says what was asked, e.g. "COPY to a file".
+/// Whether this server is a hot standby: it serves reads, and nothing can be written to its
+/// database (no history row, no notification, no NOTIFY).
+pub fn on_standby() -> bool {
+    // SAFETY: reads the shared recovery state; callable from any backend at any time.
+    unsafe { pg_sys::RecoveryInProgress() }
+}
+
+/// Refuses `what` (which writes to the database) on a hot standby, with 25006.
+pub fn require_primary(what: &str) -> GnResult<()> {
+    if !on_standby() {
+        return Ok(());
+    }
+    Err(GnError::new(
+        Code::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+        format!("gn_export: {what} cannot run on a hot standby: it writes to the database"),
+    )
+    .hint("Run it on the primary. A standby serves run(), api(), openapi(), exports(), can_read(), the COPY formats and generate() (without its history)."))
+}
+
 pub fn require_server_write(what: &str) -> GnResult<()> {
     // SAFETY: privilege checks by OID of the current user and a built-in role.
     let allowed = unsafe {
@@ -168,6 +187,7 @@ fn require_read_sql(
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, pg_temp)]
 fn rotate_token(id_export: Option<i32>, id_role: Option<i32>) -> String {
+    require_primary("rotate_token()").or_raise();
     token::rotate(
         required(id_export, "id_export"),
         required(id_role, "id_role"),

@@ -7,14 +7,13 @@
 
 use super::geonature::{role_or_groups, GeoNature};
 use crate::error::{GnError, GnResult};
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 const ACTIONS: [&str; 6] = ["C", "R", "U", "V", "E", "D"];
 
 pub fn check_action(gn: &GeoNature, action: &str) -> GnResult<()> {
     let known = if gn.actions {
-        Spi::get_one_with_args::<bool>(
+        crate::spi::one::<bool>(
             "SELECT EXISTS (SELECT 1 FROM gn_permissions.bib_actions WHERE code_action = $1)",
             &[action.into()],
         )?
@@ -60,10 +59,7 @@ pub fn scope_with(gn: &GeoNature, id_role: i32, action: &str) -> GnResult<i32> {
     if !gn.permissions {
         return Ok(0);
     }
-    Ok(
-        Spi::get_one_with_args::<i32>(&scope_query(gn), &[id_role.into(), action.into()])?
-            .unwrap_or(0),
-    )
+    Ok(crate::spi::one::<i32>(&scope_query(gn), &[id_role.into(), action.into()])?.unwrap_or(0))
 }
 
 #[cfg(test)]

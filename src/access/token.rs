@@ -41,7 +41,7 @@ pub fn is_associated(gn: &GeoNature, id_export: i32, id_role: i32) -> GnResult<b
         "SELECT EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c WHERE c.id_export = $1 AND {})",
         role_or_groups(gn, "c.id_role", "$2")
     );
-    Ok(Spi::get_one_with_args::<bool>(&q, &[id_export.into(), id_role.into()])?.unwrap_or(false))
+    Ok(crate::spi::one::<bool>(&q, &[id_export.into(), id_role.into()])?.unwrap_or(false))
 }
 
 pub fn rotate(id_export: i32, id_role: i32) -> GnResult<String> {

@@ -14,12 +14,11 @@ use crate::error::GnResult;
 use crate::query::{Paging, Plan};
 use crate::source::{self, Cursor, Param};
 use pgrx::pg_sys;
-use pgrx::prelude::*;
 
 /// The version of the export's relation: the catalog rows a redefinition replaces (its
 /// `pg_class` row and its rules, for a view).
 pub fn relation_version(plan: &Plan) -> GnResult<String> {
-    Ok(Spi::get_one_with_args::<String>(
+    Ok(crate::spi::one::<String>(
         "SELECT c.xmin::text || ':' || coalesce((SELECT pg_catalog.string_agg(r.xmin::text, ',' ORDER BY r.oid)
                 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid), '')
          FROM pg_catalog.pg_class c WHERE c.oid = $1",
@@ -37,9 +36,8 @@ pub fn relation_version(plan: &Plan) -> GnResult<String> {
 pub fn identity(export_id: i32, plan: &Plan, version: &str) -> GnResult<Vec<u8>> {
     // SAFETY: read the session's and the current user's ids, backend globals.
     let (session, current) = unsafe { (pg_sys::GetSessionUserId(), pg_sys::GetUserId()) };
-    let locale = Spi::get_one::<String>(
-        "SELECT pg_catalog.current_setting('TimeZone') || ' ' || pg_catalog.current_setting('lc_monetary')",
-    )?
+    let locale = crate::spi::one::<String>(
+        "SELECT pg_catalog.current_setting('TimeZone') || ' ' || pg_catalog.current_setting('lc_monetary')", &[])?
     .unwrap_or_default();
     let p = &plan.paging;
     Ok(format!(

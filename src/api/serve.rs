@@ -9,7 +9,6 @@ use crate::error::{GnError, GnResult};
 use crate::query::Plan;
 use crate::settings;
 use crate::sink::dir::Dir;
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -120,7 +119,7 @@ const BUILDS: i32 = 2;
 
 /// Waits for the advisory lock `(class, key)` until the end of the transaction.
 fn lock(class: i32, key: i32) -> GnResult<()> {
-    Spi::run_with_args(
+    crate::spi::run(
         "SELECT pg_catalog.pg_advisory_xact_lock($1, $2)",
         &[class.into(), key.into()],
     )?;
@@ -131,7 +130,7 @@ fn lock(class: i32, key: i32) -> GnResult<()> {
 /// transaction: at most `BUILDS` snapshots are made at once.
 fn build_slot(identity: &[u8]) -> GnResult<()> {
     for slot in 0..BUILDS {
-        let free = Spi::get_one_with_args::<bool>(
+        let free = crate::spi::one::<bool>(
             "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
             &[BUILD.into(), slot.into()],
         )?;
@@ -167,7 +166,7 @@ fn make(
     };
     let total = if plan.paging.conditions.is_some() {
         plan.definer
-            .run(|| Spi::get_one::<i64>(&keys::total_sql(&plan.paging)))?
+            .run(|| crate::spi::one::<i64>(&keys::total_sql(&plan.paging), &[]))?
             .unwrap_or(0)
     } else {
         rows as i64
@@ -241,7 +240,10 @@ fn cached(sql: &str, plan: &Plan, version: &str) -> GnResult<i64> {
     if let Some(n) = CACHE.with(|c| c.borrow().get(&key, ttl)) {
         return Ok(n);
     }
-    let n = plan.definer.run(|| Spi::get_one::<i64>(sql))?.unwrap_or(0);
+    let n = plan
+        .definer
+        .run(|| crate::spi::one::<i64>(sql, &[]))?
+        .unwrap_or(0);
     if !ttl.is_zero() {
         CACHE.with(|c| c.borrow_mut().put(key, n));
     }

@@ -57,7 +57,7 @@ pub fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Relation
         )
         .hint("Point the export at a view of your own that selects what may be published."));
     }
-    let row = no_row_is_none(Spi::get_two_with_args::<pg_sys::Oid, pg_sys::Oid>(
+    let row = no_row_is_none(crate::spi::two::<pg_sys::Oid, pg_sys::Oid>(
         "SELECT c.oid, c.relowner FROM pg_catalog.pg_class c
            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','v','m','p','f')",
@@ -78,7 +78,7 @@ pub fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Relation
 }
 
 pub fn find_column(rel: &Relation, name: &str) -> GnResult<Option<Column>> {
-    let row = Spi::get_three_with_args::<String, bool, i32>(
+    let row = crate::spi::three::<String, bool, i32>(
         "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod),
                 t.typname = 'geometry' AND EXISTS (
                     SELECT 1 FROM pg_catalog.pg_extension e

@@ -100,9 +100,10 @@ pub fn view_columns(rel: &Relation) -> GnResult<Vec<ViewColumn>> {
 
 /// PostGIS's schema, quoted, to call its functions whatever the search_path.
 pub fn postgis_schema() -> GnResult<String> {
-    let s = Spi::get_one::<String>(
+    let s = crate::spi::one::<String>(
         "SELECT n.nspname::text FROM pg_catalog.pg_extension e
            JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis'",
+        &[],
     )?;
     s.map(spi::quote_identifier).ok_or_else(|| {
         GnError::new(

@@ -16,7 +16,6 @@ use crate::source::decode::FeatureSrid;
 use crate::source::{Decoding, Param};
 use crate::subxact::try_in_subtransaction;
 use columns::ViewColumn;
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
 /// A double-quoted SQL identifier.
@@ -74,8 +73,7 @@ fn cast_check<'a>(
             format!("SELECT CAST($1 AS {typ}) IS NOT NULL")
         };
         let v = value.to_string();
-        let res =
-            try_in_subtransaction(|| Spi::get_one_with_args::<bool>(&sql, &[v.clone().into()]));
+        let res = try_in_subtransaction(|| crate::spi::one::<bool>(&sql, &[v.clone().into()]));
         let shown: String = value.chars().take(60).collect();
         let ell = if value.chars().count() > 60 {
             "…"

@@ -7,7 +7,6 @@ use crate::catalog::export::Export;
 use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult};
 use crate::settings;
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,8 +58,9 @@ impl Target {
         let stem = names::stem(export.id, &export.label)?;
         let stem_ext = format!("{stem}.{}", format.extension());
         if user {
-            let stamp = Spi::get_one::<String>(
+            let stamp = crate::spi::one::<String>(
                 "SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS_')",
+                &[],
             )?
             .unwrap_or_default();
             debug_assert_eq!(stamp.len(), STAMP_LEN);

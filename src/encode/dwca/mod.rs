@@ -14,7 +14,6 @@ use crate::catalog::export::Export;
 use crate::error::{GnError, GnResult};
 use crate::settings;
 use crate::sink::dir::io_error;
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -150,11 +149,10 @@ fn options(modified: DateTime) -> SimpleFileOptions {
 
 /// The generation's local time, for the entries' dates (zip has no time zone).
 fn now() -> GnResult<DateTime> {
-    let parts = Spi::get_one::<Vec<i32>>(
+    let parts = crate::spi::one::<Vec<i32>>(
         "SELECT ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
                       extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
-           FROM (SELECT LOCALTIMESTAMP AS t) n",
-    )?
+           FROM (SELECT LOCALTIMESTAMP AS t) n", &[])?
     .unwrap_or_default();
     let p = |i: usize| parts.get(i).copied().unwrap_or(0);
     Ok(DateTime::from_date_and_time(
@@ -229,14 +227,14 @@ impl FileWriter for Archive {
 /// The export's `eml.xml`: the package id is a UUID stable for this database and export
 /// (md5 of both) followed by the generation's time, so each version has its own.
 fn eml(e: &Export) -> GnResult<String> {
-    let (package, date) = Spi::get_two_with_args::<String, String>(
+    let (package, date) = crate::spi::two::<String, String>(
         "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text
                 || '/v' || pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDDHH24MISS'),
                 pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD')",
         &[e.id.into()],
     )?;
     let organization = settings::dwca_organization().unwrap_or_else(|| {
-        Spi::get_one::<String>("SELECT pg_catalog.current_database()::text")
+        crate::spi::one::<String>("SELECT pg_catalog.current_database()::text", &[])
             .ok()
             .flatten()
             .unwrap_or_default()

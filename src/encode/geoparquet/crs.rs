@@ -4,7 +4,6 @@
 
 use crate::error::{GnError, GnResult};
 use libloading::Library;
-use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::OnceLock;
@@ -29,8 +28,8 @@ pub fn of_srid(srid: i32, export: &str) -> GnResult<Crs> {
     }
     let pg = crate::query::columns::postgis_schema()?;
     // PostGIS loaded in this backend, and with it the PROJ library it links (found below)
-    Spi::run(&format!("SELECT {pg}.postgis_proj_version()"))?;
-    let (auth, code, srtext) = Spi::get_three_with_args::<String, i32, String>(
+    crate::spi::run(&format!("SELECT {pg}.postgis_proj_version()"), &[])?;
+    let (auth, code, srtext) = crate::spi::three::<String, i32, String>(
         &format!("SELECT auth_name::text, auth_srid, srtext::text FROM {pg}.spatial_ref_sys WHERE srid = $1"),
         &[srid.into()],
     )

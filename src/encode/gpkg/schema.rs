@@ -5,14 +5,13 @@
 use super::sqlite_error;
 use crate::error::GnResult;
 use crate::query::ident as q;
-use pgrx::prelude::*;
 use rusqlite::Connection;
 
 /// The SRS definition PostGIS has for `srid`, from PostGIS's own `spatial_ref_sys` (found
 /// through its extension's schema: a relation of that name in the caller's path is not it).
 fn srs(srid: i32) -> GnResult<(String, String, i32, String)> {
     let pg = crate::query::columns::postgis_schema()?;
-    let row = Spi::get_three_with_args::<String, i32, String>(
+    let row = crate::spi::three::<String, i32, String>(
         &format!(
             "SELECT coalesce(auth_name, 'NONE')::text, coalesce(auth_srid, $1), coalesce(srtext, 'undefined')
                FROM {pg}.spatial_ref_sys WHERE srid = $1"

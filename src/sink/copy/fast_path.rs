@@ -95,10 +95,9 @@ pub unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
     let Some(func) = (unsafe { lone_call(q) }) else {
         return Ok(None);
     };
-    let (run, run_bytes) = Spi::get_two::<pg_sys::Oid, pg_sys::Oid>(
+    let (run, run_bytes) = crate::spi::two::<pg_sys::Oid, pg_sys::Oid>(
         "SELECT pg_catalog.to_regprocedure('gn_export.run(integer,text,integer,text,jsonb)')::oid,
-                pg_catalog.to_regprocedure('gn_export.run_bytes(integer,text,integer,text,jsonb)')::oid",
-    )?;
+                pg_catalog.to_regprocedure('gn_export.run_bytes(integer,text,integer,text,jsonb)')::oid", &[])?;
     // SAFETY: `func` is a valid FuncExpr of the query.
     let funcid = unsafe { (*func).funcid };
     let bytes = match Some(funcid) {
