@@ -169,6 +169,15 @@ pub fn generate_at(
         sqlstate: None,
         recorded: false,
     };
+    if crate::access::read_only_transaction() {
+        // nothing to record the failure in: the error is the caller's. And no subtransaction:
+        // on a hot standby, a recovery conflict inside one ends the whole session (FATAL)
+        // instead of the statement, and would leave the temporary file behind.
+        let (rows, bytes) = write_file(export, format, target)?;
+        (g.rows, g.bytes) = (rows, bytes);
+        g.finished_at = now();
+        return conclude(export, target, id_role, schedule, g, &target.name);
+    }
     let failure = match try_in_subtransaction(|| write_file(export, format, target)) {
         Ok(Ok((rows, bytes))) => {
             (g.rows, g.bytes) = (rows, bytes);
@@ -189,7 +198,8 @@ pub fn generate_at(
 }
 
 /// The history row, the user's notification and the `gn_export` channel's message; none of
-/// them on a hot standby, which cannot write them (a NOTICE says so, and `recorded`).
+/// them in a read-only transaction (always so on a hot standby), which cannot write them: a
+/// NOTICE says so, the server's log keeps who wrote which file, and `recorded` is false.
 fn conclude(
     export: &Export,
     target: &Target,
@@ -198,11 +208,25 @@ fn conclude(
     mut g: Generation,
     published: &str,
 ) -> GnResult<Generation> {
-    if crate::access::on_standby() {
-        pgrx::notice!(
-            "gn_export: {} {} on a hot standby: its run history, the user's notification and the gn_export channel's message are not written (a standby is read-only)",
+    if crate::access::read_only_transaction() {
+        let place = if crate::access::on_standby() {
+            "on a hot standby"
+        } else {
+            "in a read-only transaction"
+        };
+        let what = format!(
+            "gn_export: {} {} {place}: its run history, the user's notification and the gn_export channel's message are not written",
             export.name(),
-            g.status.as_str()
+            g.status.as_str(),
+        );
+        pgrx::notice!("{what}");
+        // the server's log keeps what the history cannot: who wrote which file
+        pgrx::log!(
+            "{what} (file {}, {} bytes, id_role {:?}, requested by {})",
+            target.path().display(),
+            g.bytes,
+            id_role,
+            current_user_name()
         );
         return Ok(g);
     }

@@ -154,7 +154,10 @@ type Row = (
 );
 
 fn run_all() -> GnResult<Vec<Row>> {
-    crate::access::require_primary("run_scheduled()")?;
+    crate::access::require_primary(
+        "run_scheduled()",
+        "it writes the run history and the schedules' state",
+    )?;
     let mut out = Vec::new();
     for s in schedules()? {
         let o = match try_in_subtransaction(|| run_one(&s)) {
@@ -255,7 +258,10 @@ fn removed_row(dir: &Dir, name: String, reason: String, bytes: u64, at: SystemTi
 }
 
 fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
-    crate::access::require_primary("clean_files()")?;
+    crate::access::require_primary(
+        "clean_files()",
+        "the cleaning of export_dir follows the primary's schedules and history",
+    )?;
     let keep = keep_days.unwrap_or_else(settings::keep_days);
     if keep < 0 {
         return Err(GnError::new(

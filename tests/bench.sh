@@ -12,6 +12,15 @@ source "$(dirname "$0")/lib.sh"
 ROWS="${1:-${ROWS:-1000000}}"
 RUNS="${RUNS:-3}"
 PORT="${DEMO_PORT:-54315}"
+# disk: the database (about 0.6 kB a row), native COPY's CSV (1.1 kB) and the largest output
+# at once (GeoJSON, 2.4 kB); each output is removed once measured. 10,000,000 rows need ~45 GB.
+need_kb=$(( ROWS * 41 / 10 + 4 * 1024 * 1024 ))
+free_kb=$(df -Pk "$STATE_DIR" | awk 'NR == 2 {print $4}')
+printf '# disk: about %d GB needed for %s rows, %d GB free under %s\n' $((need_kb / 1048576)) "$ROWS" $((free_kb / 1048576)) "$STATE_DIR"
+if [ "$free_kb" -lt "$need_kb" ]; then
+  echo "bench: not enough free disk for $ROWS rows: free some, or use fewer rows" >&2
+  exit 1
+fi
 ROWS=$ROWS DEMO_EXPORTS=0 bash "$REPO/tests/demo.sh" > /dev/null
 OUT="$STATE_DIR/bench"
 rm -rf "$OUT"; install -d -o postgres -g postgres "$OUT"
@@ -85,6 +94,7 @@ for c in "${contenders[@]}"; do
   mt=$(printf '%s\n' "${ts[@]}" | median)
   mb=$(printf '%s\n' "${bs[@]}" | median)
   bytes=$(stat -c %s "$file" 2>/dev/null || echo 0)
+  rm -f "$file"
   peak=$(printf '%s\n' "${peaks[@]}" | sort -g | tail -1)
   awk -v l="$label" -v f="$format" -v r="$ROWS" -v t="$mt" -v b="$mb" -v by="$bytes" -v p="$peak" \
     'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14.0f %9.1f %6.2fx\n", l, f, r, t, by/1e6/t, by, p/1024, t/b}'

@@ -60,8 +60,6 @@ pub fn require_read(id_export: i32, id_role: Option<i32>, token: Option<&str>) -
     }
 }
 
-/// Core COPY's rule for writing server files: superuser, or the privileges of
-/// pg_write_server_files (42501 otherwise). `what` says what was asked, e.g. "COPY to a file".
 /// Whether this server is a hot standby: it serves reads, and nothing can be written to its
 /// database (no history row, no notification, no NOTIFY).
 pub fn on_standby() -> bool {
@@ -69,18 +67,28 @@ pub fn on_standby() -> bool {
     unsafe { pg_sys::RecoveryInProgress() }
 }
 
-/// Refuses `what` (which writes to the database) on a hot standby, with 25006.
-pub fn require_primary(what: &str) -> GnResult<()> {
+/// Whether the current transaction may not write to the database: always on a hot standby
+/// (recovery makes every transaction read-only), and in a `READ ONLY` transaction.
+pub fn read_only_transaction() -> bool {
+    // SAFETY: reads a backend global set at transaction start (and by SET TRANSACTION).
+    unsafe { pg_sys::XactReadOnly }
+}
+
+/// Refuses `what` on a hot standby, with 25006: `why` says what it would do that only the
+/// primary may.
+pub fn require_primary(what: &str, why: &str) -> GnResult<()> {
     if !on_standby() {
         return Ok(());
     }
     Err(GnError::new(
         Code::ERRCODE_READ_ONLY_SQL_TRANSACTION,
-        format!("gn_export: {what} cannot run on a hot standby: it writes to the database"),
+        format!("gn_export: {what} cannot run on a hot standby: {why}"),
     )
     .hint("Run it on the primary. A standby serves run(), api(), openapi(), exports(), can_read(), the COPY formats and generate() (without its history)."))
 }
 
+/// Core COPY's rule for writing server files: superuser, or the privileges of
+/// pg_write_server_files (42501 otherwise). `what` says what was asked, e.g. "COPY to a file".
 pub fn require_server_write(what: &str) -> GnResult<()> {
     // SAFETY: privilege checks by OID of the current user and a built-in role.
     let allowed = unsafe {
@@ -187,7 +195,7 @@ fn require_read_sql(
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, pg_temp)]
 fn rotate_token(id_export: Option<i32>, id_role: Option<i32>) -> String {
-    require_primary("rotate_token()").or_raise();
+    require_primary("rotate_token()", "it writes the association's new token").or_raise();
     token::rotate(
         required(id_export, "id_export"),
         required(id_role, "id_role"),

@@ -473,11 +473,11 @@ pub fn evict(dir: &Dir, ttl: Duration, space: u64) -> GnResult<Vec<Removed>> {
 
 #[cfg(test)]
 #[path = "snapshot_tests.rs"]
-mod tests;
+mod unit;
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
-mod pg_tests {
+mod tests {
     use super::*;
     use pgrx::prelude::*;
 
@@ -493,13 +493,20 @@ mod pg_tests {
         for i in 0..rows {
             w.push(key(i).as_deref(), i % 3).unwrap();
         }
-        let id = w.finish(b"identity", 42, 7).unwrap();
+        // SAFETY: reads the clock
+        let now = unsafe { pgrx::pg_sys::GetCurrentTimestamp() };
+        let id = w.finish(b"identity", 42, now).unwrap();
         let snap = Snapshot::open(&dir, &id).unwrap().unwrap();
         assert_eq!(snap.identity().unwrap(), b"identity");
         assert_eq!(
             (snap.footer.rows, snap.footer.total, snap.footer.created),
-            (rows, 42, 7)
+            (rows, 42, now)
         );
+        // one made before the server started is never served
+        let mut old = Writer::create(&dir, false, 1 << 20).unwrap();
+        old.push(Some("k"), 0).unwrap();
+        let old = old.finish(b"identity", 1, server_start() - 1).unwrap();
+        assert!(Snapshot::open(&dir, &old).unwrap().is_none());
         let s = STRIDE;
         for (start, end) in [
             (0, 1),
@@ -543,7 +550,13 @@ mod pg_tests {
             err.code,
             pgrx::PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED
         );
+        let id = w.id.clone();
         drop(w);
-        assert!(!dir.files().unwrap().iter().any(|f| is_temp_file(&f.name)));
+        // its temporary file (named after its id) is gone; other tests may be writing theirs
+        assert!(!dir
+            .files()
+            .unwrap()
+            .iter()
+            .any(|f| is_temp_file(&f.name) && f.name.contains(&id)));
     }
 }
