@@ -15,16 +15,13 @@ use crate::query::{Paging, Plan};
 use crate::source::{self, Cursor, Param};
 use pgrx::pg_sys;
 
-/// The version of the export's relation: the catalog rows a redefinition replaces (its
-/// `pg_class` row and its rules, for a view).
-pub fn relation_version(plan: &Plan) -> GnResult<String> {
-    Ok(crate::spi::one::<String>(
-        "SELECT c.xmin::text || ':' || coalesce((SELECT pg_catalog.string_agg(r.xmin::text, ',' ORDER BY r.oid)
-                FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid), '')
-         FROM pg_catalog.pg_class c WHERE c.oid = $1",
-        &[plan.relid.into()],
-    )?
-    .unwrap_or_default())
+/// What a snapshot's keys depend on.
+pub struct Identity {
+    /// the whole identity, compared in full with a snapshot's
+    pub bytes: Vec<u8>,
+    /// the version of the export's relation: the catalog rows a redefinition replaces (its
+    /// `pg_class` row and its rules, for a view)
+    pub version: String,
 }
 
 /// Everything the keys of a snapshot depend on: the export, its relation and the relation's
@@ -33,14 +30,19 @@ pub fn relation_version(plan: &Plan) -> GnResult<String> {
 /// money keys, and what filters on them mean), and the query's conditions, parameters and
 /// order. A snapshot serves only the same identity: GeoNature's pool, connected as one role
 /// with one configuration, shares snapshots; other database roles do not.
-pub fn identity(export_id: i32, plan: &Plan, version: &str) -> GnResult<Vec<u8>> {
+pub fn identity(export_id: i32, plan: &Plan) -> GnResult<Identity> {
     // SAFETY: read the session's and the current user's ids, backend globals.
     let (session, current) = unsafe { (pg_sys::GetSessionUserId(), pg_sys::GetUserId()) };
-    let locale = crate::spi::one::<String>(
-        "SELECT pg_catalog.current_setting('TimeZone') || ' ' || pg_catalog.current_setting('lc_monetary')", &[])?
-    .unwrap_or_default();
+    let (version, locale) = crate::spi::two::<String, String>(
+        "SELECT c.xmin::text || ':' || coalesce((SELECT pg_catalog.string_agg(r.xmin::text, ',' ORDER BY r.oid)
+                FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid), ''),
+                pg_catalog.current_setting('TimeZone') || ' ' || pg_catalog.current_setting('lc_monetary')
+         FROM pg_catalog.pg_class c WHERE c.oid = $1",
+        &[plan.relid.into()],
+    )?;
+    let (version, locale) = (version.unwrap_or_default(), locale.unwrap_or_default());
     let p = &plan.paging;
-    Ok(format!(
+    let bytes = format!(
         "gn_export api snapshot 1\0export {export_id}\0relation {:?} {} {version}\0definer {:?}\0caller {session:?} {current:?} {locale}\0key {} {}\0where {}\0params {:?}\0{}",
         plan.relid,
         p.relation,
@@ -51,7 +53,8 @@ pub fn identity(export_id: i32, plan: &Plan, version: &str) -> GnResult<Vec<u8>>
         &plan.params[..p.condition_params],
         p.order_by,
     )
-    .into_bytes())
+    .into_bytes();
+    Ok(Identity { bytes, version })
 }
 
 fn conditions(p: &Paging, keyword: &str) -> String {
@@ -174,9 +177,10 @@ pub fn write(plan: &Plan, w: &mut Writer, ranked: bool) -> GnResult<Written> {
 ///
 /// Ranked keys rank each row among the rows of its key that match the query's conditions, as
 /// when the snapshot was made, so the conditions apply again; planned for each page.
-pub fn open_page(plan: &Plan, entries: &[Entry], ranked: bool) -> GnResult<Cursor> {
+pub fn open_page(plan: &Plan, entries: Vec<Entry>, ranked: bool) -> GnResult<Cursor> {
     let p = &plan.paging;
-    let keys: Vec<Option<String>> = entries.iter().map(|e| e.key.clone()).collect();
+    let (keys, ranks): (Vec<Option<String>>, Vec<i64>) =
+        entries.into_iter().map(|e| (e.key, e.rank as i64)).unzip();
     if !ranked {
         let sql = format!(
             "SELECT {} FROM {} AS t WHERE {} = ANY(CAST($1 AS {}[])){}",
@@ -188,9 +192,7 @@ pub fn open_page(plan: &Plan, entries: &[Entry], ranked: bool) -> GnResult<Curso
     let n = params.len();
     let with_null = keys.iter().any(Option::is_none);
     params.push(Param::TextArray(keys));
-    params.push(Param::IntArray(
-        entries.iter().map(|e| e.rank as i64).collect(),
-    ));
+    params.push(Param::IntArray(ranks));
     let sql = format!(
         "SELECT {list} FROM (SELECT t.*, {rank} AS \"gn_export.rank\" FROM {rel} AS t
              WHERE ({pk} = ANY(CAST(${k} AS {ty}[])){null}){cond}) AS t

@@ -36,7 +36,7 @@ fn items(plan: &Plan, format: Format, snap: &Snapshot, p: Page, name: String) ->
     let (start, end) = p.rows(snap.footer.rows);
     let entries = snap.entries(start, end)?;
     if !entries.is_empty() {
-        let mut cursor = keys::open_page(plan, &entries, snap.footer.ranked)?;
+        let mut cursor = keys::open_page(plan, entries, snap.footer.ranked)?;
         while !cursor.is_done() {
             cursor.next_batch(|row| pump.row(row))?;
         }

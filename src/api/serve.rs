@@ -1,7 +1,7 @@
 //! Which snapshot serves a page: the one the caller names, the newest of the same query, or a
 //! new one, made once while the other sessions that want it wait.
 
-use super::keys::{self, Written};
+use super::keys::{self, Identity, Written};
 use super::page::Pin;
 use super::snapshot::{self, Snapshot, Writer};
 use crate::catalog::export::Export;
@@ -47,62 +47,59 @@ fn other_query(export: &Export, id: &str) -> GnError {
     .hint("Page a snapshot with the parameters it was made with, or start again from offset 0 without a snapshot.")
 }
 
-/// The snapshot that serves a page of `plan`'s query, marked used.
+/// The snapshot that serves a page of `plan`'s query, marked used. Messages name the snapshot
+/// directory relative to the data directory, whose path roles other than the DBA's do not see.
 pub fn serve(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
-    let version = keys::relation_version(plan)?;
-    let identity = keys::identity(export.id, plan, &version)?;
+    serve_from(export, plan, pin).map_err(|mut e| {
+        let data = snapshot::data_directory();
+        if !data.is_empty() {
+            e.message = e.message.replace(&data, "$PGDATA");
+        }
+        e
+    })
+}
+
+fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
+    let identity = keys::identity(export.id, plan)?;
     let ttl = settings::api_snapshot_ttl();
-    let dir = snapshot::store().map_err(hide_data_directory)?;
-    let pointer = snapshot::pointer_name(&identity);
+    let dir = snapshot::store()?;
+    let pointer = snapshot::pointer_name(&identity.bytes);
     let found = match pin {
         Pin::Id(id) => {
-            let snap = Snapshot::open(&dir, id)
-                .map_err(hide_data_directory)?
+            let snap = Snapshot::open(&dir, id)?
                 .filter(|s| s.idle() <= ttl)
                 .ok_or_else(|| expired(export, id, ttl))?;
-            if snap.identity()? != identity {
+            if snap.identity()? != identity.bytes {
                 return Err(other_query(export, id));
             }
             snap
         }
-        Pin::Latest => match newest(&dir, &pointer, &identity, ttl)? {
+        Pin::Latest => match newest(&dir, &pointer, &identity.bytes, ttl)? {
             Some(s) => s,
             None => {
                 // one session makes it, the others wait for it and take it
-                lock(QUERY, snapshot::fnv1a(&identity) as i32)?;
-                match newest(&dir, &pointer, &identity, ttl)? {
+                lock(QUERY, snapshot::fnv1a(&identity.bytes) as i32)?;
+                match newest(&dir, &pointer, &identity.bytes, ttl)? {
                     Some(s) => s,
-                    None => make(plan, &dir, &identity, &pointer, &version, ttl)?,
+                    None => make(plan, &dir, &identity, &pointer, ttl)?,
                 }
             }
         },
         Pin::New => {
-            lock(QUERY, snapshot::fnv1a(&identity) as i32)?;
-            make(plan, &dir, &identity, &pointer, &version, ttl)?
+            lock(QUERY, snapshot::fnv1a(&identity.bytes) as i32)?;
+            make(plan, &dir, &identity, &pointer, ttl)?
         }
     };
     found.touch();
     Ok(found)
 }
 
-/// Messages name the snapshot directory relative to the data directory, whose path roles
-/// other than the DBA's do not see.
-fn hide_data_directory(mut e: GnError) -> GnError {
-    // SAFETY: DataDir is set once by the postmaster and is NUL-terminated.
-    let data = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::DataDir) };
-    let data = data.to_string_lossy();
-    if !data.is_empty() {
-        e.message = e.message.replace(data.as_ref(), "$PGDATA");
-    }
-    e
-}
-
 /// The newest snapshot of the query, if it was made less than `ttl` ago and still lives.
 fn newest(dir: &Dir, pointer: &str, identity: &[u8], ttl: Duration) -> GnResult<Option<Snapshot>> {
-    let Some(id) = snapshot::latest(dir, pointer).map_err(hide_data_directory)? else {
+    let Some(id) = snapshot::latest(dir, pointer)? else {
         return Ok(None);
     };
-    let Some(snap) = Snapshot::open(dir, &id).map_err(hide_data_directory)? else {
+    let Some(snap) = Snapshot::open(dir, &id)? else {
         return Ok(None);
     };
     let fresh = age(snap.footer.created) <= ttl && snap.idle() <= ttl;
@@ -145,21 +142,20 @@ fn build_slot(identity: &[u8]) -> GnResult<()> {
 fn make(
     plan: &Plan,
     dir: &Dir,
-    identity: &[u8],
+    identity: &Identity,
     pointer: &str,
-    version: &str,
     ttl: Duration,
 ) -> GnResult<Snapshot> {
-    build_slot(identity)?;
+    build_slot(&identity.bytes)?;
     let space = settings::api_snapshot_space();
-    snapshot::evict(dir, ttl, space).map_err(hide_data_directory)?;
+    snapshot::evict(dir, ttl, space)?;
     let created = now();
     // ordered by the key, the writing finds out for itself whether it is unique
     let mut ranked = !keys::finds_duplicates(&plan.paging)
-        && cached(&keys::unique_sql(&plan.paging), plan, version)? != 1;
+        && cached(&keys::unique_sql(&plan.paging), plan, &identity.version)? != 1;
     let (writer, rows) = loop {
         let mut w = Writer::create(dir, ranked, space)?;
-        match keys::write(plan, &mut w, ranked).map_err(hide_data_directory)? {
+        match keys::write(plan, &mut w, ranked)? {
             Written::Rows(n) => break (w, n),
             Written::NotUnique => ranked = true, // the unranked file is dropped
         }
@@ -171,20 +167,16 @@ fn make(
     } else {
         rows as i64
     };
-    let id = writer
-        .finish(identity, total, created)
-        .map_err(hide_data_directory)?;
-    snapshot::evict(dir, ttl, space).map_err(hide_data_directory)?;
-    snapshot::point(dir, pointer, &id).map_err(hide_data_directory)?;
-    Snapshot::open(dir, &id)
-        .map_err(hide_data_directory)?
-        .ok_or_else(|| {
-            GnError::new(
-                Code::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!("gn_export: API snapshot {id} was removed as soon as it was made"),
-            )
-            .hint("Snapshots are made faster than gn_export.api_snapshot_space holds them: have a superuser raise it.")
-        })
+    let id = writer.finish(&identity.bytes, total, created)?;
+    snapshot::evict(dir, ttl, space)?;
+    snapshot::point(dir, pointer, &id)?;
+    Snapshot::open(dir, &id)?.ok_or_else(|| {
+        GnError::new(
+            Code::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("gn_export: API snapshot {id} was removed as soon as it was made"),
+        )
+        .hint("Snapshots are made faster than gn_export.api_snapshot_space holds them: have a superuser raise it.")
+    })
 }
 
 /// What this session learnt of a view (whether its key is unique), reused for

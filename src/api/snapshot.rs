@@ -188,13 +188,17 @@ fn server_start() -> i64 {
     unsafe { pgrx::pg_sys::PgStartTime }
 }
 
-/// The snapshot directory, made `0700` under the data directory if missing.
-pub fn store() -> GnResult<Dir> {
+/// The server's data directory.
+pub fn data_directory() -> String {
     // SAFETY: DataDir is set once by the postmaster before any backend runs SQL and never
     // changes; it is a NUL-terminated absolute path.
     let data = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::DataDir) };
-    let data = std::path::PathBuf::from(data.to_string_lossy().into_owned());
-    Dir::open(&data)?.private_subdir(STORE)
+    data.to_string_lossy().into_owned()
+}
+
+/// The snapshot directory, made `0700` under the data directory if missing.
+pub fn store() -> GnResult<Dir> {
+    Dir::open(std::path::Path::new(&data_directory()))?.private_subdir(STORE)
 }
 
 fn too_big(space: u64) -> GnError {
@@ -293,6 +297,8 @@ pub struct Snapshot {
     pub id: String,
     pub footer: Footer,
     file: File,
+    /// where the footer starts, just after the identity
+    footer_at: u64,
     modified: SystemTime,
 }
 
@@ -326,6 +332,7 @@ impl Snapshot {
             id: id.to_string(),
             footer,
             file,
+            footer_at: meta.len() - FOOTER,
             modified: meta.modified().map_err(what)?,
         }))
     }
@@ -340,8 +347,8 @@ impl Snapshot {
 
     /// The identity of the query whose keys this holds.
     pub fn identity(&self) -> GnResult<Vec<u8>> {
-        let end = self.file.metadata().map_err(|_| corrupt(&self.id))?.len() - FOOTER;
-        self.read(self.footer.identity_at, end - self.footer.identity_at)
+        let at = self.footer.identity_at;
+        self.read(at, self.footer_at - at)
     }
 
     /// Seconds since its last use.

@@ -92,12 +92,26 @@ impl Cursor {
     /// every batch is fetched as the definer too.
     pub fn open(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
         let args = datums(params);
-        let name = plan.definer.run(|| {
-            Spi::connect(|client| -> GnResult<String> {
-                let cursor = client.try_open_cursor(sql, &args)?;
-                Ok(cursor.detach_into_name())
-            })
-        })?;
+        Cursor::open_with(plan, |client| {
+            Ok(client.try_open_cursor(sql, &args)?.detach_into_name())
+        })
+    }
+
+    /// Opens `sql` like [`Cursor::open`], from a generic plan prepared once per session and
+    /// kept: for a statement run again and again with other parameters (the API's pages, whose
+    /// text is the same for every page of a query), where planning the view's joins would cost
+    /// about as much as running them for a page. The plan cache revalidates kept plans after
+    /// DDL, as for any prepared statement.
+    pub fn open_prepared(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
+        Cursor::open_with(plan, |_| prepared::open(sql, params))
+    }
+
+    /// A cursor on the portal `open` names, opened as the plan's definer with SPI connected.
+    fn open_with(
+        plan: &Plan,
+        open: impl FnOnce(&pgrx::spi::SpiClient<'_>) -> GnResult<String>,
+    ) -> GnResult<Cursor> {
+        let name = plan.definer.run(|| Spi::connect(|client| open(client)))?;
         Ok(Cursor {
             name,
             decoding: plan.decoding.clone(),
@@ -108,23 +122,6 @@ impl Cursor {
 
     pub fn is_done(&self) -> bool {
         self.done
-    }
-
-    /// Opens `sql` like [`Cursor::open`], from a generic plan prepared once per session and
-    /// kept: for a statement run again and again with other parameters (the API's pages, whose
-    /// text is the same for every page of a query), where planning the view's joins would cost
-    /// about as much as running them for a page. The plan cache revalidates kept plans after
-    /// DDL, as for any prepared statement.
-    pub fn open_prepared(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
-        let name = plan
-            .definer
-            .run(|| Spi::connect(|_client| -> GnResult<String> { prepared::open(sql, params) }))?;
-        Ok(Cursor {
-            name,
-            decoding: plan.decoding.clone(),
-            definer: plan.definer,
-            done: false,
-        })
     }
 
     /// Fetches the next batch and hands each row to `f`; returns the number of rows.
