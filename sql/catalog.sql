@@ -4,8 +4,11 @@
 --  * a plain PostGIS database: the schema and tables are created here, with the same names,
 --    types, keys and cascades as GeoNature's migrations, plus safeguards;
 --  * a GeoNature database: the tables already exist and hold the administrators' data. They
---    are adopted as they are. Only additive safeguards are attached (a token default, a
---    token-healing trigger, a definition-validation trigger).
+--    are adopted as they are, once gn_export.check_catalog() has found each to be a plain table
+--    with GeoNature's columns (a view, a rule or an odd column type in a table's place is
+--    refused, 42501). Only additive safeguards are attached (a token default, a token-healing
+--    trigger, a definition-validation trigger), and the installer never reads an adopted
+--    table: whatever the catalog's owner put on it never runs with the installer's rights.
 --
 -- Either way the tables are NOT members of the extension (membership is dropped right after
 -- creation), so DROP EXTENSION gn_export, even with CASCADE, never drops them or their rows.
@@ -21,6 +24,8 @@ DECLARE
     new_schedules boolean := false;
     formats text[];
     checked text[];
+    safeguard record;
+    trigger_name name;
 BEGIN
     IF to_regnamespace('gn_exports') IS NULL THEN
         CREATE SCHEMA gn_exports;
@@ -83,6 +88,10 @@ BEGIN
         new_schedules := true;
     END IF;
 
+    -- Adopted tables must be what GeoNature made (42501 otherwise): nothing below may touch a
+    -- view, a rule or a foreign table that stands in a table's place.
+    PERFORM gn_export.check_catalog();
+
     -- The formats a schedule may name are those of gn_export.formats(), written out as literals:
     -- the table is the database's, not the extension's, so its CHECK calls nothing of ours.
     -- Rewritten whenever that list has changed (rows already there are not re-checked: NOT
@@ -114,20 +123,21 @@ BEGIN
     -- uses (token_hex(16)) with 122 bits from the server's strong random source. The expression
     -- uses only core functions, so the default survives DROP EXTENSION harmlessly.
     ALTER TABLE gn_exports.cor_exports_roles
-        ALTER COLUMN token SET DEFAULT md5(gen_random_uuid()::text);
+        ALTER COLUMN token SET DEFAULT pg_catalog.md5(pg_catalog.gen_random_uuid()::text);
 
     -- Tokens unique per export. On an adopted GeoNature catalog the shared-token defect may
     -- already be in the rows; those rows are not rewritten, so the index is then skipped with a
-    -- warning (new rows are still healed by the trigger below).
+    -- warning (new rows are still healed by the trigger below). The rows are never read here:
+    -- the index build reads them as the table's owner (PostgreSQL's own rule), over columns
+    -- whose types check_catalog() has checked.
     IF to_regclass('gn_exports.cor_exports_roles_token_key') IS NULL THEN
-        IF EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles
-                   GROUP BY id_export, token HAVING count(*) > 1) THEN
-            RAISE WARNING 'gn_export: some exports share one token between several roles (GeoNature defect); tokens are not unique per export'
-                USING HINT = 'Give each association its own token with gn_export.rotate_token(id_export, id_role), then run CREATE UNIQUE INDEX cor_exports_roles_token_key ON gn_exports.cor_exports_roles (id_export, token).';
-        ELSE
+        BEGIN
             CREATE UNIQUE INDEX cor_exports_roles_token_key
                 ON gn_exports.cor_exports_roles (id_export, token);
-        END IF;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE WARNING 'gn_export: some exports share one token between several roles (GeoNature defect); tokens are not unique per export'
+                USING HINT = 'Give each association its own token with gn_export.rotate_token(id_export, id_role), then run CREATE UNIQUE INDEX cor_exports_roles_token_key ON gn_exports.cor_exports_roles (id_export, token).';
+        END;
     END IF;
 
     -- The catalog belongs to the database, not to the extension: whatever this script created
@@ -159,38 +169,41 @@ BEGIN
         ALTER EXTENSION gn_export DROP SCHEMA gn_exports;
     END IF;
 
-    -- Safeguard triggers. DEPENDS ON EXTENSION makes DROP EXTENSION remove them (and only them).
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'gn_export_heal_token'
-                   AND tgrelid = 'gn_exports.cor_exports_roles'::regclass) THEN
-        CREATE TRIGGER gn_export_heal_token
-            BEFORE INSERT OR UPDATE OF token ON gn_exports.cor_exports_roles
-            FOR EACH ROW EXECUTE FUNCTION gn_export.tg_heal_token();
-        ALTER TRIGGER gn_export_heal_token ON gn_exports.cor_exports_roles
-            DEPENDS ON EXTENSION gn_export;
-    END IF;
-
-    -- Only when a column the check reads is written: renaming a label or flipping `public`
-    -- on an old row whose view has gone stays possible, and existing rows are never re-checked.
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'gn_export_check_definition'
-                   AND tgrelid = 'gn_exports.t_exports'::regclass) THEN
-        CREATE TRIGGER gn_export_check_definition
-            BEFORE INSERT OR UPDATE OF schema_name, view_name, view_pk_column, geometry_field, geometry_srid
-            ON gn_exports.t_exports
-            FOR EACH ROW EXECUTE FUNCTION gn_export.tg_check_definition();
-        ALTER TRIGGER gn_export_check_definition ON gn_exports.t_exports
-            DEPENDS ON EXTENSION gn_export;
-    END IF;
-
-    -- Two labels whose safe forms are equal would share one file (GeoNature keeps only
-    -- [0-9A-Za-z_-] of a label): refused when a label is written.
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'gn_export_check_file_name'
-                   AND tgrelid = 'gn_exports.t_exports'::regclass) THEN
-        CREATE TRIGGER gn_export_check_file_name
-            BEFORE INSERT OR UPDATE OF label ON gn_exports.t_exports
-            FOR EACH ROW EXECUTE FUNCTION gn_export.tg_check_file_name();
-        ALTER TRIGGER gn_export_check_file_name ON gn_exports.t_exports
-            DEPENDS ON EXTENSION gn_export;
-    END IF;
+    -- Safeguard triggers. DEPENDS ON EXTENSION makes DROP EXTENSION remove them (and only
+    -- them). Ours are recognised by their function, never by their name: a trigger of someone
+    -- else's under our name is left alone, and ours gets a free name beside it.
+    --   heal tokens;
+    --   check a definition, only when a column the check reads is written: renaming a label or
+    --   flipping `public` on an old row whose view has gone stays possible, and existing rows
+    --   are never re-checked;
+    --   refuse a label whose safe form is another's: two labels whose safe forms are equal
+    --   would share one file (GeoNature keeps only [0-9A-Za-z_-] of a label).
+    FOR safeguard IN
+        SELECT * FROM (VALUES
+            ('gn_exports.cor_exports_roles'::regclass, 'gn_export_heal_token',
+             'gn_export.tg_heal_token()'::regprocedure, 'BEFORE INSERT OR UPDATE OF token'),
+            ('gn_exports.t_exports'::regclass, 'gn_export_check_definition',
+             'gn_export.tg_check_definition()'::regprocedure,
+             'BEFORE INSERT OR UPDATE OF schema_name, view_name, view_pk_column, geometry_field, geometry_srid'),
+            ('gn_exports.t_exports'::regclass, 'gn_export_check_file_name',
+             'gn_export.tg_check_file_name()'::regprocedure, 'BEFORE INSERT OR UPDATE OF label'))
+            AS s(rel, name, fn, timing)
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                              WHERE t.tgrelid OPERATOR(pg_catalog.=) safeguard.rel
+                                AND t.tgfoid OPERATOR(pg_catalog.=) safeguard.fn);
+        trigger_name := safeguard.name;
+        WHILE EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                      WHERE t.tgrelid OPERATOR(pg_catalog.=) safeguard.rel
+                        AND t.tgname OPERATOR(pg_catalog.=) trigger_name) LOOP
+            trigger_name := safeguard.name OPERATOR(pg_catalog.||) '_'
+                            OPERATOR(pg_catalog.||) pg_catalog.substr(pg_catalog.md5(pg_catalog.random()::text), 1, 6);
+        END LOOP;
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I %s ON %s FOR EACH ROW EXECUTE FUNCTION %s',
+                                  trigger_name, safeguard.timing, safeguard.rel, safeguard.fn);
+        EXECUTE pg_catalog.format('ALTER TRIGGER %I ON %s DEPENDS ON EXTENSION gn_export',
+                                  trigger_name, safeguard.rel);
+    END LOOP;
 END
 $catalog$;
 COMMENT ON FUNCTION gn_export.install_catalog() IS

@@ -4,12 +4,12 @@
 //! failure or a cancel removes the temporary file and leaves any previous file untouched.
 
 use crate::access;
-use crate::access::definer::current_user_name;
 use crate::catalog::export::{self, Export};
 use crate::encode::format::{FileFormat, Output};
 use crate::encode::FileJob;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::history::{self, Status};
+use crate::identity::current_user_name;
 use crate::notify;
 use crate::progress::Progress;
 use crate::query;
@@ -170,6 +170,18 @@ pub fn generate_at(
         recorded: false,
     };
     if crate::access::read_only_transaction() {
+        // a READ ONLY transaction on a primary could publish a file that no history row, no
+        // notification and no NOTIFY ever tells the administrators about
+        if !crate::access::on_standby() {
+            return Err(GnError::new(
+                Code::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+                format!(
+                    "{}: generate() cannot run in a read-only transaction on a primary: it records every file it publishes",
+                    export.name()
+                ),
+            )
+            .hint("Call it outside BEGIN READ ONLY (or SET TRANSACTION READ WRITE). Only a hot standby generates without a record."));
+        }
         // nothing to record the failure in: the error is the caller's. And no subtransaction:
         // on a hot standby, a recovery conflict inside one ends the whole session (FATAL)
         // instead of the statement, and would leave the temporary file behind.

@@ -55,7 +55,7 @@ pub struct Run {
 /// Writes the history row as the extension's owner: whoever may generate records their run,
 /// and nobody needs a privilege on the table itself.
 pub fn record(r: &Run) -> GnResult<i64> {
-    let id = crate::access::definer::as_extension_owner(|| {
+    let id = crate::identity::as_extension_owner(|| {
         Ok(Spi::get_one_with_args::<i64>(
         "INSERT INTO gn_export.t_runs (id_export, label, format, id_role, id_export_schedule, status,
                                       rows, bytes, path, url, error, sqlstate, started_at, finished_at,
@@ -111,11 +111,13 @@ SELECT pg_catalog.pg_extension_config_dump('gn_export.t_runs_id_run_seq', '');
 
 CREATE VIEW gn_export.v_runs AS
 SELECT r.id_run, r.id_export, r.label, r.format,
-       CASE WHEN r.id_export_schedule IS NOT NULL THEN 'schedule ' || r.id_export_schedule
-            WHEN r.id_role IS NOT NULL THEN 'user ' || r.id_role
-            ELSE 'admin (' || r.requested_by || ')' END AS requested_for,
+       CASE WHEN r.id_export_schedule IS NOT NULL
+                 THEN 'schedule ' OPERATOR(pg_catalog.||) r.id_export_schedule::text
+            WHEN r.id_role IS NOT NULL THEN 'user ' OPERATOR(pg_catalog.||) r.id_role::text
+            ELSE 'admin (' OPERATOR(pg_catalog.||) r.requested_by::text OPERATOR(pg_catalog.||) ')'
+       END AS requested_for,
        r.status, r.rows, r.bytes, pg_catalog.pg_size_pretty(r.bytes) AS size,
-       r.started_at, r.finished_at, r.finished_at - r.started_at AS duration,
+       r.started_at, r.finished_at, r.finished_at OPERATOR(pg_catalog.-) r.started_at AS duration,
        r.path, r.url, r.error, r.sqlstate
 FROM gn_export.t_runs r;
 COMMENT ON VIEW gn_export.v_runs IS 'The run history for administrators (labels as they were at run time).';

@@ -11,12 +11,14 @@ use pgrx::prelude::*;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 
 mod access;
+mod adopted;
 mod api;
 mod catalog;
 mod encode;
 mod error;
 mod generate;
 mod history;
+mod identity;
 mod jsonb;
 mod notify;
 mod openapi;
@@ -34,6 +36,11 @@ mod subxact;
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // pgrx puts a Rust backtrace in the DETAIL of errors that cross Rust frames when the
+    // server's environment asks for backtraces: internals no client should see. The variable
+    // that std's Backtrace::capture reads first says no (panics still log where they happened).
+    // SAFETY: set once while the library loads, before any thread of ours exists.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     settings::init();
     sink::copy::install();
 }
@@ -66,6 +73,37 @@ fn version() -> &'static str {
 // Runs first in the extension script.
 pgrx::extension_sql!(
     r#"
+-- Every name in this script binds to gn_export's own schema or to pg_catalog, whatever anyone
+-- planted in public or elsewhere on the installer's path (CREATE EXTENSION puts the schemas
+-- of required extensions there): operators and functions in views, defaults, checks and
+-- bodies are resolved now, once. Restored when the script ends.
+SET LOCAL search_path = gn_export, pg_catalog, pg_temp;
+
+-- ... which holds only if gn_export's schema is ours: made by CREATE EXTENSION, or empty and
+-- owned by the installer or a superuser (pg_dump's restore makes it first, empty).
+DO $schema$
+DECLARE
+    owner oid;
+BEGIN
+    SELECT n.nspowner INTO owner FROM pg_catalog.pg_namespace n
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'gn_export';
+    IF NOT (owner OPERATOR(pg_catalog.=) pg_catalog.to_regrole(CURRENT_USER::text)::oid
+            OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) owner))
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                   WHERE c.relnamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                   WHERE p.pronamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o
+                   WHERE o.oprnamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+                   WHERE t.typnamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace) THEN
+        RAISE EXCEPTION 'gn_export: schema gn_export existed before CREATE EXTENSION, owned by % or not empty', owner::pg_catalog.regrole
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'gn_export binds its SQL to its own schema: drop that schema (DROP SCHEMA gn_export) and install again.';
+    END IF;
+END
+$schema$;
+
 -- gn_export reads and writes UTF-8 only (GeoNature's databases are UTF-8): in any other
 -- database encoding, text would come out doubly encoded or not at all.
 DO $encoding$

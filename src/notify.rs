@@ -1,6 +1,7 @@
 //! Telling people a file is ready: a GeoNature notification (EXPORT-DONE, method DB) for user
 //! generations, and `pg_notify('gn_export', json)` for every finished generation.
 
+use crate::adopted;
 use crate::catalog::export::Export;
 use crate::error::GnResult;
 use crate::settings;
@@ -18,36 +19,56 @@ fn has_notifications() -> GnResult<bool> {
 /// The user's effective rule for EXPORT-DONE by method DB: their own row overrides the default
 /// (id_role NULL) row, as GeoNature's dispatch does. No rule at all means no notification.
 fn subscribed(id_role: i32) -> GnResult<bool> {
-    Ok(crate::spi::one::<bool>(
-        "SELECT subscribed FROM gn_notifications.t_notifications_rules
-          WHERE code_category = 'EXPORT-DONE' AND code_method = 'DB'
-            AND (id_role = $1 OR id_role IS NULL)
-          ORDER BY id_role NULLS LAST LIMIT 1",
-        &[id_role.into()],
-    )
-    .unwrap_or(None)
-    .unwrap_or(false))
+    adopted::with(&[&adopted::NOTIFICATION_RULES], || {
+        Ok(crate::spi::one::<bool>(
+            "SELECT subscribed FROM gn_notifications.t_notifications_rules
+              WHERE code_category::text OPERATOR(pg_catalog.=) 'EXPORT-DONE'
+                AND code_method::text OPERATOR(pg_catalog.=) 'DB'
+                AND (id_role OPERATOR(pg_catalog.=) $1 OR id_role IS NULL)
+              ORDER BY id_role NULLS LAST LIMIT 1",
+            &[id_role.into()],
+        )?
+        .unwrap_or(false))
+    })
 }
 
-/// The text GeoNature's EXPORT-DONE template says, in French as GeoNature does.
+/// Text for HTML, in an element or a quoted attribute: GeoNature shows a notification's
+/// content as HTML, and labels, licences, URLs and error messages are anyone's text.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The text GeoNature's EXPORT-DONE template says, in French as GeoNature does, as HTML.
 pub fn content(export: &Export, url: Option<&str>, error: Option<&str>, keep_days: i32) -> String {
+    let label = html(&export.label);
     match error {
         Some(e) => format!(
-            "La génération du fichier de l'export « {} » a échoué : {e}",
-            export.label
+            "La génération du fichier de l'export « {label} » a échoué : {}",
+            html(e)
         ),
         None => {
             let link = url
+                .map(html)
                 .map(|u| format!(" : <a href='{u}'>{u}</a>"))
                 .unwrap_or_default();
             let licence = match (&export.licence_name, &export.licence_url) {
-                (Some(n), Some(u)) => format!(" Licence : <a href='{u}'>{n}</a>."),
-                (Some(n), None) => format!(" Licence : {n}."),
+                (Some(n), Some(u)) => format!(" Licence : <a href='{}'>{}</a>.", html(u), html(n)),
+                (Some(n), None) => format!(" Licence : {}.", html(n)),
                 _ => String::new(),
             };
             format!(
-                "Le fichier de l'export « {} » est disponible{link}.{licence} Il sera conservé {keep_days} jours.",
-                export.label
+                "Le fichier de l'export « {label} » est disponible{link}.{licence} Il sera conservé {keep_days} jours."
             )
         }
     }
@@ -64,13 +85,17 @@ pub fn notify_user(
     if !has_notifications()? || !subscribed(id_role)? {
         return Ok(false);
     }
-    let title = crate::spi::one::<String>(
-        "SELECT label::text FROM gn_notifications.bib_notifications_categories WHERE code = 'EXPORT-DONE'", &[])
-    .unwrap_or(None)
+    let title = adopted::with(&[&adopted::NOTIFICATION_CATEGORIES], || {
+        Ok(crate::spi::one::<String>(
+            "SELECT label::text FROM gn_notifications.bib_notifications_categories
+              WHERE code::text OPERATOR(pg_catalog.=) 'EXPORT-DONE'",
+            &[],
+        )?)
+    })?
     .unwrap_or_else(|| "Fichier d'export généré".into());
     let text = content(export, url, error, settings::keep_days());
     // as the table's owner: GeoNature's triggers run with GeoNature's rights, not the caller's
-    crate::access::definer::as_owner_of("gn_notifications", "t_notifications", || {
+    adopted::with(&[&adopted::NOTIFICATIONS], || {
         Spi::run_with_args(
             "INSERT INTO gn_notifications.t_notifications (id_role, title, content, url, code_status, creation_date)
              VALUES ($1, $2, $3, $4, 'UNREAD', pg_catalog.timezone('UTC', pg_catalog.now()))",
@@ -127,5 +152,23 @@ mod unit {
             content(&export(), None, Some("boom"), 15),
             "La génération du fichier de l'export « Synthese SINP » a échoué : boom"
         );
+        let mut e = export();
+        e.label = "<img src=x onerror=alert(1)>".into();
+        e.licence_name = Some("A&B".into());
+        e.licence_url = Some("x' onmouseover='y".into());
+        let c = content(&e, Some("https://x/f.csv?a=1&b='2'"), None, 15);
+        assert!(
+            !c.contains("<img") && c.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{c}"
+        );
+        assert!(
+            c.contains("href='x&#39; onmouseover=&#39;y'>A&amp;B</a>"),
+            "{c}"
+        );
+        assert!(
+            c.contains("href='https://x/f.csv?a=1&amp;b=&#39;2&#39;'"),
+            "{c}"
+        );
+        assert!(content(&e, None, Some("<script>"), 15).ends_with("&lt;script&gt;"));
     }
 }

@@ -3,12 +3,13 @@
 //! busy schedule never stops the others, and clean_files() removes old files but never the
 //! current file of a live schedule.
 
-use crate::access::definer::{as_owner_of, current_user_name};
+use crate::adopted;
 use crate::catalog::export;
 use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::generate::generate_at;
 use crate::history::{self, Status};
+use crate::identity::current_user_name;
 use crate::settings;
 use crate::sink::dir::Dir;
 use crate::sink::names::{all_stems, is_schedule_file, is_temp_file, is_user_file};
@@ -31,23 +32,25 @@ struct Schedule {
 }
 
 fn schedules() -> GnResult<Vec<Schedule>> {
-    Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT id_export_schedule, id_export, frequency, format::text
+    adopted::with(&[&adopted::SCHEDULES], || {
+        Spi::connect(|client| {
+            let rows = client.select(
+                "SELECT id_export_schedule::int, id_export::int, frequency::int, format::text
                FROM gn_exports.t_export_schedules ORDER BY id_export_schedule",
-            None,
-            &[],
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(Schedule {
-                id: r.get::<i32>(1)?.unwrap_or_default(),
-                id_export: r.get::<i32>(2)?.unwrap_or_default(),
-                frequency: r.get::<i32>(3)?.unwrap_or(1),
-                format: r.get::<String>(4)?.unwrap_or_default(),
-            });
-        }
-        Ok(out)
+                None,
+                &[],
+            )?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(Schedule {
+                    id: r.get::<i32>(1)?.unwrap_or_default(),
+                    id_export: r.get::<i32>(2)?.unwrap_or_default(),
+                    frequency: r.get::<i32>(3)?.unwrap_or(1),
+                    format: r.get::<String>(4)?.unwrap_or_default(),
+                });
+            }
+            Ok(out)
+        })
     })
 }
 
@@ -83,10 +86,10 @@ impl Outcome {
 /// As the table's owner: the EXECUTE grant on run_scheduled() is all a scheduler role needs,
 /// and a trigger on GeoNature's table never runs with the scheduler's rights.
 fn set_in_process(id: i32, value: bool) -> GnResult<()> {
-    as_owner_of("gn_exports", "t_export_schedules", || {
+    adopted::with(&[&adopted::SCHEDULES], || {
         Spi::run_with_args(
             "UPDATE gn_exports.t_export_schedules SET in_process = $2
-              WHERE id_export_schedule = $1 AND in_process IS DISTINCT FROM $2",
+              WHERE id_export_schedule OPERATOR(pg_catalog.=) $1 AND in_process IS DISTINCT FROM $2",
             &[id.into(), value.into()],
         )?;
         Ok(())

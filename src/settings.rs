@@ -298,6 +298,12 @@ impl GucScope {
         GucScope::pinned(&[(c"search_path", c"pg_catalog, pg_temp")])
     }
 
+    /// `search_path = <path>` until the scope ends.
+    pub fn search_path(path: &str) -> GucScope {
+        let value = std::ffi::CString::new(path).unwrap_or_else(|_| c"pg_catalog, pg_temp".into());
+        GucScope::pinned(&[(c"search_path", value.as_c_str())])
+    }
+
     /// PostgreSQL's default text forms of values (ISO dates, `postgres` intervals, exact
     /// floats, hex bytea), whatever the session chose: text written in one session reads back
     /// as the same values in another.

@@ -13,135 +13,125 @@
 //! superuser's view may call functions the catalog writer owns). Where both are superusers (a
 //! plain PostGIS database, where postgres owns everything) the query runs as the superuser.
 
-use crate::error::{GnError, GnResult};
+use crate::error::GnResult;
+use crate::identity::{self, UserSwitch};
 use crate::settings::GucScope;
 use pgrx::pg_sys::{self, Oid};
 use pgrx::PgSqlErrorCode as Code;
 
-/// The role an export's query runs as.
+pub use crate::identity::current_user_name;
+
+/// The role an export's query runs as, and the schema of PostGIS, which the query's code
+/// finds on its search_path while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Definer {
     pub role: Oid,
-}
-
-fn is_superuser(role: Oid) -> bool {
-    // SAFETY: a catalog lookup by OID; an unknown role is simply not a superuser.
-    unsafe { pg_sys::superuser_arg(role) }
-}
-
-/// The owner of a relation, found by name.
-fn relation_owner(schema: &str, table: &str) -> GnResult<Option<Oid>> {
-    Ok(crate::spi::one::<Oid>(
-        "SELECT c.relowner FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2",
-        &[schema.into(), table.into()],
-    )?)
+    pub postgis: Option<Oid>,
 }
 
 /// The owner of `gn_exports.t_exports`: the role that writes export definitions.
 pub fn catalog_owner() -> GnResult<Option<Oid>> {
-    relation_owner("gn_exports", "t_exports")
+    Ok(crate::spi::one::<Oid>(
+        "SELECT c.relowner FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+          WHERE n.nspname OPERATOR(pg_catalog.=) 'gn_exports' AND c.relname OPERATOR(pg_catalog.=) 't_exports'",
+        &[],
+    )?)
 }
 
-/// The rule of this module, as a pure function of the two owners.
+/// The rule of this module, as a pure function of the two owners and the caller.
 pub fn choose(
     relation_owner: Oid,
     catalog_owner: Option<Oid>,
+    caller: Oid,
     superuser: impl Fn(Oid) -> bool,
 ) -> Oid {
-    match catalog_owner {
+    let definer = match catalog_owner {
         Some(cat) if superuser(relation_owner) && !superuser(cat) => cat,
         _ => relation_owner,
+    };
+    // never up to a superuser: a caller that is not one reads a superuser's view with its own
+    // rights, as it would with a plain SELECT (the view still reads its tables as its owner)
+    if superuser(definer) && !superuser(caller) {
+        caller
+    } else {
+        definer
     }
+}
+
+/// PostGIS's schema, when every function and operator in it belongs to an extension.
+fn postgis_namespace() -> GnResult<Option<Oid>> {
+    Ok(crate::spi::one::<Oid>(
+        "SELECT (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+          WHERE e.extname OPERATOR(pg_catalog.=) 'postgis'
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_proc p
+                 WHERE p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace
+                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                                      AND d.objid OPERATOR(pg_catalog.=) p.oid
+                                      AND d.deptype OPERATOR(pg_catalog.=) 'e'))
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_operator o
+                 WHERE o.oprnamespace OPERATOR(pg_catalog.=) e.extnamespace
+                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                                      AND d.objid OPERATOR(pg_catalog.=) o.oid
+                                      AND d.deptype OPERATOR(pg_catalog.=) 'e')))",
+        &[],
+    )?)
 }
 
 impl Definer {
     pub fn for_relation(owner: Oid) -> GnResult<Definer> {
         Ok(Definer {
-            role: choose(owner, catalog_owner()?, is_superuser),
+            role: choose(
+                owner,
+                catalog_owner()?,
+                identity::current_user(),
+                identity::is_superuser,
+            ),
+            postgis: postgis_namespace()?,
         })
     }
 
-    /// Runs `f` as the definer, in a security-restricted operation, with
-    /// `search_path = pg_catalog, pg_temp`; settings changed by the code it runs are undone.
-    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// Runs `f` as the definer, in a security-restricted operation; settings changed by the
+    /// code it runs are undone. Refused (42501) when the definer is not the caller and the
+    /// session has temporary objects, which the definer's code could find in place of its own.
+    ///
+    /// The search_path is `pg_catalog, <PostGIS's schema>, pg_temp`, so that PostGIS's own SQL
+    /// functions find `spatial_ref_sys` (ST_Transform(geometry, text) names it unqualified,
+    /// and the planner reads its body), with temporary relations last. That schema is on the
+    /// path only while it holds no function or operator that is not part of an extension:
+    /// one planted there could otherwise stand in for one gn_export's statements name.
+    /// Otherwise the path is `pg_catalog, pg_temp`.
+    pub fn run<R>(&self, f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
+        if self.role != identity::current_user() {
+            identity::require_no_temporary_objects(self.role)?;
+        }
         let _user = UserSwitch::to(self.role, true);
-        let _gucs = GucScope::pinned_search_path();
+        let _gucs = self.search_path();
         f()
     }
-}
 
-/// Switches the current user for the life of the value, as `SetUserIdAndSecContext` users in
-/// PostgreSQL do; the previous identity comes back on drop. On an error, the (sub)transaction
-/// abort restores it as well.
-pub struct UserSwitch {
-    user: Oid,
-    context: i32,
-}
-
-impl UserSwitch {
-    pub fn to(role: Oid, restricted: bool) -> UserSwitch {
-        let mut user = Oid::INVALID;
-        let mut context = 0;
-        let mut flags = pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32;
-        if restricted {
-            flags |= pg_sys::SECURITY_RESTRICTED_OPERATION as i32;
+    fn search_path(&self) -> GucScope {
+        let schema = self.postgis.and_then(|ns| {
+            // SAFETY: a catalog lookup by OID; NULL for a schema that has gone.
+            let p = unsafe { pg_sys::get_namespace_name(ns) };
+            // SAFETY: a palloc'd NUL-terminated copy of the name when not NULL.
+            (!p.is_null()).then(|| {
+                unsafe { std::ffi::CStr::from_ptr(p) }
+                    .to_string_lossy()
+                    .into_owned()
+            })
+        });
+        match schema {
+            Some(s) => GucScope::search_path(&format!(
+                "pg_catalog, {}, pg_temp",
+                pgrx::spi::quote_identifier(s)
+            )),
+            None => GucScope::pinned_search_path(),
         }
-        // SAFETY: reads and sets two backend globals; the values saved are put back on drop.
-        unsafe {
-            pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
-            pg_sys::SetUserIdAndSecContext(role, context | flags);
-        }
-        UserSwitch { user, context }
-    }
-}
-
-impl Drop for UserSwitch {
-    fn drop(&mut self) {
-        // SAFETY: restores the identity saved by `to`; a plain assignment of backend globals.
-        unsafe { pg_sys::SetUserIdAndSecContext(self.user, self.context) }
-    }
-}
-
-/// Our own bookkeeping (the run history, a schedule's in_process flag) is written as the owner
-/// of the extension, so that the EXECUTE grant on generate() or run_scheduled() is all a role
-/// needs; only fixed statements with bound values run this way.
-pub fn as_extension_owner<R>(f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
-    let owner = crate::spi::one::<Oid>(
-        "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'gn_export'",
-        &[],
-    )?
-    .ok_or_else(|| {
-        GnError::new(
-            Code::ERRCODE_UNDEFINED_OBJECT,
-            "extension gn_export is not installed",
-        )
-    })?;
-    let _user = UserSwitch::to(owner, false);
-    f()
-}
-
-/// Writes to GeoNature's own tables (a schedule's `in_process`, a user's notification) run as
-/// the table's owner in a security-restricted operation: a trigger the catalog writer put on
-/// such a table then runs with the writer's rights, never with the scheduler's.
-pub fn as_owner_of<R>(schema: &str, table: &str, f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
-    let owner = relation_owner(schema, table)?.ok_or_else(|| {
-        GnError::new(
-            Code::ERRCODE_UNDEFINED_TABLE,
-            format!("relation {schema}.{table} does not exist"),
-        )
-    })?;
-    Definer { role: owner }.run(f)
-}
-
-/// The name of the current user (who asked, before any switch).
-pub fn current_user_name() -> String {
-    // SAFETY: GetUserNameFromId returns a palloc'd copy of the role's name (or raises an
-    // ERROR for a dropped role, which cannot be the current one).
-    unsafe {
-        let p = pg_sys::GetUserNameFromId(pg_sys::GetUserId(), false);
-        std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
     }
 }
 
@@ -156,7 +146,7 @@ pub fn require_select(relid: Oid, export: &str, qualified: &str) -> GnResult<()>
     if ok {
         Ok(())
     } else {
-        Err(GnError::new(
+        Err(crate::error::GnError::new(
             Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
             format!(
                 "{export}: role \"{}\" may not SELECT {qualified}",
@@ -175,18 +165,23 @@ mod unit {
     use pgrx::pg_sys::Oid;
 
     #[test]
-    fn the_view_owner_unless_that_would_lend_a_superuser() {
+    fn the_view_owner_unless_that_would_lend_a_superuser_or_switch_up_to_one() {
         let su = |o: Oid| o == Oid::from(10u32);
         let (postgres, app, alice) = (Oid::from(10u32), Oid::from(20u32), Oid::from(30u32));
-        // GeoNature: the application role owns the catalog and its views
-        assert_eq!(choose(app, Some(app), su), app);
-        // a view of another role runs as that role
-        assert_eq!(choose(alice, Some(app), su), alice);
-        assert_eq!(choose(alice, Some(postgres), su), alice);
-        // a superuser's relation named by a non-superuser catalog writer runs as the writer
-        assert_eq!(choose(postgres, Some(app), su), app);
-        // plain PostGIS: postgres owns everything
-        assert_eq!(choose(postgres, Some(postgres), su), postgres);
-        assert_eq!(choose(postgres, None, su), postgres);
+        for caller in [postgres, app, alice] {
+            // GeoNature: the application role owns the catalog and its views
+            assert_eq!(choose(app, Some(app), caller, su), app);
+            // a view of another role runs as that role
+            assert_eq!(choose(alice, Some(app), caller, su), alice);
+            assert_eq!(choose(alice, Some(postgres), caller, su), alice);
+            // a superuser's relation named by a non-superuser catalog writer runs as the writer
+            assert_eq!(choose(postgres, Some(app), caller, su), app);
+        }
+        // plain PostGIS: postgres owns everything; the superuser's own runs are its own
+        assert_eq!(choose(postgres, Some(postgres), postgres, su), postgres);
+        assert_eq!(choose(postgres, None, postgres, su), postgres);
+        // ... but a plain reader is never switched up to the superuser
+        assert_eq!(choose(postgres, Some(postgres), alice, su), alice);
+        assert_eq!(choose(postgres, None, app, su), app);
     }
 }

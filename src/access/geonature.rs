@@ -1,6 +1,7 @@
 //! Which of GeoNature's user and permission tables this database has. They are read where they
 //! exist and never created; GeoNature versions before 2.15 lack `expire_on` and `validated`.
 
+use crate::adopted;
 use crate::error::GnResult;
 use pgrx::prelude::*;
 
@@ -55,33 +56,26 @@ pub fn detect() -> GnResult<GeoNature> {
     Ok(row)
 }
 
-/// SQL condition "role column `col` is the user $n or one of the user's groups".
-pub fn role_or_groups(gn: &GeoNature, col: &str, param: &str) -> String {
+/// The user and the groups they belong to (one level, as GeoNature's utilisateurs.cor_roles).
+pub fn roles_of(gn: &GeoNature, id_role: i32) -> GnResult<Vec<i32>> {
+    let mut roles = vec![id_role];
     if gn.groups {
-        format!(
-            "({col} = {param} OR {col} IN (SELECT g.id_role_groupe FROM utilisateurs.cor_roles g \
-             WHERE g.id_role_utilisateur = {param}))"
-        )
-    } else {
-        format!("{col} = {param}")
+        adopted::with(&[&adopted::GROUPS], || {
+            Spi::connect(|client| {
+                let rows = client.select(
+                    "SELECT g.id_role_groupe::int FROM utilisateurs.cor_roles g
+                      WHERE g.id_role_utilisateur OPERATOR(pg_catalog.=) $1",
+                    None,
+                    &[id_role.into()],
+                )?;
+                for r in rows {
+                    if let Some(g) = r.get::<i32>(1)? {
+                        roles.push(g);
+                    }
+                }
+                Ok(())
+            })
+        })?;
     }
-}
-
-#[cfg(test)]
-mod unit {
-    use super::*;
-
-    #[test]
-    fn role_condition_with_and_without_groups() {
-        let with = GeoNature {
-            groups: true,
-            ..Default::default()
-        };
-        let without = GeoNature::default();
-        assert_eq!(
-            role_or_groups(&without, "c.id_role", "$2"),
-            "c.id_role = $2"
-        );
-        assert!(role_or_groups(&with, "c.id_role", "$2").contains("utilisateurs.cor_roles"));
-    }
+    Ok(roles)
 }

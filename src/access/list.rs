@@ -1,8 +1,9 @@
 //! `gn_export.exports()`: the exports a user may see, by GeoNature's list rule, with only the
 //! caller's own tokens (GeoNature's list returned every role's token to every viewer).
 
-use super::geonature::{self, role_or_groups};
+use super::geonature::{self, roles_of};
 use super::{rule, scope};
+use crate::adopted;
 use crate::encode::format::REGISTRY;
 use crate::error::{GnResult, OrRaise};
 use pgrx::prelude::*;
@@ -59,64 +60,76 @@ fn list(id_role: Option<i32>, search: Option<&str>) -> GnResult<Vec<Row>> {
         Some(role) => scope::scope_with(&gn, role, "R")?,
         None => 0,
     };
-    let mine = role_or_groups(&gn, "c.id_role", "$1");
-    let q = format!(
-        "SELECT e.id, e.label, e.\"desc\", e.schema_name, e.view_name, e.geometry_field::text,
+    // the user and their groups; no role at all for an anonymous caller
+    let mine: Vec<i32> = match id_role {
+        Some(role) => roles_of(&gn, role)?,
+        None => Vec::new(),
+    };
+    let q = "SELECT e.id, e.label, e.\"desc\", e.schema_name, e.view_name, e.geometry_field::text,
                 e.geometry_srid, e.public, e.view_pk_column::text,
                 l.name_licence::text, l.url_licence::text,
-                NULLIF(btrim(e.geometry_field), '') IS NOT NULL,
+                NULLIF(pg_catalog.btrim(e.geometry_field), '') IS NOT NULL,
                 ARRAY(SELECT c.token::text FROM gn_exports.cor_exports_roles c
-                       WHERE c.id_export = e.id AND {mine} ORDER BY c.id_role),
+                       WHERE c.id_export OPERATOR(pg_catalog.=) e.id
+                         AND c.id_role OPERATOR(pg_catalog.=) ANY ($1) ORDER BY c.id_role),
                 EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
-                         WHERE c.id_export = e.id AND {mine}),
+                         WHERE c.id_export OPERATOR(pg_catalog.=) e.id
+                           AND c.id_role OPERATOR(pg_catalog.=) ANY ($1)),
                 ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-                       JOIN pg_catalog.pg_class r ON r.oid = a.attrelid
-                       JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-                      WHERE n.nspname = e.schema_name AND r.relname = e.view_name
-                        AND a.attnum > 0 AND NOT a.attisdropped)
+                       JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) a.attrelid
+                       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+                      WHERE n.nspname OPERATOR(pg_catalog.=) e.schema_name::text
+                        AND r.relname OPERATOR(pg_catalog.=) e.view_name::text
+                        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped)
            FROM gn_exports.t_exports e
-           LEFT JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
-          WHERE ($2::text IS NULL OR e.label ILIKE $2)
-          ORDER BY e.label, e.id"
-    );
+           LEFT JOIN gn_exports.t_licences l ON l.id_licence OPERATOR(pg_catalog.=) e.id_licence
+          WHERE ($2::text IS NULL OR e.label::text OPERATOR(pg_catalog.~~*) $2)
+          ORDER BY e.label, e.id";
     let pattern = search_pattern(search);
-    Spi::connect(|client| {
-        let rows = client.select(&q, None, &[id_role.into(), pattern.into()])?;
-        let mut out = Vec::new();
-        for r in rows {
-            let public = r.get::<bool>(8)?.unwrap_or(false);
-            let associated = r.get::<bool>(14)?.unwrap_or(false);
-            // the rule of can_read(), with no token: an export is listed when it could be read
-            let readable = rule::decide::<()>(
-                public,
-                rule::TokenCheck::NotGiven,
-                id_role,
-                |_| Ok(scope),
-                |_| Ok(associated),
-            );
-            if readable != Ok(Ok(())) {
-                continue;
+    let tables = [
+        &adopted::EXPORTS,
+        &adopted::LICENCES,
+        &adopted::EXPORT_ROLES,
+    ];
+    adopted::with(&tables, || {
+        Spi::connect(|client| {
+            let rows = client.select(q, None, &[mine.into(), pattern.into()])?;
+            let mut out = Vec::new();
+            for r in rows {
+                let public = r.get::<bool>(8)?.unwrap_or(false);
+                let associated = r.get::<bool>(14)?.unwrap_or(false);
+                // the rule of can_read(), with no token: an export is listed when it could be read
+                let readable = rule::decide::<()>(
+                    public,
+                    rule::TokenCheck::NotGiven,
+                    id_role,
+                    |_| Ok(scope),
+                    |_| Ok(associated),
+                );
+                if readable != Ok(Ok(())) {
+                    continue;
+                }
+                out.push((
+                    r.get::<i32>(1)?.unwrap_or_default(),
+                    r.get::<String>(2)?.unwrap_or_default(),
+                    r.get::<String>(3)?,
+                    r.get::<String>(4)?.unwrap_or_default(),
+                    r.get::<String>(5)?.unwrap_or_default(),
+                    r.get::<String>(6)?,
+                    r.get::<i32>(7)?,
+                    public,
+                    r.get::<String>(9)?.unwrap_or_default(),
+                    r.get::<String>(10)?,
+                    r.get::<String>(11)?,
+                    formats(
+                        r.get::<bool>(12)?.unwrap_or(false),
+                        &r.get::<Vec<String>>(15)?.unwrap_or_default(),
+                    ),
+                    r.get::<Vec<String>>(13)?.unwrap_or_default(),
+                ));
             }
-            out.push((
-                r.get::<i32>(1)?.unwrap_or_default(),
-                r.get::<String>(2)?.unwrap_or_default(),
-                r.get::<String>(3)?,
-                r.get::<String>(4)?.unwrap_or_default(),
-                r.get::<String>(5)?.unwrap_or_default(),
-                r.get::<String>(6)?,
-                r.get::<i32>(7)?,
-                public,
-                r.get::<String>(9)?.unwrap_or_default(),
-                r.get::<String>(10)?,
-                r.get::<String>(11)?,
-                formats(
-                    r.get::<bool>(12)?.unwrap_or(false),
-                    &r.get::<Vec<String>>(15)?.unwrap_or_default(),
-                ),
-                r.get::<Vec<String>>(13)?.unwrap_or_default(),
-            ));
-        }
-        Ok(out)
+            Ok(out)
+        })
     })
 }
 

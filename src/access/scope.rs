@@ -5,7 +5,8 @@
 //! other (say sensitivity_filter NULL and false, same scope) are both dropped, leaving scope 0.
 //! We do not reproduce that defect.
 
-use super::geonature::{role_or_groups, GeoNature};
+use super::geonature::{roles_of, GeoNature};
+use crate::adopted;
 use crate::error::{GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
 
@@ -13,10 +14,13 @@ const ACTIONS: [&str; 6] = ["C", "R", "U", "V", "E", "D"];
 
 pub fn check_action(gn: &GeoNature, action: &str) -> GnResult<()> {
     let known = if gn.actions {
-        crate::spi::one::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM gn_permissions.bib_actions WHERE code_action = $1)",
-            &[action.into()],
-        )?
+        adopted::with(&[&adopted::ACTIONS], || {
+            Ok(crate::spi::one::<bool>(
+                "SELECT EXISTS (SELECT 1 FROM gn_permissions.bib_actions
+                                 WHERE code_action OPERATOR(pg_catalog.=) $1)",
+                &[action.into()],
+            )?)
+        })?
         .unwrap_or(false)
     } else {
         ACTIONS.contains(&action)
@@ -33,21 +37,23 @@ pub fn check_action(gn: &GeoNature, action: &str) -> GnResult<()> {
 }
 
 /// The SQL text of the scope query for this database's flavour of GeoNature.
-/// $1 is the user, $2 the action code; no value is ever put in the text.
+/// $1 is the user and their groups, $2 the action code; no value is ever put in the text.
 pub fn scope_query(gn: &GeoNature) -> String {
     let mut q = String::from(
-        "SELECT CASE WHEN count(*) = 0 THEN 0 \
-                     WHEN bool_or(p.scope_value IS NULL) THEN 3 \
-                     ELSE max(p.scope_value)::int END \
+        "SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 0 THEN 0 \
+                     WHEN pg_catalog.bool_or(p.scope_value IS NULL) THEN 3 \
+                     ELSE pg_catalog.max(p.scope_value)::int END \
            FROM gn_permissions.t_permissions p \
-           JOIN gn_permissions.bib_actions a ON a.id_action = p.id_action \
-           JOIN gn_commons.t_modules m ON m.id_module = p.id_module \
-           JOIN gn_permissions.t_objects o ON o.id_object = p.id_object \
-          WHERE a.code_action = $2 AND m.module_code = 'EXPORTS' AND o.code_object = 'ALL' AND ",
+           JOIN gn_permissions.bib_actions a ON a.id_action OPERATOR(pg_catalog.=) p.id_action \
+           JOIN gn_commons.t_modules m ON m.id_module OPERATOR(pg_catalog.=) p.id_module \
+           JOIN gn_permissions.t_objects o ON o.id_object OPERATOR(pg_catalog.=) p.id_object \
+          WHERE a.code_action OPERATOR(pg_catalog.=) $2 AND m.module_code OPERATOR(pg_catalog.=) 'EXPORTS' \
+            AND o.code_object OPERATOR(pg_catalog.=) 'ALL' AND p.id_role OPERATOR(pg_catalog.=) ANY ($1)",
     );
-    q.push_str(&role_or_groups(gn, "p.id_role", "$1"));
     if gn.expire_on {
-        q.push_str(" AND (p.expire_on IS NULL OR p.expire_on > now())");
+        q.push_str(
+            " AND (p.expire_on IS NULL OR p.expire_on OPERATOR(pg_catalog.>) pg_catalog.now())",
+        );
     }
     if gn.validated {
         q.push_str(" AND p.validated IS TRUE");
@@ -59,7 +65,16 @@ pub fn scope_with(gn: &GeoNature, id_role: i32, action: &str) -> GnResult<i32> {
     if !gn.permissions {
         return Ok(0);
     }
-    Ok(crate::spi::one::<i32>(&scope_query(gn), &[id_role.into(), action.into()])?.unwrap_or(0))
+    let roles = roles_of(gn, id_role)?;
+    let tables = [
+        &adopted::PERMISSIONS,
+        &adopted::ACTIONS,
+        &adopted::MODULES,
+        &adopted::OBJECTS,
+    ];
+    adopted::with(&tables, || {
+        Ok(crate::spi::one::<i32>(&scope_query(gn), &[roles.into(), action.into()])?.unwrap_or(0))
+    })
 }
 
 #[cfg(test)]
@@ -81,8 +96,7 @@ mod unit {
         };
         assert!(!scope_query(&old).contains("expire_on"));
         assert!(!scope_query(&old).contains("validated"));
-        assert!(scope_query(&new).contains("p.expire_on IS NULL OR p.expire_on > now()"));
+        assert!(scope_query(&new).contains("p.expire_on IS NULL OR p.expire_on"));
         assert!(scope_query(&new).contains("p.validated IS TRUE"));
-        assert!(scope_query(&new).contains("cor_roles"));
     }
 }

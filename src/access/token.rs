@@ -1,6 +1,7 @@
 //! Per-association tokens: checked in constant time, rotated on demand, never shown to others.
 
-use super::geonature::{role_or_groups, GeoNature};
+use super::geonature::{roles_of, GeoNature};
+use crate::adopted;
 use crate::error::{GnError, GnResult};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -19,43 +20,56 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// Whether `token` is the token of one of this export's associations. Every stored token is
 /// compared, so the time says nothing about which one matched or how much of it.
 pub fn matches(id_export: i32, token: &str) -> GnResult<bool> {
-    Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT token::text FROM gn_exports.cor_exports_roles WHERE id_export = $1",
-            None,
-            &[id_export.into()],
-        )?;
-        let mut found = false;
-        for row in rows {
-            if let Some(stored) = row.get::<String>(1)? {
-                found |= ct_eq(stored.as_bytes(), token.as_bytes());
+    adopted::with(&[&adopted::EXPORT_ROLES], || {
+        Spi::connect(|client| {
+            let rows = client.select(
+                "SELECT token::text FROM gn_exports.cor_exports_roles
+                  WHERE id_export OPERATOR(pg_catalog.=) $1",
+                None,
+                &[id_export.into()],
+            )?;
+            let mut found = false;
+            for row in rows {
+                if let Some(stored) = row.get::<String>(1)? {
+                    found |= ct_eq(stored.as_bytes(), token.as_bytes());
+                }
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
     })
 }
 
 /// Whether the user, or one of their groups, is associated with the export.
 pub fn is_associated(gn: &GeoNature, id_export: i32, id_role: i32) -> GnResult<bool> {
-    let q = format!(
-        "SELECT EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c WHERE c.id_export = $1 AND {})",
-        role_or_groups(gn, "c.id_role", "$2")
-    );
-    Ok(crate::spi::one::<bool>(&q, &[id_export.into(), id_role.into()])?.unwrap_or(false))
+    let roles = roles_of(gn, id_role)?;
+    adopted::with(&[&adopted::EXPORT_ROLES], || {
+        Ok(crate::spi::one::<bool>(
+            "SELECT EXISTS (SELECT 1 FROM gn_exports.cor_exports_roles c
+                             WHERE c.id_export OPERATOR(pg_catalog.=) $1
+                               AND c.id_role OPERATOR(pg_catalog.=) ANY ($2))",
+            &[id_export.into(), roles.into()],
+        )?
+        .unwrap_or(false))
+    })
 }
 
 pub fn rotate(id_export: i32, id_role: i32) -> GnResult<String> {
-    let token = Spi::connect_mut(|client| {
-        let rows = client.update(
-            "UPDATE gn_exports.cor_exports_roles SET token = md5(gen_random_uuid()::text)
-              WHERE id_export = $1 AND id_role = $2 RETURNING token::text",
-            Some(1),
-            &[id_export.into(), id_role.into()],
-        )?;
-        match rows.into_iter().next() {
-            Some(row) => Ok::<_, GnError>(row.get::<String>(1)?),
-            None => Ok(None),
-        }
+    // as the table's owner: a trigger on it runs with its owner's rights, never the caller's
+    let token = adopted::with(&[&adopted::EXPORT_ROLES], || {
+        Spi::connect_mut(|client| {
+            let rows = client.update(
+                "UPDATE gn_exports.cor_exports_roles
+                    SET token = pg_catalog.md5(pg_catalog.gen_random_uuid()::text)
+                  WHERE id_export OPERATOR(pg_catalog.=) $1 AND id_role OPERATOR(pg_catalog.=) $2
+                 RETURNING token::text",
+                Some(1),
+                &[id_export.into(), id_role.into()],
+            )?;
+            match rows.into_iter().next() {
+                Some(row) => Ok::<_, GnError>(row.get::<String>(1)?),
+                None => Ok(None),
+            }
+        })
     })?;
     token.ok_or_else(|| {
         GnError::new(

@@ -161,9 +161,7 @@ fn make(
         }
     };
     let total = if plan.paging.conditions.is_some() {
-        plan.definer
-            .run(|| crate::spi::one::<i64>(&keys::total_sql(&plan.paging), &[]))?
-            .unwrap_or(0)
+        crate::source::count(plan, &keys::total_sql(&plan.paging))?
     } else {
         rows as i64
     };
@@ -232,10 +230,7 @@ fn cached(sql: &str, plan: &Plan, version: &str) -> GnResult<i64> {
     if let Some(n) = CACHE.with(|c| c.borrow().get(&key, ttl)) {
         return Ok(n);
     }
-    let n = plan
-        .definer
-        .run(|| crate::spi::one::<i64>(sql, &[]))?
-        .unwrap_or(0);
+    let n = crate::source::count(plan, sql)?;
     if !ttl.is_zero() {
         CACHE.with(|c| c.borrow_mut().put(key, n));
     }

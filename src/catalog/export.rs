@@ -1,5 +1,6 @@
 //! One export definition as stored in `gn_exports.t_exports`, with its licence.
 
+use crate::adopted;
 use crate::error::{GnError, GnResult};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -28,14 +29,20 @@ impl Export {
 
 /// Loads one export, or P0002 when there is none with that id.
 pub fn load(id_export: i32) -> GnResult<Export> {
+    adopted::with(&[&adopted::EXPORTS, &adopted::LICENCES], || {
+        load_row(id_export)
+    })
+}
+
+fn load_row(id_export: i32) -> GnResult<Export> {
     Spi::connect(|client| {
         let rows = client.select(
-            "SELECT e.id, e.label, e.\"desc\", e.schema_name, e.view_name,
-                    e.geometry_field::text, e.geometry_srid, e.public, e.view_pk_column::text,
+            "SELECT e.id, e.label::text, e.\"desc\"::text, e.schema_name::text, e.view_name::text,
+                    e.geometry_field::text, e.geometry_srid::int, e.public, e.view_pk_column::text,
                     l.name_licence::text, l.url_licence::text
                FROM gn_exports.t_exports e
-               LEFT JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
-              WHERE e.id = $1",
+               LEFT JOIN gn_exports.t_licences l ON l.id_licence OPERATOR(pg_catalog.=) e.id_licence
+              WHERE e.id OPERATOR(pg_catalog.=) $1",
             Some(1),
             &[id_export.into()],
         )?;

@@ -4,11 +4,36 @@ pub mod definition;
 pub mod export;
 pub mod formats;
 
+use crate::adopted;
+use crate::error::OrRaise;
+use pgrx::prelude::*;
+
+/// Checks that each table of the catalog (`gn_exports.t_exports`, `t_licences`,
+/// `cor_exports_roles`, `t_export_schedules`) is one gn_export uses: an ordinary table (or a
+/// partitioned one made of ordinary tables) with no rule and no inheritance child, whose
+/// columns that gn_export reads are there with GeoNature's built-in types. Raises 42501 with a
+/// hint naming the first table that is not and what is wrong with it, 42P01 for a missing one.
+/// `install_catalog()` runs it before adopting a catalog, so that CREATE EXTENSION never
+/// touches a view, a rule or a trigger someone put in a table's place.
+#[pg_extern(stable)]
+#[search_path(pg_catalog, pg_temp)]
+fn check_catalog() {
+    for t in [
+        &adopted::LICENCES,
+        &adopted::EXPORTS,
+        &adopted::EXPORT_ROLES,
+        &adopted::SCHEDULES,
+    ] {
+        adopted::owner(&[t]).or_raise();
+    }
+}
+
 // Created after the functions it calls (check_definition), so it is listed as their dependant.
 pgrx::extension_sql_file!(
     "../../sql/catalog.sql",
     name = "catalog",
     requires = [
+        check_catalog,
         definition::check_definition_sql,
         sink::names::check_file_name,
         formats::formats

@@ -67,8 +67,16 @@ pub fn stems(exports: &[(i32, String)]) -> HashMap<i32, String> {
 }
 
 fn labels() -> GnResult<Vec<(i32, String)>> {
+    crate::adopted::with(&[&crate::adopted::EXPORTS], labels_as_owner)
+}
+
+fn labels_as_owner() -> GnResult<Vec<(i32, String)>> {
     Spi::connect(|client| {
-        let rows = client.select("SELECT id, label FROM gn_exports.t_exports", None, &[])?;
+        let rows = client.select(
+            "SELECT id::int, label::text FROM gn_exports.t_exports",
+            None,
+            &[],
+        )?;
         let mut out = Vec::new();
         for r in rows {
             out.push((

@@ -145,16 +145,17 @@ impl Cursor {
         }
         // SAFETY: the portal is valid (checked above) and not running; PortalRunFetch sets up
         // its snapshot and resource owner itself, as FETCH does.
-        let n = self.definer.run(|| {
-            with_receiver(&self.decoding, &mut f, |dest| unsafe {
+        let definer = self.definer;
+        let n = definer.run(|| {
+            Ok(with_receiver(&self.decoding, &mut f, |dest| unsafe {
                 pg_sys::PortalRunFetch(
                     portal,
                     pg_sys::FetchDirection::FETCH_FORWARD,
                     BATCH as _,
                     dest,
                 ) as usize
-            })
-        });
+            }))
+        })?;
         if (n as i64) < BATCH {
             self.done = true;
         }
@@ -190,6 +191,18 @@ pub fn run_statement(
 ) -> GnResult<u64> {
     plan.definer
         .run(|| execute(sql, params, &Decoding::default(), f))
+}
+
+/// The single integer a statement of the plan returns (a count), run like [`run_statement`].
+pub fn count(plan: &Plan, sql: &str) -> GnResult<i64> {
+    let mut n = 0;
+    run_statement(plan, sql, &[], |row| {
+        if let Some(Value::Int(v)) = row.first() {
+            n = *v;
+        }
+        Ok(())
+    })?;
+    Ok(n)
 }
 
 fn execute(

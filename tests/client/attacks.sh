@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Privilege escalations of the second attack review (issue 23), each as the attacker did it:
+#  1. the catalog owner swaps a table gn_export reads or writes (GeoNature's catalog,
+#     permission and notification tables) for a view, or puts a trigger or rule on it, and waits
+#     for the superuser's pg_cron job or the DBA: every statement on a table gn_export does not
+#     own runs as that table's owner in a security-restricted operation, after checking that
+#     it is a plain table with the expected columns and no rule (42501 otherwise);
+#  2. the catalog owner prepares the catalog before the DBA runs CREATE EXTENSION (or
+#     install_catalog() again): only plain tables are adopted, our triggers are recognised by
+#     their function, and the installer never reads an adopted table;
+#  3. a reader's temporary objects never run with the definer's rights, a non-superuser caller
+#     is never switched to a superuser, and PostGIS's own functions find spatial_ref_sys;
+#  4. operators and functions planted in public before CREATE EXTENSION or ALTER EXTENSION
+#     UPDATE are never bound into the extension's SQL;
+#  6. generate() in a READ ONLY transaction on a primary, HTML in notifications, Rust
+#     backtraces.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+client_cluster_up
+make_demo_db gn_atk 100
+export_dir_for gn_atk atk-exports
+trap 'cluster_down "$CLIENT_DIR"' EXIT
+
+# out DB SQL...: every line psql prints, errors included, then "SQLSTATE <code>"
+out() { local db="$1"; shift; QE "$db" "$@" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE'; }
+escalated() { Q "$1" -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$2'"; }
+ran_as() { Q "$1" -c "SELECT coalesce(string_agg(DISTINCT who::text, ',' ORDER BY who::text), '-') FROM public.pwned WHERE what = '$2'"; }
+
+# GeoNature's ownership: its application role owns every GeoNature schema and table, and is
+# not a superuser. escalate(what) records who ran it and tries to make its author superuser.
+owner_setup() {
+  Q "$1" <<'SQL'
+CREATE TABLE public.pwned (who name, what text);
+GRANT INSERT ON public.pwned TO PUBLIC;
+DO $$
+DECLARE s text; t record;
+BEGIN
+    FOREACH s IN ARRAY ARRAY['gn_exports', 'gn_permissions', 'gn_commons', 'utilisateurs', 'gn_notifications'] LOOP
+        EXECUTE format('ALTER SCHEMA %I OWNER TO geonatadmin', s);
+        FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = s AND c.relkind IN ('r', 'v') LOOP
+            EXECUTE format('ALTER TABLE %I.%I OWNER TO geonatadmin', s, t.relname);
+        END LOOP;
+    END LOOP;
+END $$;
+CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION geonatadmin;
+SET ROLE geonatadmin;
+CREATE FUNCTION app.escalate(what text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.pwned VALUES (current_user, what);
+    BEGIN
+        EXECUTE 'ALTER ROLE geonatadmin SUPERUSER';
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+    RETURN true;
+END $$;
+CREATE FUNCTION app.tg_escalate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM app.escalate(TG_ARGV[0]);
+    RETURN NEW;
+END $$;
+RESET ROLE;
+SQL
+}
+Q postgres -c "CREATE ROLE geonatadmin LOGIN"
+owner_setup gn_atk
+Q gn_atk -c "INSERT INTO gn_exports.cor_exports_roles (id_export, id_role) VALUES (1, 4) ON CONFLICT DO NOTHING"
+
+echo "## 1. every statement on a table gn_export does not own runs as its owner, once checked"
+# swap SCHEMA.TABLE ENTRY-POINT: the table becomes a view of itself that runs escalate()
+swap() {
+  local t="$1" call="$2" name="${1#*.}" schema="${1%%.*}" got
+  Q gn_atk -c "SET ROLE geonatadmin" -c "ALTER TABLE $t RENAME TO ${name}_data" \
+    -c "CREATE VIEW $t AS SELECT * FROM $schema.${name}_data WHERE app.escalate('view $t')"
+  got=$(out gn_atk -c "$call")
+  check "$t swapped for a view: '$call' refuses (42501), naming it" "42501 1" \
+    "$(echo "$got" | grep -o 42501 | head -1) $(echo "$got" | grep -c "$name.*view\|view.*$name" | head -1 | sed 's/^[1-9][0-9]*$/1/')"
+  check "... and the view's code ran as nobody" "- f" "$(ran_as gn_atk "view $t") $(escalated gn_atk geonatadmin)"
+  Q gn_atk -c "SET ROLE geonatadmin" -c "DROP VIEW $t" -c "ALTER TABLE $schema.${name}_data RENAME TO $name"
+}
+swap gn_exports.t_export_schedules "SELECT * FROM gn_export.run_scheduled()"
+swap gn_exports.t_licences "SELECT * FROM gn_export.exports()"
+swap gn_exports.t_licences "SELECT sqlstate, error FROM gn_export.generate(2, 'csv')"
+swap gn_exports.t_exports "SELECT gn_export.can_read(1)"
+swap gn_exports.cor_exports_roles "SELECT gn_export.can_read(1, NULL, 'abc')"
+swap gn_exports.cor_exports_roles "SELECT * FROM gn_export.exports(3)"
+swap gn_permissions.t_permissions "SELECT gn_export.scope(3)"
+swap gn_permissions.bib_actions "SELECT gn_export.scope(3, 'R')"
+swap gn_permissions.t_objects "SELECT gn_export.scope(3)"
+swap gn_commons.t_modules "SELECT gn_export.can_read(1, 3)"
+swap utilisateurs.cor_roles "SELECT gn_export.scope(4)"
+swap gn_notifications.t_notifications_rules "SELECT sqlstate, error FROM gn_export.generate(2, 'csv', 3)"
+swap gn_notifications.bib_notifications_categories "SELECT sqlstate, error FROM gn_export.generate(2, 'csv', 3)"
+swap gn_notifications.t_notifications "SELECT sqlstate, error FROM gn_export.generate(2, 'csv', 3)"
+
+Q gn_atk -c "SET ROLE geonatadmin" \
+  -c "CREATE TRIGGER z_escalate BEFORE UPDATE ON gn_exports.cor_exports_roles FOR EACH ROW EXECUTE FUNCTION app.tg_escalate('token trigger')"
+Q gn_atk -c "SELECT gn_export.rotate_token(1, 4)" > /dev/null
+check "a trigger on cor_exports_roles runs as its owner when the DBA rotates a token" "geonatadmin f" \
+  "$(ran_as gn_atk 'token trigger') $(escalated gn_atk geonatadmin)"
+Q gn_atk -c "SET ROLE geonatadmin" -c "DROP TRIGGER z_escalate ON gn_exports.cor_exports_roles" \
+  -c "CREATE RULE z_escalate AS ON UPDATE TO gn_exports.cor_exports_roles DO ALSO SELECT app.escalate('token rule')"
+got=$(out gn_atk -c "SELECT gn_export.rotate_token(1, 4)")
+check "a rule on cor_exports_roles: rotate_token() refuses (42501), naming the rule" "42501 1" \
+  "$(echo "$got" | grep -o 42501 | head -1) $(echo "$got" | grep -q 'has a rule' && echo 1)"
+check "... and the rule's code ran as nobody" "- f" "$(ran_as gn_atk 'token rule') $(escalated gn_atk geonatadmin)"
+Q gn_atk -c "SET ROLE geonatadmin" -c "DROP RULE z_escalate ON gn_exports.cor_exports_roles"
+Q gn_atk -c "SET ROLE geonatadmin" -c "ALTER TABLE gn_exports.t_licences ALTER COLUMN url_licence TYPE text USING url_licence::text" \
+  -c "ALTER TABLE gn_exports.t_licences RENAME COLUMN name_licence TO nom"
+got=$(out gn_atk -c "SELECT count(*) FROM gn_export.exports()")
+check "a catalog table without a column gn_export reads is refused (42501), naming the column" "42501 1" \
+  "$(echo "$got" | grep -o 42501 | head -1) $(echo "$got" | grep -q 'no column "name_licence"' && echo 1)"
+Q gn_atk -c "SET ROLE geonatadmin" -c "ALTER TABLE gn_exports.t_licences RENAME COLUMN nom TO name_licence"
+check "... a text column where GeoNature has varchar is accepted" "ok" \
+  "$(Q gn_atk -c "SELECT count(*) FROM gn_export.exports()" > /dev/null && echo ok)"
+check "nothing above ran as the superuser" "0" "$(Q gn_atk -c "SELECT count(*) FROM public.pwned WHERE who = 'postgres'")"
+
+echo "## 2. CREATE EXTENSION adopts plain tables only, and never reads them as the installer"
+# a GeoNature database whose catalog exists before gn_export (made by installing and dropping it)
+adopt_db() {
+  psql_at "$CLIENT_PORT" postgres -qc "CREATE DATABASE $1"
+  (cd "$REPO/sql/demo" && psql_at "$CLIENT_PORT" "$1" -q -f geonature_schema.sql -f reference_data.sql \
+     -c "CREATE EXTENSION gn_export CASCADE" -c "DROP EXTENSION gn_export") > /dev/null 2>&1
+  owner_setup "$1"
+}
+adopt_db gn_adopt
+Q gn_adopt <<'SQL'
+SET ROLE geonatadmin;
+INSERT INTO gn_exports.cor_exports_roles (id_export, id_role, token) SELECT 1, 1, 'same' WHERE EXISTS (SELECT 1 FROM gn_exports.t_exports WHERE id = 1);
+ALTER TABLE gn_exports.cor_exports_roles RENAME TO cor_exports_roles_data;
+CREATE VIEW gn_exports.cor_exports_roles AS
+SELECT * FROM gn_exports.cor_exports_roles_data
+UNION ALL SELECT 1, 1, 'same' WHERE app.escalate('adopted view');
+CREATE FUNCTION app.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER gn_export_heal_token INSTEAD OF INSERT ON gn_exports.cor_exports_roles
+FOR EACH ROW EXECUTE FUNCTION app.noop();
+RESET ROLE;
+SQL
+got=$(out gn_adopt -c "CREATE EXTENSION gn_export")
+check "a view in place of cor_exports_roles: CREATE EXTENSION refuses (42501), naming it" "42501 1" \
+  "$(echo "$got" | grep -o 42501 | head -1) $(echo "$got" | grep -c 'cor_exports_roles.*view\|view.*cor_exports_roles')"
+check "... the catalog owner's function never ran, and it is no superuser" "- f" \
+  "$(ran_as gn_adopt 'adopted view') $(escalated gn_adopt geonatadmin)"
+Q gn_adopt -c "SET ROLE geonatadmin" -c "DROP VIEW gn_exports.cor_exports_roles" \
+  -c "ALTER TABLE gn_exports.cor_exports_roles_data RENAME TO cor_exports_roles" \
+  -c "CREATE TRIGGER gn_export_check_definition BEFORE INSERT ON gn_exports.t_exports FOR EACH ROW EXECUTE FUNCTION app.noop()" \
+  -c "CREATE TRIGGER escalate_on_index BEFORE UPDATE ON gn_exports.cor_exports_roles FOR EACH ROW EXECUTE FUNCTION app.tg_escalate('adopted trigger')"
+Q gn_adopt -c "SET ROLE geonatadmin" -c "CREATE FUNCTION app.spy_policy() RETURNS boolean LANGUAGE plpgsql AS \$\$ BEGIN RETURN app.escalate('adopted policy'); END \$\$" \
+  -c "ALTER TABLE gn_exports.cor_exports_roles ENABLE ROW LEVEL SECURITY" \
+  -c "ALTER TABLE gn_exports.cor_exports_roles FORCE ROW LEVEL SECURITY" \
+  -c "CREATE POLICY spy ON gn_exports.cor_exports_roles USING (app.spy_policy())"
+got=$(out gn_adopt -c "CREATE EXTENSION gn_export")
+check "plain tables with a decoy trigger and a policy are adopted" "SQLSTATE 00000" "$(echo "$got" | grep SQLSTATE)"
+check "... the installer ran none of the catalog owner's code" "0 f" \
+  "$(Q gn_adopt -c "SELECT count(*) FROM public.pwned WHERE who = 'postgres'") $(escalated gn_adopt geonatadmin)"
+check "... and gn_export's own definition check is attached despite the decoy's name" "1" \
+  "$(Q gn_adopt -c "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'gn_exports.t_exports'::regclass AND tgfoid = 'gn_export.tg_check_definition()'::regprocedure")"
+check "... and refuses a definition on a missing view" "42P01" \
+  "$(sqlstate_in gn_adopt "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, id_licence, view_pk_column) VALUES ('x', 'public', 'nope', 1, 'id')")"
+Q gn_adopt -c "SET ROLE geonatadmin" -c "ALTER TABLE gn_exports.t_licences RENAME TO t_licences_data" \
+  -c "CREATE VIEW gn_exports.t_licences AS SELECT * FROM gn_exports.t_licences_data WHERE app.escalate('reinstall')"
+got=$(out gn_adopt -c "SELECT gn_export.install_catalog()")
+check "install_catalog() run again over a swapped table refuses (42501)" "42501 - f" \
+  "$(echo "$got" | grep -o 42501 | head -1) $(ran_as gn_adopt reinstall) $(escalated gn_adopt geonatadmin)"
+
+echo "## 3. a reader's temporary objects never run as the definer; never a switch up to a superuser"
+Q postgres -c "CREATE DATABASE gn_plain"
+Q gn_plain <<'SQL'
+CREATE EXTENSION gn_export CASCADE;
+CREATE TABLE public.pwned (who name, what text);
+GRANT INSERT ON public.pwned TO PUBLIC;
+CREATE TABLE public.pts (id int PRIMARY KEY, geom geometry(Point, 4326));
+INSERT INTO public.pts VALUES (1, 'SRID=4326;POINT(2.35 48.85)'), (2, 'SRID=4326;POINT(5.37 43.3)');
+CREATE VIEW public.v_l93 AS SELECT id, ST_Transform(geom, 'EPSG:2154') AS geom FROM public.pts;
+CREATE VIEW public.v_who AS SELECT 1 AS id, current_user::text AS who;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, public, id_licence, view_pk_column)
+VALUES ('L93', 'public', 'v_l93', 'geom', 2154, true, 1, 'id'), ('Qui', 'public', 'v_who', NULL, NULL, true, 1, 'id');
+CREATE ROLE nobody LOGIN;
+GRANT SELECT ON public.v_l93, public.v_who TO nobody;
+SQL
+L93=$(Q gn_plain -c "SELECT id FROM gn_exports.t_exports WHERE label = 'L93'")
+WHO=$(Q gn_plain -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Qui'")
+check "a view using PostGIS's ST_Transform(geom, text) exports (superuser)" "3" \
+  "$(Q gn_plain -c "SELECT count(*) FROM gn_export.run($L93, 'csv')")"
+check "... and for a plain reader" "3" \
+  "$(Q gn_plain -c "SET ROLE nobody" -c "SELECT count(*) FROM gn_export.run($L93, 'csv')")"
+check "a superuser's view read by a plain reader runs as the reader, not as the superuser" "nobody" \
+  "$(Q gn_plain -c "SET ROLE nobody" -c "SELECT string_agg(x, '') FROM gn_export.run($WHO, 'csv') x" | tr -d '\r' | grep '^1;' | cut -d';' -f2)"
+got=$(out gn_plain -c "SET ROLE nobody" \
+  -c "CREATE FUNCTION pg_temp.grab() RETURNS text LANGUAGE plpgsql AS \$\$ BEGIN INSERT INTO public.pwned VALUES (current_user, 'temp srs'); BEGIN EXECUTE 'ALTER ROLE nobody SUPERUSER'; EXCEPTION WHEN insufficient_privilege THEN NULL; END; RETURN '+proj=longlat'; END \$\$" \
+  -c "CREATE TEMP VIEW spatial_ref_sys AS SELECT 4326 AS srid, pg_temp.grab() AS proj4text" \
+  -c "SELECT count(*) FROM gn_export.run($L93, 'csv')" -c "SELECT count(*) FROM gn_export.api($L93)")
+check "a reader's temporary spatial_ref_sys never runs as the superuser" "nobody|- f" \
+  "$(ran_as gn_plain 'temp srs' | sed 's/^-$/nobody/')|$(Q gn_plain -c "SELECT coalesce(string_agg(who::text, ','), '-') FROM public.pwned WHERE who <> 'nobody'") $(escalated gn_plain nobody)"
+Q gn_atk <<'SQL'
+SET ROLE geonatadmin;
+CREATE TABLE app.lookup (ok boolean);
+INSERT INTO app.lookup VALUES (false);
+CREATE FUNCTION app.visible() RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = app AS $$
+BEGIN RETURN (SELECT ok FROM lookup LIMIT 1); END $$;
+CREATE VIEW app.v_private AS SELECT i AS id, 'secret ' || i AS txt FROM generate_series(1, 3) i WHERE app.visible();
+RESET ROLE;
+CREATE ROLE reader LOGIN;
+GRANT USAGE ON SCHEMA app TO reader;
+GRANT SELECT ON app.v_private TO reader;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+VALUES ('Privé', 'app', 'v_private', true, 1, 'id');
+SQL
+PRIV=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Privé'")
+got=$(out gn_atk -c "SET ROLE reader" \
+  -c "CREATE FUNCTION pg_temp.grab() RETURNS boolean LANGUAGE plpgsql AS \$\$ BEGIN INSERT INTO public.pwned VALUES (current_user, 'temp lookup'); RETURN true; END \$\$" \
+  -c "CREATE TEMP VIEW lookup AS SELECT pg_temp.grab() AS ok" \
+  -c "SELECT count(*) FROM gn_export.run($PRIV, 'csv')")
+check "a reader's temporary view shadowing the definer's table: refused (42501), naming the temporary objects" "42501 1" \
+  "$(echo "$got" | grep -o 42501 | head -1) $(echo "$got" | grep -q 'temporary objects' && echo 1)"
+check "... and it never ran as the definer" "-" "$(Q gn_atk -c "SELECT coalesce(string_agg(DISTINCT who::text, ','), '-') FROM public.pwned WHERE what = 'temp lookup' AND who <> 'reader'")"
+check "the same reader without temporary objects runs it (0 rows: the definer's table says no)" "1" \
+  "$(Q gn_atk -c "SET ROLE reader" -c "SELECT count(*) FROM gn_export.run($PRIV, 'csv')")"
+
+echo "## 4. nothing planted in public is bound into the extension's SQL"
+# the database owner plants look-alike operators and functions before the DBA installs
+plant() {
+  Q "$1" <<'SQL'
+CREATE TABLE IF NOT EXISTS public.pwned (who name, what text);
+GRANT INSERT ON public.pwned TO PUBLIC;
+SET ROLE dbowner;
+CREATE FUNCTION public.spy(text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.pwned VALUES (current_user, 'planted ' || $1); RETURN true; END $$;
+CREATE FUNCTION public.cat(text, integer) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('||int') THEN $1 || $2::text END $$;
+CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = integer, FUNCTION = public.cat);
+CREATE FUNCTION public.catn(text, name) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('||name') THEN $1 || $2::text END $$;
+CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = name, FUNCTION = public.catn);
+CREATE FUNCTION public.catb(text, bigint) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('||bigint') THEN $1 || $2::text END $$;
+CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = bigint, FUNCTION = public.catb);
+CREATE FUNCTION public.mi(timestamptz, timestamptz) RETURNS interval LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('-') THEN pg_catalog.timestamptz_mi($1, $2) END $$;
+CREATE OPERATOR public.- (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = public.mi);
+CREATE FUNCTION public.pg_size_pretty(integer) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('size') THEN 'x' END $$;
+CREATE FUNCTION public.md5(varchar) RETURNS text LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('md5') THEN 'x' END $$;
+CREATE FUNCTION public.neq(name, text) RETURNS boolean LANGUAGE sql AS $$ SELECT public.spy('<>') AND $1::text <> $2 $$;
+CREATE OPERATOR public.<> (LEFTARG = name, RIGHTARG = text, FUNCTION = public.neq);
+RESET ROLE;
+SQL
+}
+# dependencies of gn_export's objects (functions, views, defaults, checks, triggers on the
+# catalog) on what dbowner planted
+bound() {
+  Q "$1" -c "WITH planted AS (
+       SELECT 'pg_operator'::regclass AS cls, oid FROM pg_operator WHERE oprowner = 'dbowner'::regrole
+       UNION ALL SELECT 'pg_proc'::regclass, oid FROM pg_proc WHERE proowner = 'dbowner'::regrole),
+     ours AS (SELECT oid FROM pg_class WHERE relnamespace IN ('gn_export'::regnamespace, 'gn_exports'::regnamespace))
+     SELECT count(*) FROM pg_depend d JOIN planted p ON p.cls = d.refclassid AND p.oid = d.refobjid
+      WHERE (d.classid = 'pg_rewrite'::regclass AND d.objid IN (SELECT oid FROM pg_rewrite WHERE ev_class IN (SELECT oid FROM ours)))
+         OR (d.classid = 'pg_attrdef'::regclass AND d.objid IN (SELECT oid FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM ours)))
+         OR (d.classid = 'pg_constraint'::regclass AND d.objid IN (SELECT oid FROM pg_constraint WHERE conrelid IN (SELECT oid FROM ours)))
+         OR (d.classid = 'pg_proc'::regclass AND d.objid IN (SELECT oid FROM pg_proc WHERE pronamespace = 'gn_export'::regnamespace))
+         OR (d.classid = 'pg_trigger'::regclass AND d.objid IN (SELECT oid FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM ours)))"
+}
+# a run of each kind in the history (schedule, user, administrator), then the DBA reads it
+history_read() {
+  Q "$1" -c "INSERT INTO gn_export.t_runs (id_export, format, id_role, id_export_schedule, started_at, finished_at, status, bytes)
+             VALUES (1, 'csv', NULL, 7, now(), now(), 'done', 10), (1, 'csv', 3, NULL, now(), now(), 'done', 10),
+                    (1, 'csv', NULL, NULL, now(), now(), 'failed', 10)" \
+     -c "SELECT requested_for, size, duration FROM gn_export.v_runs" > /dev/null
+}
+Q postgres -c "CREATE ROLE dbowner LOGIN" -c "CREATE DATABASE gn_plant OWNER dbowner"
+Q gn_plant -c "CREATE EXTENSION postgis"
+plant gn_plant
+Q gn_plant -c "CREATE EXTENSION gn_export"
+history_read gn_plant
+check "after CREATE EXTENSION over planted operators: nothing of gn_export depends on them" "0" "$(bound gn_plant)"
+check "... and reading the run history ran none of them" "-" "$(Q gn_plant -c "SELECT coalesce(string_agg(DISTINCT what, ','), '-') FROM public.pwned")"
+OLDV=$(cd "$REPO/sql" && ls gn_export--*.sql | sed -n 's/^gn_export--\([0-9][0-9.]*\)\.sql$/\1/p' | sort -V | tail -1)
+Q postgres -c "CREATE DATABASE gn_plant_up OWNER dbowner"
+Q gn_plant_up -c "CREATE EXTENSION postgis"
+plant gn_plant_up
+Q gn_plant_up -c "CREATE EXTENSION gn_export VERSION '$OLDV'" -c "ALTER EXTENSION gn_export UPDATE"
+history_read gn_plant_up
+check "planted before $OLDV was installed, then ALTER EXTENSION UPDATE: nothing depends on them" "0" "$(bound gn_plant_up)"
+check "... and reading the run history ran none of them" "-" "$(Q gn_plant_up -c "SELECT coalesce(string_agg(DISTINCT what, ','), '-') FROM public.pwned")"
+
+echo "## 6. smaller holes"
+check "generate() in a READ ONLY transaction on a primary is refused (25006)" "25006" \
+  "$(sqlstate_in gn_atk "BEGIN READ ONLY; SELECT status FROM gn_export.generate(2, 'csv'); COMMIT")"
+Q gn_atk -c "UPDATE gn_exports.t_exports SET label = 'Jeux <img src=x onerror=alert(1)>' WHERE id = 2"
+Q gn_atk -c "SELECT status FROM gn_export.generate(2, 'csv', 3)" > /dev/null
+check "labels are escaped in the HTML of notifications" "0 1" \
+  "$(Q gn_atk -c "SELECT count(*) FILTER (WHERE content LIKE '%<img%'), count(*) FILTER (WHERE content LIKE '%&lt;img src=x%') FROM (SELECT content FROM gn_notifications.t_notifications ORDER BY id_notification DESC LIMIT 1) n" | tr '|' ' ')"
+cluster_down "$CLIENT_DIR"
+as_postgres env RUST_BACKTRACE=1 "$PG_BIN/pg_ctl" -D "$CLIENT_DIR" -l "$CLIENT_DIR/server.log" -w -t 60 start > /dev/null
+Q gn_atk -c "CREATE VIEW public.v_boom AS SELECT i AS id, 1 / (i - 2) AS x FROM generate_series(1, 3) i" \
+  -c "GRANT SELECT ON public.v_boom TO geonatadmin" \
+  -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column) VALUES ('Boum', 'public', 'v_boom', true, 1, 'id')"
+BOOM=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Boum'")
+got=$(out gn_atk -c "\\set VERBOSITY verbose" -c "SELECT gn_export.run($BOOM)" -c "SELECT gn_export.api($BOOM)")
+check "with RUST_BACKTRACE set on the server, a view's error reaches the client without a Rust backtrace" "22012 0" \
+  "$(echo "$got" | grep -o 22012 | head -1) $(echo "$got" | grep -v '^LOCATION' | grep -ci 'backtrace\|rust_begin_unwind\|pgrx\|\.rs:[0-9]')"
+finish
