@@ -24,7 +24,9 @@ pub struct Identity {
     pub version: String,
 }
 
-/// Everything the keys of a snapshot depend on: the export, its relation and the relation's
+/// Everything the keys of a snapshot depend on: the database (the store is the server's, and a
+/// database cloned with CREATE DATABASE ... TEMPLATE has the same relations, row versions and
+/// ids), the export, its relation and the relation's
 /// version, the role its rows are read as, the database roles of the caller's session (a view
 /// may read `session_user`), the session's time zone and currency (the text of timestamptz and
 /// money keys, and what filters on them mean), and the query's conditions, parameters and
@@ -33,6 +35,8 @@ pub struct Identity {
 pub fn identity(export_id: i32, plan: &Plan) -> GnResult<Identity> {
     // SAFETY: read the session's and the current user's ids, backend globals.
     let (session, current) = unsafe { (pg_sys::GetSessionUserId(), pg_sys::GetUserId()) };
+    // SAFETY: reads a backend global set at connection.
+    let database = unsafe { pg_sys::MyDatabaseId };
     let (version, locale) = crate::spi::two::<String, String>(
         "SELECT c.xmin::text || ':' || coalesce((SELECT pg_catalog.string_agg(r.xmin::text, ',' ORDER BY r.oid)
                 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid), ''),
@@ -43,7 +47,7 @@ pub fn identity(export_id: i32, plan: &Plan) -> GnResult<Identity> {
     let (version, locale) = (version.unwrap_or_default(), locale.unwrap_or_default());
     let p = &plan.paging;
     let bytes = format!(
-        "gn_export api snapshot 1\0export {export_id}\0relation {:?} {} {version}\0definer {:?}\0caller {session:?} {current:?} {locale}\0key {} {}\0where {}\0params {:?}\0{}",
+        "gn_export api snapshot 2\0database {database:?}\0export {export_id}\0relation {:?} {} {version}\0definer {:?}\0caller {session:?} {current:?} {locale}\0key {} {}\0where {}\0params {:?}\0{}",
         plan.relid,
         p.relation,
         plan.definer.role,

@@ -6,6 +6,7 @@
 //! and a harvest sees one consistent set of rows.
 
 pub mod keys;
+mod locks;
 pub mod page;
 pub mod serve;
 pub mod snapshot;

@@ -2,6 +2,7 @@
 //! new one, made once while the other sessions that want it wait.
 
 use super::keys::{self, Identity, Written};
+use super::locks;
 use super::page::Pin;
 use super::snapshot::{self, Snapshot, Writer};
 use crate::catalog::export::Export;
@@ -78,16 +79,16 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
             Some(s) => s,
             None => {
                 // one session makes it, the others wait for it and take it
-                lock(QUERY, snapshot::fnv1a(&identity.bytes) as i32)?;
+                let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32);
                 match newest(&dir, &pointer, &identity.bytes, ttl)? {
                     Some(s) => s,
-                    None => make(plan, &dir, &identity, &pointer, ttl)?,
+                    None => make(export, plan, &dir, &identity, &pointer, ttl)?,
                 }
             }
         },
         Pin::New => {
-            lock(QUERY, snapshot::fnv1a(&identity.bytes) as i32)?;
-            make(plan, &dir, &identity, &pointer, ttl)?
+            let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32);
+            make(export, plan, &dir, &identity, &pointer, ttl)?
         }
     };
     found.touch();
@@ -106,47 +107,16 @@ fn newest(dir: &Dir, pointer: &str, identity: &[u8], ttl: Duration) -> GnResult<
     Ok((fresh && snap.identity()? == identity).then_some(snap))
 }
 
-/// gn_export's classes of advisory locks ("gnxp", "gnxb"), beside the application's own: one
-/// lock per query's identity, and `BUILDS` slots for the snapshots made at once.
-const QUERY: i32 = 0x676e_7870;
-const BUILD: i32 = 0x676e_7862;
-/// Snapshots made at once on the server: each reads a whole query and may take up to
-/// gn_export.api_snapshot_space on disk before the bound applies to it.
-const BUILDS: i32 = 2;
-
-/// Waits for the advisory lock `(class, key)` until the end of the transaction.
-fn lock(class: i32, key: i32) -> GnResult<()> {
-    crate::spi::run(
-        "SELECT pg_catalog.pg_advisory_xact_lock($1, $2)",
-        &[class.into(), key.into()],
-    )?;
-    Ok(())
-}
-
-/// Takes a free build slot, or waits for one (chosen by the query), until the end of the
-/// transaction: at most `BUILDS` snapshots are made at once.
-fn build_slot(identity: &[u8]) -> GnResult<()> {
-    for slot in 0..BUILDS {
-        let free = crate::spi::one::<bool>(
-            "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
-            &[BUILD.into(), slot.into()],
-        )?;
-        if free == Some(true) {
-            return Ok(());
-        }
-    }
-    lock(BUILD, (snapshot::fnv1a(identity) % BUILDS as u64) as i32)
-}
-
 /// Makes a snapshot of the query: its keys in order and its counts, as they are now.
 fn make(
+    export: &Export,
     plan: &Plan,
     dir: &Dir,
     identity: &Identity,
     pointer: &str,
     ttl: Duration,
 ) -> GnResult<Snapshot> {
-    build_slot(&identity.bytes)?;
+    let _slot = locks::build_slot(&export.name())?;
     let space = settings::api_snapshot_space();
     snapshot::evict(dir, ttl, space)?;
     let created = now();

@@ -278,6 +278,33 @@ history_read gn_plant_up
 check "planted before $OLDV was installed, then ALTER EXTENSION UPDATE: nothing depends on them" "0" "$(bound gn_plant_up)"
 check "... and reading the run history ran none of them" "-" "$(Q gn_plant_up -c "SELECT coalesce(string_agg(DISTINCT what, ','), '-') FROM public.pwned")"
 
+echo "## 5. API callers cannot stall or mislead others"
+Q gn_atk <<'SQL'
+CREATE TABLE public.items (id int PRIMARY KEY);
+INSERT INTO public.items SELECT generate_series(1, 50);
+CREATE VIEW public.v_items AS SELECT id FROM public.items;
+GRANT SELECT ON public.v_items TO geonatadmin;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+VALUES ('Items', 'public', 'v_items', true, 1, 'id'), ('Items bis', 'public', 'v_items', true, 1, 'id'),
+       ('Items ter', 'public', 'v_items', true, 1, 'id');
+SQL
+ITEMS=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Items'")
+BIS=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Items bis'")
+TER=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Items ter'")
+for e in "$ITEMS" "$BIS"; do
+  Q gn_atk -c "BEGIN" -c "SELECT gn_export.api($e, '{\"snapshot\": \"new\"}') IS NOT NULL" -c "SELECT pg_sleep(6)" -c "COMMIT" > /dev/null &
+done
+sleep 2
+check "two callers idle in open transactions after making snapshots hold no lock" "0" \
+  "$(Q gn_atk -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")"
+check "... and a third caller's new snapshot does not wait for them" "50" \
+  "$(Q gn_atk -c "SET statement_timeout = '3s'" -c "SELECT gn_export.api($TER, '{\"snapshot\": \"new\"}')->>'total'")"
+wait
+Q postgres -c "CREATE DATABASE gn_clone TEMPLATE gn_atk"
+Q gn_clone -c "DELETE FROM public.items WHERE id > 10"
+check "a database cloned with TEMPLATE never serves its snapshots to the other (10 and 50 rows)" "10 50" \
+  "$(Q gn_clone -c "SELECT gn_export.api($ITEMS)->>'total'") $(Q gn_atk -c "SELECT gn_export.api($ITEMS)->>'total'")"
+
 echo "## 6. smaller holes"
 check "generate() in a READ ONLY transaction on a primary is refused (25006)" "25006" \
   "$(sqlstate_in gn_atk "BEGIN READ ONLY; SELECT status FROM gn_export.generate(2, 'csv'); COMMIT")"
