@@ -89,7 +89,10 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
             rows
         }
     };
-    let bytes = temp.publish(&target.name)? as i64;
+    // published when the run's record commits; at once where nothing records it (a standby)
+    let sealed = temp.seal(true)?;
+    let bytes = sealed.size as i64;
+    crate::sink::commit::publish(sealed, &target.name, crate::access::read_only_transaction())?;
     Ok((rows, bytes))
 }
 

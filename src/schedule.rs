@@ -12,7 +12,9 @@ use crate::history::{self, Status};
 use crate::identity::current_user_name;
 use crate::settings;
 use crate::sink::dir::Dir;
-use crate::sink::names::{all_stems, is_schedule_file, is_temp_file, is_user_file};
+use crate::sink::names::{
+    all_stems, is_abandoned_temp, is_schedule_file, is_temp_file, is_user_file,
+};
 use crate::sink::target::{export_dir, Target};
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use pgrx::datum::TimestampWithTimeZone;
@@ -275,7 +277,7 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
     // the API's snapshots first: they need no export_dir
     let mut removed = Vec::new();
     let store = crate::api::snapshot::store()?;
-    let swept = crate::api::snapshot::evict(
+    let swept = crate::api::evict::evict(
         &store,
         settings::api_snapshot_ttl(),
         settings::api_snapshot_space(),
@@ -306,7 +308,9 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
         let dir = root.subdir(sub)?;
         for f in dir.files()? {
             let age = f.age();
-            let reason = if is_temp_file(&f.name) && age > Duration::from_secs(86_400) {
+            let reason = if is_temp_file(&f.name) && is_abandoned_temp(&f.name) {
+                "temporary file of a backend that has ended".to_string()
+            } else if is_temp_file(&f.name) && age > Duration::from_secs(86_400) {
                 "stale temporary file".to_string()
             } else if is_ours(&f.name)
                 && age > max_age

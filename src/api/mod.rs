@@ -5,6 +5,7 @@
 //! query's keys, shared by every session of the server: a page costs the same at any offset,
 //! and a harvest sees one consistent set of rows.
 
+pub mod evict;
 pub mod keys;
 mod locks;
 pub mod page;

@@ -118,7 +118,7 @@ fn make(
 ) -> GnResult<Snapshot> {
     let _slot = locks::build_slot(&export.name())?;
     let space = settings::api_snapshot_space();
-    snapshot::evict(dir, ttl, space)?;
+    crate::api::evict::evict(dir, ttl, space)?;
     let created = now();
     // ordered by the key, the writing finds out for itself whether it is unique
     let mut ranked = !keys::finds_duplicates(&plan.paging)
@@ -135,16 +135,10 @@ fn make(
     } else {
         rows as i64
     };
-    let id = writer.finish(&identity.bytes, total, created)?;
-    snapshot::evict(dir, ttl, space)?;
-    snapshot::point(dir, pointer, &id)?;
-    Snapshot::open(dir, &id)?.ok_or_else(|| {
-        GnError::new(
-            Code::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("gn_export: API snapshot {id} was removed as soon as it was made"),
-        )
-        .hint("Snapshots are made faster than gn_export.api_snapshot_space holds them: have a superuser raise it.")
-    })
+    let snap = writer.finish_open(&identity.bytes, total, created)?;
+    crate::api::evict::evict(dir, ttl, space)?;
+    snapshot::point(dir, pointer, &snap.id)?;
+    Ok(snap)
 }
 
 /// What this session learnt of a view (whether its key is unique), reused for

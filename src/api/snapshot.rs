@@ -32,7 +32,7 @@ const MAGIC: &[u8; 8] = b"GNXSNAP1";
 const STRIDE: u64 = 256;
 const FOOTER: u64 = 56;
 /// A temporary file unwritten for this long belongs to a session that died.
-const STALE_TEMP: Duration = Duration::from_secs(600);
+pub(super) const STALE_TEMP: Duration = Duration::from_secs(600);
 
 /// One key of a snapshot: the key's text (NULL is `None`) and, for a key that is not unique,
 /// the row's rank among the rows of equal key.
@@ -169,21 +169,21 @@ pub fn pointer_name(identity: &[u8]) -> String {
     format!("{:016x}.latest", fnv1a(identity))
 }
 
-fn is_snapshot_file(name: &str) -> bool {
+pub(super) fn is_snapshot_file(name: &str) -> bool {
     crate::api::page::is_snapshot_id(name)
 }
 
-fn is_pointer_file(name: &str) -> bool {
+pub(super) fn is_pointer_file(name: &str) -> bool {
     name.strip_suffix(".latest")
         .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn is_temp_file(name: &str) -> bool {
+pub(super) fn is_temp_file(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".tmp")
 }
 
 /// When the server last started (PostgreSQL timestamptz microseconds).
-fn server_start() -> i64 {
+pub(super) fn server_start() -> i64 {
     // SAFETY: PgStartTime is set once by the postmaster before any backend runs SQL.
     unsafe { pgrx::pg_sys::PgStartTime }
 }
@@ -269,7 +269,25 @@ impl Writer {
 
     /// Writes the index, the identity and the footer, and names the file by its id, which it
     /// returns.
+    #[cfg(any(test, feature = "pg_test"))]
     pub fn finish(mut self, identity: &[u8], total: i64, created: i64) -> GnResult<String> {
+        self.seal(identity, total, created)?
+            .publish_volatile(&self.id)?;
+        Ok(self.id)
+    }
+
+    /// Publishes the snapshot like [`Writer::finish`] and returns it opened through the
+    /// descriptor it was written with: a session evicting at that moment cannot take it from
+    /// its maker (its first page is served; the next ones find it gone).
+    pub fn finish_open(mut self, identity: &[u8], total: i64, created: i64) -> GnResult<Snapshot> {
+        let mut temp = self.seal(identity, total, created)?;
+        let file = temp.reader()?;
+        temp.publish_volatile(&self.id)?;
+        Snapshot::from_file(&self.id, file)?.ok_or_else(|| corrupt(&self.id))
+    }
+
+    /// Writes the index, the identity and the footer; the file is then ready to publish.
+    fn seal(&mut self, identity: &[u8], total: i64, created: i64) -> GnResult<Temp> {
         let index_at = self.at;
         let mut tail = Vec::with_capacity(self.index.len() * 8 + identity.len() + 56);
         for off in &self.index {
@@ -286,9 +304,7 @@ impl Writer {
         };
         tail.extend_from_slice(&footer.encode());
         self.write(&tail)?;
-        let temp = self.temp.take().expect("the footer was written");
-        temp.publish_volatile(&self.id)?;
-        Ok(self.id)
+        Ok(self.temp.take().expect("the footer was written"))
     }
 }
 
@@ -313,9 +329,14 @@ fn corrupt(id: &str) -> GnError {
 impl Snapshot {
     /// The snapshot `id`, if its file is there and is one of ours.
     pub fn open(dir: &Dir, id: &str) -> GnResult<Option<Snapshot>> {
-        let Some(file) = dir.open_file(id)? else {
-            return Ok(None);
-        };
+        match dir.open_file(id)? {
+            Some(file) => Snapshot::from_file(id, file),
+            None => Ok(None),
+        }
+    }
+
+    /// The snapshot `id` read from an open file; None if it is not one of this server's.
+    fn from_file(id: &str, file: File) -> GnResult<Option<Snapshot>> {
         let what = |e| io_error(&format!("cannot read API snapshot {id}"), e);
         let meta = file.metadata().map_err(what)?;
         if !meta.is_file() || meta.len() < FOOTER {
@@ -412,72 +433,6 @@ pub fn point(dir: &Dir, pointer: &str, id: &str) -> GnResult<()> {
     Ok(())
 }
 
-/// A file removed by [`evict`]: its name, why, its size and last modification.
-pub struct Removed {
-    pub name: String,
-    pub reason: &'static str,
-    pub bytes: u64,
-    pub modified: SystemTime,
-}
-
-/// Removes the snapshots unused for `ttl` or made before the server started, the pointers older
-/// than `ttl`, temporary files left by a session that died, then the least recently used
-/// snapshots until the directory holds at most `space` bytes (files being written count, but
-/// stay). Files that are not gn_export's are left alone.
-pub fn evict(dir: &Dir, ttl: Duration, space: u64) -> GnResult<Vec<Removed>> {
-    // PostgreSQL's epoch is 2000-01-01, 946,684,800 s after the Unix epoch
-    let started = SystemTime::UNIX_EPOCH
-        + Duration::from_micros((server_start() + 946_684_800_000_000).max(0) as u64);
-    let mut kept = Vec::new();
-    let mut removed = Vec::new();
-    for f in dir.files()? {
-        let age = f.age();
-        let reason = if is_temp_file(&f.name) && age > STALE_TEMP {
-            "stale temporary file"
-        } else if (is_snapshot_file(&f.name) || is_temp_file(&f.name)) && f.modified < started {
-            "API snapshot made before the server started"
-        } else if is_snapshot_file(&f.name) && age > ttl {
-            "API snapshot unused for gn_export.api_snapshot_ttl"
-        } else if is_pointer_file(&f.name) && age > ttl {
-            "API snapshot pointer older than gn_export.api_snapshot_ttl"
-        } else {
-            if is_snapshot_file(&f.name) || is_temp_file(&f.name) {
-                kept.push(f);
-            }
-            continue;
-        };
-        if dir.remove_if_present(&f.name)? {
-            removed.push(Removed {
-                name: f.name,
-                reason,
-                bytes: f.bytes,
-                modified: f.modified,
-            });
-        }
-    }
-    let mut used: u64 = kept.iter().map(|f| f.bytes).sum();
-    kept.sort_by_key(|f| f.modified);
-    for f in kept {
-        if used <= space {
-            break;
-        }
-        if !is_snapshot_file(&f.name) {
-            continue; // a snapshot being written
-        }
-        used -= f.bytes;
-        // gone already (another session evicting too) is as good
-        if dir.remove_if_present(&f.name)? {
-            removed.push(Removed {
-                name: f.name,
-                reason: "least recently used API snapshot beyond gn_export.api_snapshot_space",
-                bytes: f.bytes,
-                modified: f.modified,
-            });
-        }
-    }
-    Ok(removed)
-}
-
 #[cfg(test)]
 #[path = "snapshot_tests.rs"]
 mod unit;
@@ -540,7 +495,7 @@ mod tests {
             .unwrap()
             .is_none());
         // beyond the space, the least recently used go, this one included
-        let removed = evict(&dir, Duration::from_secs(3600), 0).unwrap();
+        let removed = super::super::evict::evict(&dir, Duration::from_secs(3600), 0).unwrap();
         assert!(removed.iter().any(|r| r.name == id));
         assert!(Snapshot::open(&dir, &id).unwrap().is_none());
     }

@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
-/// Longest part of a final name kept in a temporary name: `.` + it + `.` + 32 hex + `.tmp`
-/// stays within the 255 bytes file systems allow.
-const TEMP_NAME_PART: usize = 200;
+/// Longest part of a final name kept in a temporary name: `.` + it + `.` + the writer
+/// (`<pid>-<server start>`, at most 24 bytes) + `.` + 32 hex + `.tmp` stays within the 255
+/// bytes file systems allow.
+const TEMP_NAME_PART: usize = 176;
 
 pub fn io_error(what: &str, e: std::io::Error) -> GnError {
     let code = match e.raw_os_error() {
@@ -48,6 +49,8 @@ pub struct Dir {
 pub struct Entry {
     pub name: String,
     pub bytes: u64,
+    /// what the file takes on disk (its blocks), at least its size in a sparse-free file system
+    pub allocated: u64,
     pub modified: SystemTime,
 }
 
@@ -133,11 +136,16 @@ impl Dir {
     /// A fresh temporary file for `final_name`, created exclusively under a random name.
     pub fn create_temp(&self, final_name: &str) -> GnResult<Temp> {
         let part = &final_name[..final_name.floor_char_boundary(TEMP_NAME_PART)];
-        let name = format!(".{part}.{}.tmp", random_hex()?);
+        let name = format!(
+            ".{part}.{}.{}.tmp",
+            crate::sink::names::temp_writer(),
+            random_hex()?
+        );
         let fd = rfs::openat(
             &*self.fd,
             name.as_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            // read-write: an API snapshot is read back through the descriptor it was written with
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o600),
         )
         .map_err(|e| {
@@ -167,6 +175,7 @@ impl Dir {
         Some(Entry {
             name: name.to_string(),
             bytes: st.st_size as u64,
+            allocated: (st.st_blocks as u64).saturating_mul(512),
             modified: SystemTime::UNIX_EPOCH
                 + Duration::new(st.st_mtime as u64, st.st_mtime_nsec as u32),
         })
@@ -282,6 +291,15 @@ impl Temp {
         })
     }
 
+    /// Another descriptor of the file, to read it back once published (flushed).
+    pub fn reader(&mut self) -> GnResult<File> {
+        let path = self.dir.path.join(&self.name);
+        self.file()?
+            .get_ref()
+            .try_clone()
+            .map_err(|e| io_error(&format!("cannot reopen {}", path.display()), e))
+    }
+
     pub fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
         let path = self.dir.path.join(&self.name);
         self.file()?
@@ -321,7 +339,16 @@ impl Temp {
         self.publish_as(final_name, false)
     }
 
-    fn publish_as(mut self, final_name: &str, durable: bool) -> GnResult<u64> {
+    fn publish_as(self, final_name: &str, durable: bool) -> GnResult<u64> {
+        let sealed = self.seal(durable)?;
+        let size = sealed.size;
+        sealed.rename_to(final_name, durable)?;
+        Ok(size)
+    }
+
+    /// Flushes and fsyncs the file, and checks it is still the one at its name, without
+    /// renaming it: the file is complete and waits for [`Sealed::rename_to`] (at commit).
+    pub fn seal(mut self, durable: bool) -> GnResult<Sealed> {
         let path = self.dir.path.join(&self.name);
         let writer = self
             .writer
@@ -343,9 +370,40 @@ impl Temp {
             )
             .hint("Something else writes in gn_export.export_dir: only the web server should, and only to read."));
         }
+        Ok(Sealed {
+            dir: self.dir.clone(),
+            name: std::mem::take(&mut self.name),
+            size: ours.st_size as u64,
+        })
+    }
+}
+
+/// A complete temporary file, not yet under its final name: removed on drop unless renamed.
+pub struct Sealed {
+    dir: Dir,
+    name: String,
+    pub size: u64,
+}
+
+impl Sealed {
+    /// Renames the file over `final_name` in its directory (and waits for the directory to
+    /// reach the disk when `durable`). Makes no PostgreSQL call: it may run after a commit.
+    pub fn rename_to(mut self, final_name: &str, durable: bool) -> GnResult<()> {
         self.dir.rename(&self.name, final_name, durable)?;
         self.name.clear();
-        Ok(ours.st_size as u64)
+        Ok(())
+    }
+
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+}
+
+impl Drop for Sealed {
+    fn drop(&mut self) {
+        if !self.name.is_empty() {
+            let _ = rfs::unlinkat(&*self.dir.fd, self.name.as_str(), AtFlags::empty());
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`stream`), the COPY protocol and COPY's server files (`copy`, the hook), the temporary
 //! file that generate() publishes (`dir`, at the place `target` names), and an API page.
 
+pub mod commit;
 pub mod compress;
 pub mod copy;
 pub mod dir;

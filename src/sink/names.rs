@@ -138,6 +138,41 @@ pub fn is_temp_file(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".tmp")
 }
 
+/// Who writes a temporary file, in its name: this backend's pid and when this server started
+/// (microseconds since 2000, in hex), so that a cleanup finds what a backend that has ended
+/// left behind, without mistaking another server's file (a shared export_dir) for one.
+pub fn temp_writer() -> String {
+    // SAFETY: two backend globals, set before any SQL runs.
+    let (pid, started) = unsafe { (pg_sys::MyProcPid, pg_sys::PgStartTime) };
+    format!("{pid}-{started:x}")
+}
+
+/// The writer `temp_writer()` put in a temporary file's name: `.<name>.<pid>-<start>.<hex>.tmp`.
+pub fn temp_writer_of(name: &str) -> Option<(i32, i64)> {
+    let rest = name.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let random = parts.next()?;
+    let writer = parts.next()?;
+    parts.next()?;
+    if random.len() != 32 || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let (pid, started) = writer.split_once('-')?;
+    Some((pid.parse().ok()?, i64::from_str_radix(started, 16).ok()?))
+}
+
+/// Whether a temporary file was left by a backend of this server that has ended: its writer
+/// ran on this server since it started, and no backend has that pid now. (A pid taken again
+/// by a new backend keeps the file until the age rule removes it.)
+pub fn is_abandoned_temp(name: &str) -> bool {
+    let Some((pid, started)) = temp_writer_of(name) else {
+        return false;
+    };
+    // SAFETY: reads a backend global; BackendPidGetProc scans the proc array under its lock
+    // and returns NULL for a pid that no backend has.
+    unsafe { started == pg_sys::PgStartTime && pg_sys::BackendPidGetProc(pid).is_null() }
+}
+
 /// Refuses (23505) a label whose files would carry another export's name: GeoNature keeps
 /// only `[0-9A-Za-z_-]` of a label, so `Flore été` and `Flore, ete !` would share
 /// `Flore_ete.csv` and overwrite each other. Called by the trigger on gn_exports.t_exports
@@ -225,5 +260,24 @@ mod tests {
         assert!(!is_schedule_file(".Synthese_SINP.csv.0a1b.tmp"));
         assert!(!is_schedule_file("README"));
         assert!(is_temp_file(".Synthese_SINP.csv.0a1b.tmp"));
+    }
+}
+
+#[cfg(test)]
+mod temp_names {
+    use super::temp_writer_of;
+
+    #[test]
+    fn the_writer_of_a_temporary_file() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            temp_writer_of(&format!(".Jeux.csv.4242-2a1f.{hex}.tmp")),
+            Some((4242, 0x2a1f))
+        );
+        // older names (no writer), others' files and mangled ones say nothing
+        assert_eq!(temp_writer_of(&format!(".Jeux.csv.{hex}.tmp")), None);
+        assert_eq!(temp_writer_of(".Jeux.csv.4242-2a1f.xyz.tmp"), None);
+        assert_eq!(temp_writer_of(&format!(".Jeux.csv.x-2a1f.{hex}.tmp")), None);
+        assert_eq!(temp_writer_of("notes.txt"), None);
     }
 }

@@ -38,6 +38,48 @@ pub fn export_dir() -> GnResult<Dir> {
     }
 }
 
+/// Advisory-lock class ("gnxn") of the user file names reserved by running generations.
+const NAMES: i32 = 0x676e_786e;
+
+/// A user file's name, GeoNature's `<YYYY_MM_DD_HHhMMmSS>_<stem>.<ext>` stamped by the clock
+/// (not the transaction's start), that no file has, that this transaction does not publish
+/// already, and that no other running generation has reserved (an advisory lock held until
+/// its transaction ends); else the same at the next second, and so on: two generations never
+/// share a file.
+fn free_user_name(dir: &Dir, stem_ext: &str) -> GnResult<String> {
+    for ahead in 0..3600 {
+        let stamp = crate::spi::one::<String>(
+            "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp()
+                        OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => $1::double precision),
+                    'YYYY_MM_DD_HH24\"h\"MI\"m\"SS_')",
+            &[ahead.into()],
+        )?
+        .unwrap_or_default();
+        debug_assert_eq!(stamp.len(), STAMP_LEN);
+        let name = format!("{stamp}{stem_ext}");
+        if dir.file(&name).is_some() || super::commit::is_pending(dir, &name) {
+            continue;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&name, &mut h);
+        let key = std::hash::Hasher::finish(&h) as i32;
+        let free = crate::spi::one::<bool>(
+            "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
+            &[NAMES.into(), key.into()],
+        )?;
+        if free == Some(true) {
+            return Ok(name);
+        }
+    }
+    Err(GnError::new(
+        Code::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        format!(
+            "gn_export: no free name for a user file ending in {stem_ext} within the next hour"
+        ),
+    )
+    .hint("Too many generations of this export at once: retry later."))
+}
+
 /// Where a generation writes: `<export_dir>/schedules/<stem>.<ext>` for administrative and
 /// scheduled runs, `<export_dir>/usr_generated/<stamp><stem>.<ext>` for a user's.
 pub struct Target {
@@ -58,16 +100,12 @@ impl Target {
         let stem = names::stem(export.id, &export.label)?;
         let stem_ext = format!("{stem}.{}", format.extension());
         if user {
-            let stamp = crate::spi::one::<String>(
-                "SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYY_MM_DD_HH24\"h\"MI\"m\"SS_')",
-                &[],
-            )?
-            .unwrap_or_default();
-            debug_assert_eq!(stamp.len(), STAMP_LEN);
+            let dir = root.subdir("usr_generated")?;
+            let name = free_user_name(&dir, &stem_ext)?;
             Ok(Target {
-                dir: root.subdir("usr_generated")?,
+                dir,
                 sub: "usr_generated",
-                name: format!("{stamp}{stem_ext}"),
+                name,
                 stem,
                 stem_ext,
                 user,

@@ -300,10 +300,58 @@ check "two callers idle in open transactions after making snapshots hold no lock
 check "... and a third caller's new snapshot does not wait for them" "50" \
   "$(Q gn_atk -c "SET statement_timeout = '3s'" -c "SELECT gn_export.api($TER, '{\"snapshot\": \"new\"}')->>'total'")"
 wait
+STORE="$CLIENT_DIR/pgsql_tmp_gn_export_api"
+Q postgres -c "ALTER DATABASE gn_atk SET gn_export.api_snapshot_space = '256kB'"
+Q gn_atk -c "SELECT count(*) FROM generate_series(1, 300) i, gn_export.api($ITEMS, jsonb_build_object('id', i))" > /dev/null
+check "300 calls with distinct filters: the store takes at most api_snapshot_space on disk (256 kB, du)" ok \
+  "$(k=$(du -sk "$STORE" | cut -f1); [ "$k" -le 260 ] && echo ok || echo "$k kB in $(ls -A "$STORE" | wc -l) files")"
+Q postgres -c "ALTER DATABASE gn_atk RESET gn_export.api_snapshot_space"
+Q gn_atk -c "SELECT count(*) FROM generate_series(1, 1100) i, gn_export.api($ITEMS, jsonb_build_object('id', i))" > /dev/null
+check "1,100 calls with distinct filters: at most 1,000 snapshots and their pointers are kept" ok \
+  "$(n=$(ls -A "$STORE" | wc -l); [ "$n" -le 2004 ] && echo ok || echo "$n files")"
 Q postgres -c "CREATE DATABASE gn_clone TEMPLATE gn_atk"
 Q gn_clone -c "DELETE FROM public.items WHERE id > 10"
 check "a database cloned with TEMPLATE never serves its snapshots to the other (10 and 50 rows)" "10 50" \
   "$(Q gn_clone -c "SELECT gn_export.api($ITEMS)->>'total'") $(Q gn_atk -c "SELECT gn_export.api($ITEMS)->>'total'")"
+
+echo "## 7. a published file is always the recorded one"
+rm -f "$EXPORTS/schedules/Items.json"
+Q gn_atk -c "BEGIN" -c "SELECT status FROM gn_export.generate($ITEMS, 'json')" -c "ROLLBACK" > /dev/null
+check "a generation whose transaction rolls back publishes no file" "absent 0" \
+  "$([ -e "$EXPORTS/schedules/Items.json" ] && echo present || echo absent) $(find "$EXPORTS" -name '.*.tmp' | wc -l)"
+Q gn_atk -c "SELECT status FROM gn_export.generate($ITEMS, 'json')" > /dev/null
+before=$(md5sum < "$EXPORTS/schedules/Items.json")
+Q gn_atk -c "INSERT INTO public.items VALUES (1000)" \
+  -c "BEGIN" -c "SELECT status FROM gn_export.generate($ITEMS, 'json')" -c "ROLLBACK" > /dev/null
+check "... and leaves the previous file as it was" "$before" "$(md5sum < "$EXPORTS/schedules/Items.json")"
+paths=$(Q gn_atk -c "BEGIN" -c "SELECT path FROM gn_export.generate($ITEMS, 'csv', 3)" -c "SELECT path FROM gn_export.generate($ITEMS, 'csv', 4)" -c "COMMIT")
+check "two user generations of one export in one second get two files" "2 2" \
+  "$(echo "$paths" | sort -u | wc -l) $(for p in $paths; do [ -f "$p" ] && echo x; done | wc -l)"
+Q gn_atk <<'SQL'
+CREATE TABLE public.slow_t (id int PRIMARY KEY);
+INSERT INTO public.slow_t SELECT generate_series(1, 4000);
+ANALYZE public.slow_t;
+CREATE VIEW public.v_slow AS SELECT id, 'x' AS s FROM public.slow_t WHERE pg_catalog.pg_sleep(0.005) IS NOT NULL;
+GRANT SELECT ON public.v_slow TO geonatadmin;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+VALUES ('Lent', 'public', 'v_slow', true, 1, 'id');
+SQL
+SLOW=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Lent'")
+# each killed once its temporary file is there (keys are read in order through the index)
+for call in "SELECT status FROM gn_export.generate($SLOW, 'csv')" "SELECT gn_export.api($SLOW, '{\"snapshot\": \"new\"}') IS NOT NULL"; do
+  before=$(find "$EXPORTS" "$CLIENT_DIR/pgsql_tmp_gn_export_api" -name '.*.tmp' | wc -l)
+  PGAPPNAME=gn_victim PGOPTIONS="-c enable_seqscan=off -c enable_sort=off" Q gn_atk -c "$call" > /dev/null 2>&1 &
+  for _ in $(seq 1 100); do
+    [ "$(find "$EXPORTS" "$CLIENT_DIR/pgsql_tmp_gn_export_api" -name '.*.tmp' | wc -l)" -gt "$before" ] && break
+    sleep 0.1
+  done
+  Q gn_atk -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gn_victim'" > /dev/null
+  wait || true
+done
+left=$(find "$EXPORTS" "$CLIENT_DIR/pgsql_tmp_gn_export_api" -name '.*.tmp' | wc -l)
+removed=$(Q gn_atk -c "SELECT count(*) FROM gn_export.clean_files() WHERE reason LIKE '%backend that has ended%'")
+check "terminated generate() and snapshot build: clean_files() removes their temporary files at once" "2 2 0" \
+  "$left $removed $(find "$EXPORTS" "$CLIENT_DIR/pgsql_tmp_gn_export_api" -name '.*.tmp' | wc -l)"
 
 echo "## 6. smaller holes"
 check "generate() in a READ ONLY transaction on a primary is refused (25006)" "25006" \
