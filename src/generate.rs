@@ -55,6 +55,7 @@ fn now() -> TimestampWithTimeZone {
 fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<(i64, i64)> {
     let plan = query::plan(export, format.format, None)?;
     let progress = Progress::start(plan.relid, true);
+    target.dir.remove_abandoned_temps();
     let mut temp = target.dir.create_temp(&target.name)?;
     let rows = match format.format.spec().output {
         Output::Text(make) => {

@@ -59,39 +59,44 @@ pub fn choose(
     }
 }
 
-/// PostGIS's schema, when every function and operator in it belongs to an extension.
-fn postgis_namespace() -> GnResult<Option<Oid>> {
+/// PostGIS's schema, when every function and operator in it that is not part of an
+/// extension belongs to a superuser or to `role` itself: on the path of `role`'s statements,
+/// such an object may be bound in place of one they name, and must then run nobody's code but
+/// theirs or a superuser's (a database owner's look-alike keeps the schema off the path).
+fn postgis_namespace(role: Oid) -> GnResult<Option<Oid>> {
     Ok(crate::spi::one::<Oid>(
-        "SELECT (SELECT e.extnamespace FROM pg_catalog.pg_extension e
-          WHERE e.extname OPERATOR(pg_catalog.=) 'postgis'
-            AND NOT EXISTS (
-                SELECT 1 FROM pg_catalog.pg_proc p
-                 WHERE p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace
-                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                                      AND d.objid OPERATOR(pg_catalog.=) p.oid
-                                      AND d.deptype OPERATOR(pg_catalog.=) 'e'))
-            AND NOT EXISTS (
-                SELECT 1 FROM pg_catalog.pg_operator o
-                 WHERE o.oprnamespace OPERATOR(pg_catalog.=) e.extnamespace
-                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-                                      AND d.objid OPERATOR(pg_catalog.=) o.oid
-                                      AND d.deptype OPERATOR(pg_catalog.=) 'e')))",
-        &[],
+        "WITH s AS (SELECT e.extnamespace AS ns FROM pg_catalog.pg_extension e
+                     WHERE e.extname OPERATOR(pg_catalog.=) 'postgis'),
+              foreign_objects AS (
+                SELECT p.proowner AS owner, 'pg_catalog.pg_proc'::pg_catalog.regclass AS cls, p.oid
+                  FROM pg_catalog.pg_proc p, s WHERE p.pronamespace OPERATOR(pg_catalog.=) s.ns
+                UNION ALL
+                SELECT o.oprowner, 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid
+                  FROM pg_catalog.pg_operator o, s WHERE o.oprnamespace OPERATOR(pg_catalog.=) s.ns)
+         SELECT (SELECT s.ns FROM s
+                  WHERE NOT EXISTS (
+                      SELECT 1 FROM foreign_objects f
+                        JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) f.owner
+                       WHERE NOT r.rolsuper AND f.owner OPERATOR(pg_catalog.<>) $1
+                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                          WHERE d.classid OPERATOR(pg_catalog.=) f.cls
+                                            AND d.objid OPERATOR(pg_catalog.=) f.oid
+                                            AND d.deptype OPERATOR(pg_catalog.=) 'e')))",
+        &[role.into()],
     )?)
 }
 
 impl Definer {
     pub fn for_relation(owner: Oid) -> GnResult<Definer> {
+        let role = choose(
+            owner,
+            catalog_owner()?,
+            identity::current_user(),
+            identity::is_superuser,
+        );
         Ok(Definer {
-            role: choose(
-                owner,
-                catalog_owner()?,
-                identity::current_user(),
-                identity::is_superuser,
-            ),
-            postgis: postgis_namespace()?,
+            role,
+            postgis: postgis_namespace(role)?,
         })
     }
 
@@ -102,9 +107,9 @@ impl Definer {
     /// The search_path is `pg_catalog, <PostGIS's schema>, pg_temp`, so that PostGIS's own SQL
     /// functions find `spatial_ref_sys` (ST_Transform(geometry, text) names it unqualified,
     /// and the planner reads its body), with temporary relations last. That schema is on the
-    /// path only while it holds no function or operator that is not part of an extension:
-    /// one planted there could otherwise stand in for one gn_export's statements name.
-    /// Otherwise the path is `pg_catalog, pg_temp`.
+    /// path only while every function and operator in it outside an extension belongs to a
+    /// superuser or to the definer: one planted there by someone else could otherwise stand in
+    /// for one gn_export's statements name. Otherwise the path is `pg_catalog, pg_temp`.
     pub fn run<R>(&self, f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
         if self.role != identity::current_user() {
             identity::require_no_temporary_objects(self.role)?;

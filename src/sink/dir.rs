@@ -244,6 +244,17 @@ impl Dir {
         }
     }
 
+    /// Removes the temporary files that backends of this server left when they ended (killed
+    /// while writing): every generation does it in its directory, so a hot standby, where
+    /// clean_files() does not run, is cleaned too. Best effort: what cannot be read is left.
+    pub fn remove_abandoned_temps(&self) {
+        for f in self.files().unwrap_or_default() {
+            if super::names::is_temp_file(&f.name) && super::names::is_abandoned_temp(&f.name) {
+                let _ = self.remove_if_present(&f.name);
+            }
+        }
+    }
+
     fn rename(&self, from: &str, to: &str, durable: bool) -> GnResult<()> {
         rfs::renameat(&*self.fd, from, &*self.fd, to).map_err(|e| {
             errno(

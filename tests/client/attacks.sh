@@ -163,6 +163,15 @@ got=$(out gn_adopt -c "SELECT gn_export.install_catalog()")
 check "install_catalog() run again over a swapped table refuses (42501)" "42501 - f" \
   "$(echo "$got" | grep -o 42501 | head -1) $(ran_as gn_adopt reinstall) $(escalated gn_adopt geonatadmin)"
 
+adopt_db gn_adopt_up
+Q gn_adopt_up -c "CREATE EXTENSION gn_export VERSION '$(cd "$REPO/sql" && ls gn_export--*.sql | sed -n 's/^gn_export--\([0-9][0-9.]*\)\.sql$/\1/p' | sort -V | tail -1)'"
+Q gn_adopt_up -c "SET ROLE geonatadmin" -c "ALTER TABLE gn_exports.cor_exports_roles RENAME TO cor_exports_roles_data" \
+  -c "CREATE VIEW gn_exports.cor_exports_roles AS SELECT * FROM gn_exports.cor_exports_roles_data WHERE app.escalate('update')" \
+  -c "CREATE TRIGGER escalate_on_update BEFORE UPDATE ON gn_exports.t_exports FOR EACH ROW EXECUTE FUNCTION app.tg_escalate('update trigger')"
+QE gn_adopt_up -c "ALTER EXTENSION gn_export UPDATE" > /dev/null
+check "ALTER EXTENSION UPDATE over a swapped catalog runs none of the catalog owner's code" "0 f" \
+  "$(Q gn_adopt_up -c "SELECT count(*) FROM public.pwned WHERE who = 'postgres'") $(escalated gn_adopt_up geonatadmin)"
+
 echo "## 3. a reader's temporary objects never run as the definer; never a switch up to a superuser"
 Q postgres -c "CREATE DATABASE gn_plain"
 Q gn_plain <<'SQL'
@@ -216,6 +225,27 @@ check "a reader's temporary view shadowing the definer's table: refused (42501),
 check "... and it never ran as the definer" "-" "$(Q gn_atk -c "SELECT coalesce(string_agg(DISTINCT who::text, ','), '-') FROM public.pwned WHERE what = 'temp lookup' AND who <> 'reader'")"
 check "the same reader without temporary objects runs it (0 rows: the definer's table says no)" "1" \
   "$(Q gn_atk -c "SET ROLE reader" -c "SELECT count(*) FROM gn_export.run($PRIV, 'csv')")"
+
+# GeoNature keeps functions of its own in public (fct_trg_meta_dates_change): PostGIS's schema
+# stays on the definer's path for them, not for a look-alike someone else planted
+Q gn_atk <<'SQL'
+GRANT CREATE ON SCHEMA public TO geonatadmin, reader;
+SET ROLE geonatadmin;
+CREATE FUNCTION public.fct_trg_meta_dates_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TABLE app.pts (id int PRIMARY KEY, geom geometry(Point, 4326));
+INSERT INTO app.pts VALUES (1, 'SRID=4326;POINT(2.35 48.85)');
+CREATE VIEW app.v_l93 AS SELECT id, ST_Transform(geom, 'EPSG:2154') AS geom FROM app.pts;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, public, id_licence, view_pk_column)
+VALUES ('L93 GeoNature', 'app', 'v_l93', 'geom', 2154, true, 1, 'id');
+RESET ROLE;
+SQL
+GL93=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'L93 GeoNature'")
+check "ST_Transform(geom, text) works beside the definer's own functions in public" "2" \
+  "$(Q gn_atk -c "SELECT count(*) FROM gn_export.run($GL93, 'csv')")"
+Q gn_atk -c "SET ROLE reader" -c "CREATE FUNCTION public.st_srid(text) RETURNS integer LANGUAGE sql AS \$\$ SELECT 4326 \$\$"
+check "... but not beside a look-alike another role planted there (42P01, nothing of it bound)" "42P01" \
+  "$(sqlstate_in gn_atk "SELECT count(*) FROM gn_export.run($GL93, 'csv')")"
+Q gn_atk -c "DROP FUNCTION public.st_srid(text)"
 
 echo "## 4. nothing planted in public is bound into the extension's SQL"
 # the database owner plants look-alike operators and functions before the DBA installs
@@ -352,6 +382,27 @@ left=$(find "$EXPORTS" "$CLIENT_DIR/pgsql_tmp_gn_export_api" -name '.*.tmp' | wc
 removed=$(Q gn_atk -c "SELECT count(*) FROM gn_export.clean_files() WHERE reason LIKE '%backend that has ended%'")
 check "terminated generate() and snapshot build: clean_files() removes their temporary files at once" "2 2 0" \
   "$left $removed $(find "$EXPORTS" "$CLIENT_DIR/pgsql_tmp_gn_export_api" -name '.*.tmp' | wc -l)"
+Q gn_atk <<'SQL'
+CREATE VIEW public.v_slowgeo AS
+SELECT id, ST_SetSRID(ST_MakePoint(2, 45), 4326)::geometry(Point, 4326) AS geom
+  FROM public.slow_t WHERE pg_catalog.pg_sleep(0.005) IS NOT NULL;
+GRANT SELECT ON public.v_slowgeo TO geonatadmin;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, public, id_licence, view_pk_column)
+VALUES ('Lent geo', 'public', 'v_slowgeo', 'geom', 4326, true, 1, 'id');
+SQL
+SLOWGEO=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Lent geo'")
+left=""
+for f in gpkg parquet; do
+  PGAPPNAME=gn_victim PGOPTIONS="-c enable_seqscan=off -c enable_sort=off" Q gn_atk -c "SELECT status FROM gn_export.generate($SLOWGEO, '$f')" > /dev/null 2>&1 &
+  sleep 2
+  Q gn_atk -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gn_victim'" > /dev/null
+  wait || true
+  left="$left $(find "$EXPORTS/schedules" -name ".Lent_geo.$f.*.tmp" | wc -l)$(find "$EXPORTS/schedules" -name '.Lent_geo.*.tmp' | wc -l)"
+done
+check "a terminated GeoPackage generation leaves its temporary file, which the next generation removes as it starts" " 11 11" "$left"
+Q gn_atk -c "SELECT status FROM gn_export.generate($ITEMS, 'csv')" > /dev/null
+check "... which the next generation in that directory removes (a standby, where clean_files() does not run, too)" "0" \
+  "$(find "$EXPORTS/schedules" -name '.Lent_geo.*.tmp' | wc -l)"
 
 echo "## 6. smaller holes"
 check "generate() in a READ ONLY transaction on a primary is refused (25006)" "25006" \
