@@ -118,7 +118,10 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
         return Ok(Outcome::simple(Status::Busy, None));
     }
     let ex = export::load(s.id_export)?;
-    let target = Target::new(&ex, format, false)?;
+    let Some(target) = Target::for_schedule(&ex, format)? else {
+        // an administrator's generation of the same file has not committed yet
+        return Ok(Outcome::simple(Status::Busy, None));
+    };
     if let Some(f) = target.fresh(due_age(s.frequency, settings::schedule_tolerance()))? {
         let mut o = Outcome::simple(Status::Skipped, None);
         o.path = Some(

@@ -41,6 +41,22 @@ pub fn export_dir() -> GnResult<Dir> {
 /// Advisory-lock class ("gnxn") of the user file names reserved by running generations.
 const NAMES: i32 = 0x676e_786e;
 
+/// Reserves a file's name until the transaction ends (an advisory lock): its rename, at
+/// commit, happens before the lock goes, so files are renamed in the order their runs commit
+/// and the file is the one the newest record describes. Waits for another generation of the
+/// same name (as lock_timeout and statement_timeout allow) or, with `wait` false, says false.
+fn reserve(name: &str, wait: bool) -> GnResult<bool> {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(name, &mut h);
+    let key = std::hash::Hasher::finish(&h) as i32;
+    let sql = if wait {
+        "SELECT pg_catalog.pg_advisory_xact_lock($1, $2) IS NOT NULL"
+    } else {
+        "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)"
+    };
+    Ok(crate::spi::one::<bool>(sql, &[NAMES.into(), key.into()])? == Some(true))
+}
+
 /// A user file's name, GeoNature's `<YYYY_MM_DD_HHhMMmSS>_<stem>.<ext>` stamped by the clock
 /// (not the transaction's start), that no file has, that this transaction does not publish
 /// already, and that no other running generation has reserved (an advisory lock held until
@@ -60,14 +76,7 @@ fn free_user_name(dir: &Dir, stem_ext: &str) -> GnResult<String> {
         if dir.file(&name).is_some() || super::commit::is_pending(dir, &name) {
             continue;
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&name, &mut h);
-        let key = std::hash::Hasher::finish(&h) as i32;
-        let free = crate::spi::one::<bool>(
-            "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
-            &[NAMES.into(), key.into()],
-        )?;
-        if free == Some(true) {
+        if reserve(&name, false)? {
             return Ok(name);
         }
     }
@@ -95,30 +104,54 @@ pub struct Target {
 }
 
 impl Target {
+    /// The target of a generation; for a schedule file, waits for another generation of it.
     pub fn new(export: &Export, format: FileFormat, user: bool) -> GnResult<Target> {
+        Target::reserved(export, format, user, true)?.ok_or_else(|| {
+            GnError::new(
+                Code::ERRCODE_INTERNAL_ERROR,
+                "gn_export: a waiting reservation returned without its lock",
+            )
+        })
+    }
+
+    /// The target of a schedule's run, or None while another generation of the file runs.
+    pub fn for_schedule(export: &Export, format: FileFormat) -> GnResult<Option<Target>> {
+        Target::reserved(export, format, false, false)
+    }
+
+    fn reserved(
+        export: &Export,
+        format: FileFormat,
+        user: bool,
+        wait: bool,
+    ) -> GnResult<Option<Target>> {
         let root = export_dir()?;
         let stem = names::stem(export.id, &export.label)?;
         let stem_ext = format!("{stem}.{}", format.extension());
         if user {
             let dir = root.subdir("usr_generated")?;
             let name = free_user_name(&dir, &stem_ext)?;
-            Ok(Target {
+            Ok(Some(Target {
                 dir,
                 sub: "usr_generated",
                 name,
                 stem,
                 stem_ext,
                 user,
-            })
+            }))
         } else {
-            Ok(Target {
+            // one generation of a schedule file at a time, renamed in commit order
+            if !reserve(&stem_ext, wait)? {
+                return Ok(None);
+            }
+            Ok(Some(Target {
                 dir: root.subdir("schedules")?,
                 sub: "schedules",
                 name: stem_ext.clone(),
                 stem,
                 stem_ext,
                 user,
-            })
+            }))
         }
     }
 
