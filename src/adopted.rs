@@ -12,7 +12,8 @@
 //!   no type of someone's making). Anything else is refused with 42501 and a hint that names
 //!   the object and what is wrong with it;
 //! - then runs as the tables' owner (one owner for all the tables of one statement), in a
-//!   security-restricted operation with `search_path = pg_catalog, pg_temp`. Triggers and
+//!   security-restricted operation with `search_path = pg_catalog, pg_temp`, and never from a
+//!   session of another role that holds temporary relations or types (42501). Triggers and
 //!   policies are the owner's code and run with the owner's rights: the owner bypasses its own
 //!   policies unless it forced them (FORCE ROW LEVEL SECURITY), and then they apply as to it.
 //!
@@ -373,6 +374,10 @@ pub fn owner(tables: &[&Table]) -> GnResult<Oid> {
 /// as the tables' owner once they are checked (see the module's documentation).
 pub fn with<R>(tables: &[&Table], f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
     let owner = owner(tables)?;
+    if owner != identity::current_user() {
+        // the owner's triggers and policies must not find the caller's temporary relations
+        identity::require_no_temporary_objects(owner)?;
+    }
     identity::restricted(owner, f)
 }
 

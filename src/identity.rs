@@ -105,7 +105,7 @@ pub fn require_no_temporary_objects(whose: Oid) -> GnResult<()> {
     Err(GnError::new(
         Code::ERRCODE_INSUFFICIENT_PRIVILEGE,
         format!(
-            "gn_export will not run code of role \"{}\" (an export's view) in this session: it has temporary objects, which could stand in for names that code uses",
+            "gn_export will not run code of role \"{}\" (an export's view, or a trigger or policy on a table of GeoNature's) in this session: it has temporary objects, which could stand in for names that code uses",
             role_name(whose)
         ),
     )

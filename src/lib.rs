@@ -20,6 +20,7 @@ mod generate;
 mod history;
 mod identity;
 mod jsonb;
+mod lock;
 mod notify;
 mod openapi;
 mod progress;
@@ -80,7 +81,8 @@ pgrx::extension_sql!(
 SET LOCAL search_path = gn_export, pg_catalog, pg_temp;
 
 -- ... which holds only if gn_export's schema is ours: made by CREATE EXTENSION, or empty and
--- owned by the installer or a superuser (pg_dump's restore makes it first, empty).
+-- owned by the installer or a superuser (pg_dump's restore makes it first, empty), with no
+-- role but its owner allowed to create in it.
 DO $schema$
 DECLARE
     owner oid;
@@ -89,6 +91,10 @@ BEGIN
      WHERE n.nspname OPERATOR(pg_catalog.=) 'gn_export';
     IF NOT (owner OPERATOR(pg_catalog.=) pg_catalog.to_regrole(CURRENT_USER::text)::oid
             OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) owner))
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+                   WHERE n.nspname OPERATOR(pg_catalog.=) 'gn_export'
+                     AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+                     AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner)
        OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                    WHERE c.relnamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace)
        OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
@@ -97,7 +103,7 @@ BEGIN
                    WHERE o.oprnamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace)
        OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
                    WHERE t.typnamespace OPERATOR(pg_catalog.=) 'gn_export'::pg_catalog.regnamespace) THEN
-        RAISE EXCEPTION 'gn_export: schema gn_export existed before CREATE EXTENSION, owned by % or not empty', owner::pg_catalog.regrole
+        RAISE EXCEPTION 'gn_export: schema gn_export existed before CREATE EXTENSION, owned by %, not empty, or open to others', owner::pg_catalog.regrole
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'gn_export binds its SQL to its own schema: drop that schema (DROP SCHEMA gn_export) and install again.';
     END IF;

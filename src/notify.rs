@@ -49,6 +49,19 @@ pub fn html(s: &str) -> String {
     out
 }
 
+/// A link to `url` saying `text`, for http(s) URLs only (a `javascript:` URL survives escaping):
+/// any other is shown as text.
+fn link(url: &str, text: &str) -> String {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        format!("<a href='{}'>{}</a>", html(url), html(text))
+    } else if url == text {
+        html(text)
+    } else {
+        format!("{} ({})", html(text), html(url))
+    }
+}
+
 /// The text GeoNature's EXPORT-DONE template says, in French as GeoNature does, as HTML.
 pub fn content(export: &Export, url: Option<&str>, error: Option<&str>, keep_days: i32) -> String {
     let label = html(&export.label);
@@ -58,17 +71,16 @@ pub fn content(export: &Export, url: Option<&str>, error: Option<&str>, keep_day
             html(e)
         ),
         None => {
-            let link = url
-                .map(html)
-                .map(|u| format!(" : <a href='{u}'>{u}</a>"))
+            let file = url
+                .map(|u| format!(" : {}", link(u, u)))
                 .unwrap_or_default();
             let licence = match (&export.licence_name, &export.licence_url) {
-                (Some(n), Some(u)) => format!(" Licence : <a href='{}'>{}</a>.", html(u), html(n)),
+                (Some(n), Some(u)) => format!(" Licence : {}.", link(u, n)),
                 (Some(n), None) => format!(" Licence : {}.", html(n)),
                 _ => String::new(),
             };
             format!(
-                "Le fichier de l'export « {label} » est disponible{link}.{licence} Il sera conservé {keep_days} jours."
+                "Le fichier de l'export « {label} » est disponible{file}.{licence} Il sera conservé {keep_days} jours."
             )
         }
     }
@@ -162,8 +174,14 @@ mod unit {
             "{c}"
         );
         assert!(
-            c.contains("href='x&#39; onmouseover=&#39;y'>A&amp;B</a>"),
+            c.contains("Licence : A&amp;B (x&#39; onmouseover=&#39;y)."),
             "{c}"
+        );
+        e.licence_url = Some("JavaScript:alert(1)".into());
+        let j = content(&e, Some("https://x/f.csv"), None, 15);
+        assert!(
+            !j.contains("href='JavaScript") && j.contains("A&amp;B (JavaScript:alert(1))"),
+            "{j}"
         );
         assert!(
             c.contains("href='https://x/f.csv?a=1&amp;b=&#39;2&#39;'"),

@@ -13,7 +13,7 @@ use crate::identity::current_user_name;
 use crate::settings;
 use crate::sink::dir::Dir;
 use crate::sink::names::{
-    all_stems, is_abandoned_temp, is_schedule_file, is_temp_file, is_user_file,
+    all_stems, is_abandoned_temp, is_schedule_file, is_temp_file, is_user_file, temp_may_go,
 };
 use crate::sink::target::{export_dir, Target};
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
@@ -313,7 +313,9 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
             let age = f.age();
             let reason = if is_temp_file(&f.name) && is_abandoned_temp(&f.name) {
                 "temporary file of a backend that has ended".to_string()
-            } else if is_temp_file(&f.name) && age > Duration::from_secs(86_400) {
+            } else if is_temp_file(&f.name)
+                && temp_may_go(&f.name, age, Duration::from_secs(86_400))
+            {
                 "stale temporary file".to_string()
             } else if is_ours(&f.name)
                 && age > max_age

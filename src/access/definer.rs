@@ -21,12 +21,10 @@ use pgrx::PgSqlErrorCode as Code;
 
 pub use crate::identity::current_user_name;
 
-/// The role an export's query runs as, and the schema of PostGIS, which the query's code
-/// finds on its search_path while it runs.
+/// The role an export's query runs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Definer {
     pub role: Oid,
-    pub postgis: Option<Oid>,
 }
 
 /// The owner of `gn_exports.t_exports`: the role that writes export definitions.
@@ -59,44 +57,83 @@ pub fn choose(
     }
 }
 
-/// PostGIS's schema, when every function and operator in it that is not part of an
-/// extension belongs to a superuser or to `role` itself: on the path of `role`'s statements,
-/// such an object may be bound in place of one they name, and must then run nobody's code but
-/// theirs or a superuser's (a database owner's look-alike keeps the schema off the path).
+/// PostGIS's schema, when every function and operator in it belongs to a superuser or to
+/// `role` itself: on the path of `role`'s statements, any of them may be bound in place of one
+/// they name, and must then be nobody's code but theirs or a superuser's. Being part of an
+/// extension proves nothing (the owner of any extension can add its own function to it), so
+/// a database owner's look-alike keeps the schema off the path.
 fn postgis_namespace(role: Oid) -> GnResult<Option<Oid>> {
     Ok(crate::spi::one::<Oid>(
         "WITH s AS (SELECT e.extnamespace AS ns FROM pg_catalog.pg_extension e
                      WHERE e.extname OPERATOR(pg_catalog.=) 'postgis'),
-              foreign_objects AS (
-                SELECT p.proowner AS owner, 'pg_catalog.pg_proc'::pg_catalog.regclass AS cls, p.oid
+              owners AS (
+                SELECT DISTINCT p.proowner AS owner
                   FROM pg_catalog.pg_proc p, s WHERE p.pronamespace OPERATOR(pg_catalog.=) s.ns
-                UNION ALL
-                SELECT o.oprowner, 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid
+                UNION
+                SELECT DISTINCT o.oprowner
                   FROM pg_catalog.pg_operator o, s WHERE o.oprnamespace OPERATOR(pg_catalog.=) s.ns)
          SELECT (SELECT s.ns FROM s
                   WHERE NOT EXISTS (
-                      SELECT 1 FROM foreign_objects f
+                      SELECT 1 FROM owners f
                         JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) f.owner
-                       WHERE NOT r.rolsuper AND f.owner OPERATOR(pg_catalog.<>) $1
-                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                          WHERE d.classid OPERATOR(pg_catalog.=) f.cls
-                                            AND d.objid OPERATOR(pg_catalog.=) f.oid
-                                            AND d.deptype OPERATOR(pg_catalog.=) 'e')))",
+                       WHERE NOT r.rolsuper AND f.owner OPERATOR(pg_catalog.<>) $1))",
         &[role.into()],
     )?)
 }
 
+thread_local! {
+    /// [`postgis_namespace`] by role, forgotten whenever a function, an operator or a role
+    /// changes in the database (a syscache invalidation).
+    static POSTGIS_PATH: std::cell::RefCell<std::collections::HashMap<Oid, Option<Oid>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+    static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn forget_postgis_path(_arg: pg_sys::Datum, _cache: i32, _hash: u32) {
+    POSTGIS_PATH.with_borrow_mut(|m| m.clear());
+}
+
+/// [`postgis_namespace`], decided again after any change to functions, operators or roles
+/// (this backend reads the invalidations others' commits sent before it decides), so that a
+/// look-alike planted while an export runs is seen by its next statement.
+fn postgis_path_for(role: Oid) -> GnResult<Option<Oid>> {
+    if !WATCHING.get() {
+        for cache in [
+            pg_sys::SysCacheIdentifier::PROCOID,
+            pg_sys::SysCacheIdentifier::OPEROID,
+            pg_sys::SysCacheIdentifier::AUTHOID,
+        ] {
+            // SAFETY: registers a callback for the life of the backend; it only clears a map.
+            unsafe {
+                pg_sys::CacheRegisterSyscacheCallback(
+                    cache as i32,
+                    Some(forget_postgis_path),
+                    pg_sys::Datum::from(0usize),
+                )
+            };
+        }
+        WATCHING.set(true);
+    }
+    // SAFETY: processes pending invalidations, as any catalog access may.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
+    if let Some(v) = POSTGIS_PATH.with_borrow(|m| m.get(&role).copied()) {
+        return Ok(v);
+    }
+    let v = postgis_namespace(role)?;
+    POSTGIS_PATH.with_borrow_mut(|m| m.insert(role, v));
+    Ok(v)
+}
+
 impl Definer {
     pub fn for_relation(owner: Oid) -> GnResult<Definer> {
-        let role = choose(
-            owner,
-            catalog_owner()?,
-            identity::current_user(),
-            identity::is_superuser,
-        );
         Ok(Definer {
-            role,
-            postgis: postgis_namespace(role)?,
+            role: choose(
+                owner,
+                catalog_owner()?,
+                identity::current_user(),
+                identity::is_superuser,
+            ),
         })
     }
 
@@ -107,20 +144,22 @@ impl Definer {
     /// The search_path is `pg_catalog, <PostGIS's schema>, pg_temp`, so that PostGIS's own SQL
     /// functions find `spatial_ref_sys` (ST_Transform(geometry, text) names it unqualified,
     /// and the planner reads its body), with temporary relations last. That schema is on the
-    /// path only while every function and operator in it outside an extension belongs to a
-    /// superuser or to the definer: one planted there by someone else could otherwise stand in
-    /// for one gn_export's statements name. Otherwise the path is `pg_catalog, pg_temp`.
+    /// path only while every function and operator in it belongs to a superuser or to the
+    /// definer (decided again after any change to functions, operators or roles): one planted
+    /// there by someone else could otherwise stand in for one gn_export's statements name.
+    /// Otherwise the path is `pg_catalog, pg_temp`.
     pub fn run<R>(&self, f: impl FnOnce() -> GnResult<R>) -> GnResult<R> {
         if self.role != identity::current_user() {
             identity::require_no_temporary_objects(self.role)?;
         }
+        let postgis = postgis_path_for(self.role)?;
         let _user = UserSwitch::to(self.role, true);
-        let _gucs = self.search_path();
+        let _gucs = Definer::search_path(postgis);
         f()
     }
 
-    fn search_path(&self) -> GucScope {
-        let schema = self.postgis.and_then(|ns| {
+    fn search_path(postgis: Option<Oid>) -> GucScope {
+        let schema = postgis.and_then(|ns| {
             // SAFETY: a catalog lookup by OID; NULL for a schema that has gone.
             let p = unsafe { pg_sys::get_namespace_name(ns) };
             // SAFETY: a palloc'd NUL-terminated copy of the name when not NULL.

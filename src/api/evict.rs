@@ -30,7 +30,7 @@ fn stale(f: &Entry, ttl: Duration, started: SystemTime) -> Option<&'static str> 
     let age = f.age();
     if is_temp_file(&f.name) && crate::sink::names::is_abandoned_temp(&f.name) {
         Some("temporary file of a backend that has ended")
-    } else if is_temp_file(&f.name) && age > STALE_TEMP {
+    } else if is_temp_file(&f.name) && crate::sink::names::temp_may_go(&f.name, age, STALE_TEMP) {
         Some("stale temporary file")
     } else if (is_snapshot_file(&f.name) || is_temp_file(&f.name)) && f.modified < started {
         Some("API snapshot made before the server started")

@@ -79,7 +79,7 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
             Some(s) => s,
             None => {
                 // one session makes it, the others wait for it and take it
-                let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32);
+                let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
                 match newest(&dir, &pointer, &identity.bytes, ttl)? {
                     Some(s) => s,
                     None => make(export, plan, &dir, &identity, &pointer, ttl)?,
@@ -87,7 +87,7 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
             }
         },
         Pin::New => {
-            let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32);
+            let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
             make(export, plan, &dir, &identity, &pointer, ttl)?
         }
     };

@@ -385,6 +385,7 @@ impl Temp {
             dir: self.dir.clone(),
             name: std::mem::take(&mut self.name),
             size: ours.st_size as u64,
+            file,
         })
     }
 }
@@ -394,12 +395,28 @@ pub struct Sealed {
     dir: Dir,
     name: String,
     pub size: u64,
+    /// kept open to check, right before the rename, that the name still holds this file
+    file: File,
 }
 
 impl Sealed {
     /// Renames the file over `final_name` in its directory (and waits for the directory to
-    /// reach the disk when `durable`). Makes no PostgreSQL call: it may run after a commit.
+    /// reach the disk when `durable`), once it has checked that the temporary name still holds
+    /// the file written (the web server's user may write in export_dir, and a rename at commit
+    /// comes a while after the writing). Makes no PostgreSQL call: it may run after a commit.
     pub fn rename_to(mut self, final_name: &str, durable: bool) -> GnResult<()> {
+        let path = self.dir.path.join(&self.name);
+        let ours = rfs::fstat(self.file.as_fd()).map_err(|e| errno("cannot stat", e))?;
+        let there = rfs::statat(&*self.dir.fd, self.name.as_str(), AtFlags::SYMLINK_NOFOLLOW);
+        if !matches!(there, Ok(st) if st.st_dev == ours.st_dev && st.st_ino == ours.st_ino) {
+            return Err(GnError::new(
+                Code::ERRCODE_IO_ERROR,
+                format!(
+                    "gn_export: {} was replaced before it was published",
+                    path.display()
+                ),
+            ));
+        }
         self.dir.rename(&self.name, final_name, durable)?;
         self.name.clear();
         Ok(())

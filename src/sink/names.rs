@@ -161,16 +161,47 @@ pub fn temp_writer_of(name: &str) -> Option<(i32, i64)> {
     Some((pid.parse().ok()?, i64::from_str_radix(started, 16).ok()?))
 }
 
-/// Whether a temporary file was left by a backend of this server that has ended: its writer
-/// ran on this server since it started, and no backend has that pid now. (A pid taken again
-/// by a new backend keeps the file until the age rule removes it.)
-pub fn is_abandoned_temp(name: &str) -> bool {
+/// What can be said of a temporary file's writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TempWriter {
+    /// a backend of this server since it started, that has ended: the file is abandoned
+    Ended,
+    /// a backend of this server that runs (or a new backend took its pid): never removed by age
+    Running,
+    /// another server's, an earlier start's, or an older name: the age rule decides
+    Unknown,
+}
+
+pub fn temp_writer_state(name: &str) -> TempWriter {
     let Some((pid, started)) = temp_writer_of(name) else {
-        return false;
+        return TempWriter::Unknown;
     };
     // SAFETY: reads a backend global; BackendPidGetProc scans the proc array under its lock
     // and returns NULL for a pid that no backend has.
-    unsafe { started == pg_sys::PgStartTime && pg_sys::BackendPidGetProc(pid).is_null() }
+    unsafe {
+        if started != pg_sys::PgStartTime {
+            TempWriter::Unknown
+        } else if pg_sys::BackendPidGetProc(pid).is_null() {
+            TempWriter::Ended
+        } else {
+            TempWriter::Running
+        }
+    }
+}
+
+/// Whether a temporary file was left by a backend of this server that has ended.
+pub fn is_abandoned_temp(name: &str) -> bool {
+    temp_writer_state(name) == TempWriter::Ended
+}
+
+/// Whether a temporary file that old may go: abandoned, or of an unknown writer and older
+/// than `max_age`; never one a running backend of this server writes (or waits to publish).
+pub fn temp_may_go(name: &str, age: std::time::Duration, max_age: std::time::Duration) -> bool {
+    match temp_writer_state(name) {
+        TempWriter::Ended => true,
+        TempWriter::Running => false,
+        TempWriter::Unknown => age > max_age,
+    }
 }
 
 /// Refuses (23505) a label whose files would carry another export's name: GeoNature keeps

@@ -38,23 +38,25 @@ pub fn export_dir() -> GnResult<Dir> {
     }
 }
 
-/// Advisory-lock class ("gnxn") of the user file names reserved by running generations.
-const NAMES: i32 = 0x676e_786e;
-
-/// Reserves a file's name until the transaction ends (an advisory lock): its rename, at
-/// commit, happens before the lock goes, so files are renamed in the order their runs commit
-/// and the file is the one the newest record describes. Waits for another generation of the
-/// same name (as lock_timeout and statement_timeout allow) or, with `wait` false, says false.
-fn reserve(name: &str, wait: bool) -> GnResult<bool> {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    std::hash::Hash::hash(name, &mut h);
-    let key = std::hash::Hasher::finish(&h) as i32;
-    let sql = if wait {
-        "SELECT pg_catalog.pg_advisory_xact_lock($1, $2) IS NOT NULL"
-    } else {
-        "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)"
-    };
-    Ok(crate::spi::one::<bool>(sql, &[NAMES.into(), key.into()])? == Some(true))
+/// Reserves a file's name until the transaction ends (an advisory lock on the whole server,
+/// as export_dir may be shared): its rename, at commit, happens before the lock goes, so files
+/// are renamed in the order their runs commit and the file is the one the newest record
+/// describes. Waits for another generation of the same name (as lock_timeout and
+/// statement_timeout allow) or, with `wait` false, says false.
+fn reserve(dir: &Dir, name: &str, wait: bool) -> bool {
+    let key = crate::lock::key_of(&dir.path().join(name).to_string_lossy());
+    match crate::lock::exclusive(
+        crate::lock::Scope::Server,
+        crate::lock::FILE_NAME,
+        key,
+        wait,
+    ) {
+        Some(held) => {
+            held.until_transaction_end();
+            true
+        }
+        None => false,
+    }
 }
 
 /// A user file's name, GeoNature's `<YYYY_MM_DD_HHhMMmSS>_<stem>.<ext>` stamped by the clock
@@ -76,7 +78,7 @@ fn free_user_name(dir: &Dir, stem_ext: &str) -> GnResult<String> {
         if dir.file(&name).is_some() || super::commit::is_pending(dir, &name) {
             continue;
         }
-        if reserve(&name, false)? {
+        if reserve(dir, &name, false) {
             return Ok(name);
         }
     }
@@ -141,11 +143,12 @@ impl Target {
             }))
         } else {
             // one generation of a schedule file at a time, renamed in commit order
-            if !reserve(&stem_ext, wait)? {
+            let dir = root.subdir("schedules")?;
+            if !reserve(&dir, &stem_ext, wait) {
                 return Ok(None);
             }
             Ok(Some(Target {
-                dir: root.subdir("schedules")?,
+                dir,
                 sub: "schedules",
                 name: stem_ext.clone(),
                 stem,

@@ -26,16 +26,16 @@ impl Postgis {
         Spi::connect(|client| {
             let rows = client.select(
                 "SELECT t.oid,
-                        to_regprocedure(format('%I.st_asbinary(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_astext(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_zmflag(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_force2d(%I.geometry)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_force3dz(%I.geometry,float8)', n.nspname, n.nspname))::oid,
-                        to_regprocedure(format('%I.st_setsrid(%I.geometry,integer)', n.nspname, n.nspname))::oid
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_asbinary(%I.geometry)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_astext(%I.geometry)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_srid(%I.geometry)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_transform(%I.geometry,integer)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_hasarc(%I.geometry)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_curvetoline(%I.geometry,float8,integer,integer)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_zmflag(%I.geometry)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_force2d(%I.geometry)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_force3dz(%I.geometry,float8)', n.nspname, n.nspname))::oid,
+                        pg_catalog.to_regprocedure(pg_catalog.format('%I.st_setsrid(%I.geometry,integer)', n.nspname, n.nspname))::oid
                    FROM pg_catalog.pg_extension e
                    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
                    JOIN pg_catalog.pg_type t ON t.typnamespace = n.oid AND t.typname = 'geometry'

@@ -165,6 +165,7 @@ check "keys that alone exceed api_snapshot_space are refused (54000)" 54000 \
 check "no temporary file is left behind by the refused snapshot" "" "$(ls -A "$SNAPS" | grep '\.tmp$' || true)"
 
 # files: the server's alone, and never read through a link planted under a snapshot's name
+Q gn_api -c "SELECT gn_export.api($OBS, '{\"limit\": 1}') IS NOT NULL" > /dev/null
 check "the snapshot directory is 0700 and its files 0600, owned by the server" "700 postgres|600 postgres" \
   "$(stat -c '%a %U' "$SNAPS")|$(find "$SNAPS" -type f -printf '%m %u\n' | sort -u | paste -sd' ')"
 echo '{"secret": 1}' > /tmp/gn_export_planted; chown postgres /tmp/gn_export_planted

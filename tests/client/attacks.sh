@@ -246,6 +246,16 @@ Q gn_atk -c "SET ROLE reader" -c "CREATE FUNCTION public.st_srid(text) RETURNS i
 check "... but not beside a look-alike another role planted there (42P01, nothing of it bound)" "42P01" \
   "$(sqlstate_in gn_atk "SELECT count(*) FROM gn_export.run($GL93, 'csv')")"
 Q gn_atk -c "DROP FUNCTION public.st_srid(text)"
+# membership of an extension proves nothing: the owner of one can add its own look-alike to it
+Q gn_atk -c "GRANT CREATE ON DATABASE gn_atk TO reader"
+Q gn_atk -c "SET ROLE reader" -c "CREATE EXTENSION tcn SCHEMA public" \
+  -c "CREATE FUNCTION public.st_srid(text) RETURNS integer LANGUAGE sql AS \$\$ SELECT 4326 \$\$" \
+  -c "ALTER EXTENSION tcn ADD FUNCTION public.st_srid(text)"
+check "... nor beside one its planter made part of an extension (42P01)" "42P01" \
+  "$(sqlstate_in gn_atk "SELECT count(*) FROM gn_export.run($GL93, 'csv')")"
+Q gn_atk -c "DROP EXTENSION tcn"
+check "a caller's temporary relation never meets the catalog owner's triggers or policies (42501)" "42501" \
+  "$(sqlstate_in gn_atk "CREATE TEMP TABLE t_roles (id int); SELECT count(*) FROM gn_export.exports()")"
 
 echo "## 4. nothing planted in public is bound into the extension's SQL"
 # the database owner plants look-alike operators and functions before the DBA installs
@@ -300,6 +310,10 @@ history_read gn_plant
 check "after CREATE EXTENSION over planted operators: nothing of gn_export depends on them" "0" "$(bound gn_plant)"
 check "... and reading the run history ran none of them" "-" "$(Q gn_plant -c "SELECT coalesce(string_agg(DISTINCT what, ','), '-') FROM public.pwned")"
 OLDV=$(cd "$REPO/sql" && ls gn_export--*.sql | sed -n 's/^gn_export--\([0-9][0-9.]*\)\.sql$/\1/p' | sort -V | tail -1)
+Q postgres -c "CREATE DATABASE gn_plant_acl OWNER dbowner"
+Q gn_plant_acl -c "CREATE EXTENSION postgis" -c "CREATE SCHEMA gn_export" -c "GRANT CREATE ON SCHEMA gn_export TO dbowner"
+check "a gn_export schema made beforehand and open to another role: CREATE EXTENSION refuses (42501)" "42501" \
+  "$(sqlstate_in gn_plant_acl "CREATE EXTENSION gn_export")"
 Q postgres -c "CREATE DATABASE gn_plant_up OWNER dbowner"
 Q gn_plant_up -c "CREATE EXTENSION postgis"
 plant gn_plant_up
@@ -354,6 +368,18 @@ before=$(md5sum < "$EXPORTS/schedules/Items.json")
 Q gn_atk -c "INSERT INTO public.items VALUES (1000)" \
   -c "BEGIN" -c "SELECT status FROM gn_export.generate($ITEMS, 'json')" -c "ROLLBACK" > /dev/null
 check "... and leaves the previous file as it was" "$before" "$(md5sum < "$EXPORTS/schedules/Items.json")"
+# the web server's user replaces the finished temporary file before the run commits
+Q gn_atk -c "DELETE FROM public.items WHERE id = 1000"
+before=$(md5sum < "$EXPORTS/schedules/Items.json")
+psql_at "$CLIENT_PORT" gn_atk -qAt <<SQL > /dev/null 2>&1
+BEGIN;
+SELECT status FROM gn_export.generate($ITEMS, 'json');
+\! for f in $EXPORTS/schedules/.Items.json.*.tmp; do rm "\$f"; echo planted > "\$f"; done
+COMMIT;
+SQL
+check "a temporary file replaced before the commit is never published" "$before 0" \
+  "$(md5sum < "$EXPORTS/schedules/Items.json") $(grep -c planted "$EXPORTS/schedules/Items.json")"
+find "$EXPORTS/schedules" -name '.Items.json.*.tmp' -delete
 paths=$(Q gn_atk -c "BEGIN" -c "SELECT path FROM gn_export.generate($ITEMS, 'csv', 3)" -c "SELECT path FROM gn_export.generate($ITEMS, 'csv', 4)" -c "COMMIT")
 check "two user generations of one export in one second get two files" "2 2" \
   "$(echo "$paths" | sort -u | wc -l) $(for p in $paths; do [ -f "$p" ] && echo x; done | wc -l)"
