@@ -84,7 +84,7 @@ pub fn restricted<R>(role: Oid, f: impl FnOnce() -> R) -> R {
 /// A security-restricted operation forbids creating temporary objects, not finding those the
 /// session made before: a relation or type name that `pg_catalog` lacks resolves to the
 /// session's own, and first of all in a function whose `SET search_path` leaves `pg_temp` out.
-/// So another role's code never runs in a session that has any (42501).
+/// So another role's code never runs in a session that has any but its own (42501).
 pub fn require_no_temporary_objects(whose: Oid) -> GnResult<()> {
     let mut ns = Oid::INVALID;
     let mut toast = Oid::INVALID;
@@ -93,10 +93,13 @@ pub fn require_no_temporary_objects(whose: Oid) -> GnResult<()> {
     if ns == Oid::INVALID {
         return Ok(());
     }
+    // those `whose` made itself in this session are its own and may stay
     let has = crate::spi::one::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace OPERATOR(pg_catalog.=) $1)
-             OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace OPERATOR(pg_catalog.=) $1)",
-        &[ns.into()],
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace OPERATOR(pg_catalog.=) $1
+                          AND relowner OPERATOR(pg_catalog.<>) $2)
+             OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace OPERATOR(pg_catalog.=) $1
+                          AND typowner OPERATOR(pg_catalog.<>) $2)",
+        &[ns.into(), whose.into()],
     )?
     .unwrap_or(true);
     if !has {
