@@ -334,8 +334,50 @@ fn refused(t: &Table, what: String, hint: String) -> GnError {
     .hint(hint)
 }
 
-/// Checks `tables` and returns their one owner.
+thread_local! {
+    /// The owners of table sets found sound, by the tables' names; forgotten at any relation's
+    /// invalidation (a table renamed, dropped, altered, given a rule, a child or an owner), so
+    /// the check costs a catalog query only after the catalog changed.
+    static CHECKED: std::cell::RefCell<std::collections::HashMap<String, Oid>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+    static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn forget_checked(_arg: pgrx::pg_sys::Datum, _relid: Oid) {
+    CHECKED.with_borrow_mut(|m| m.clear());
+}
+
+/// Checks `tables` and returns their one owner (see [`check`]), from what this backend found
+/// before when no relation has changed since.
 pub fn owner(tables: &[&Table]) -> GnResult<Oid> {
+    if !WATCHING.get() {
+        // SAFETY: registers a callback for the life of the backend; it only clears a map.
+        unsafe {
+            pgrx::pg_sys::CacheRegisterRelcacheCallback(
+                Some(forget_checked),
+                pgrx::pg_sys::Datum::from(0usize),
+            )
+        };
+        WATCHING.set(true);
+    }
+    // SAFETY: processes pending invalidations (others' commits), as any catalog access may.
+    unsafe { pgrx::pg_sys::AcceptInvalidationMessages() };
+    let key = tables
+        .iter()
+        .map(|t| t.qualified())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(o) = CHECKED.with_borrow(|m| m.get(&key).copied()) {
+        return Ok(o);
+    }
+    let o = check(tables)?;
+    CHECKED.with_borrow_mut(|m| m.insert(key, o));
+    Ok(o)
+}
+
+/// Checks `tables` in the catalog and returns their one owner.
+fn check(tables: &[&Table]) -> GnResult<Oid> {
     let mut owner: Option<(Oid, &Table)> = None;
     for (t, found) in tables.iter().zip(describe(tables)?) {
         let Some(found) = found else {
