@@ -14,6 +14,10 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'check_catalog_wrapper';
 
+-- GeoNature's semantic export is off until a superuser turns it on (gn_export.dsw_enabled),
+-- and only for the roles granted it
+REVOKE EXECUTE ON FUNCTION gn_export.dsw(jsonb) FROM PUBLIC;
+
 -- the view is made again: a 0.2.0 installed over planted operators had bound them
 CREATE OR REPLACE VIEW gn_export.v_runs AS
 SELECT r.id_run, r.id_export, r.label, r.format,

@@ -79,6 +79,13 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
         JsonValue::Null => &empty,
         other => return Err(bad(format!("params must be a JSON object, not {other}"))),
     };
+    if !crate::settings::dsw_enabled() {
+        return Err(GnError::new(
+            Code::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "gn_export.dsw() is off: GeoNature's semantic export serves its RDF view, which applies no sensitivity rule",
+        )
+        .hint("A superuser turns it on for a database (ALTER DATABASE ... SET gn_export.dsw_enabled = on), as GeoNature's expose_dsw_api, and grants EXECUTE on gn_export.dsw(jsonb) to the roles that serve it."));
+    }
     let export = rdf_view();
     let plan = query::plan(&export, Format::Ttl, Some(&filters(params)?))?;
     let Output::Text(make) = Format::Ttl.spec().output else {
@@ -103,7 +110,9 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
 /// `idSynthese`), and GeoNature's column filters on the view's columns. The caller must be able to
 /// SELECT the view; its query runs as the view's owner (README, Security). Errors: 42P01 no such
 /// view (a database without GeoNature's EXPORT module: use run(id, 'ttl') on an export whose view
-/// has the same column names), 42501 no SELECT on it, 22023 bad parameters, 42703 unknown column.
+/// has the same column names), 42501 no SELECT on it, 22023 bad parameters, 42703 unknown column,
+/// 0A000 while `gn_export.dsw_enabled` is off (the default, as GeoNature's `expose_dsw_api`: the
+/// RDF view applies no sensitivity rule). Not executable by PUBLIC.
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn dsw(params: default!(Option<Jsonb>, "'{}'")) -> SetOfIterator<'static, String> {
@@ -113,3 +122,11 @@ fn dsw(params: default!(Option<Jsonb>, "'{}'")) -> SetOfIterator<'static, String
     };
     SetOfIterator::new(start(&params).or_raise())
 }
+
+pgrx::extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION gn_export.dsw(jsonb) FROM PUBLIC;
+"#,
+    name = "dsw_grants",
+    requires = [dsw]
+);

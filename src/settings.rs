@@ -35,11 +35,25 @@ pub static SCHEDULE_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(60);
 pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 /// gzip level of `.gz` outputs: 1 is the fastest, 9 the smallest.
 pub static GZIP_LEVEL: GucSetting<i32> = GucSetting::<i32>::new(1);
+/// Whether `dsw()` serves GeoNature's semantic export (GeoNature's `expose_dsw_api`, off).
+pub static DSW_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(false);
 
 pub fn init() {
     define_strings();
     define_numbers();
+    GucRegistry::define_bool_guc(
+        c"gn_export.dsw_enabled",
+        c"Whether gn_export.dsw() serves GeoNature's semantic export (Darwin-SW of the RDF view).",
+        c"Off, as GeoNature's expose_dsw_api: the RDF view carries no sensitivity rule. Superuser only.",
+        &DSW_ENABLED,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     reserve_prefix();
+}
+
+pub fn dsw_enabled() -> bool {
+    DSW_ENABLED.get()
 }
 
 /// The string settings: where files go, how they are named and published.

@@ -54,7 +54,7 @@ contenders=(
 contenders+=("COPY CSV of the RDF view|csv|$OUT/rdf.csv|P -c \"COPY (SELECT * FROM gn_exports.v_exports_synthese_sinp_rdf) TO STDOUT WITH (FORMAT csv)\" > $OUT/rdf.csv")
 contenders+=("COPY CSV of the DwC view|csv|$OUT/dwc.csv|P -c \"COPY (SELECT * FROM gn_exports.v_synthese_dwc) TO STDOUT WITH (FORMAT csv)\" > $OUT/dwc.csv")
 contenders+=("generate()|ttl|$EXPORT_DIR/schedules/Bench_Darwin-SW.ttl|P -c \"SELECT status FROM gn_export.generate($TTL_ID, 'ttl')\"")
-contenders+=("COPY dsw() raw|ttl|$OUT/dsw.ttl|P -c \"COPY (SELECT gn_export.dsw('{\\\"limit\\\": 0}')) TO STDOUT WITH (FORMAT raw)\" > $OUT/dsw.ttl")
+contenders+=("COPY dsw() raw|ttl|$OUT/dsw.ttl|P -c \"SET gn_export.dsw_enabled = on\" -c \"COPY (SELECT gn_export.dsw('{\\\"limit\\\": 0}')) TO STDOUT WITH (FORMAT raw)\" > $OUT/dsw.ttl")
 contenders+=("generate()|dwca|$EXPORT_DIR/schedules/Bench_Darwin_Core.dwca.zip|P -c \"SELECT status FROM gn_export.generate($DWC_ID, 'dwca')\" 2>/dev/null")
 contenders+=("generate()|gpkg|$EXPORT_DIR/schedules/Synthese_SINP.gpkg|P -c \"SELECT status FROM gn_export.generate(1, 'gpkg')\"")
 # open data: gzip at each level offered by the setting's range ends and middle, and GeoParquet

@@ -24,6 +24,15 @@ INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_lice
 VALUES ('Darwin-SW', 'gn_exports', 'v_exports_synthese_sinp_rdf', true, 1, 'idSynthese');
 SQL
 ID=$(Q gn_dsw -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Darwin-SW'")
+# GeoNature's route is off unless expose_dsw_api: so is dsw(), and PUBLIC may not call it
+check "dsw() is off by default (0A000), its hint naming the setting" "0A000 1" \
+  "$(sqlstate_in gn_dsw "SELECT count(*) FROM gn_export.dsw()") $(QE gn_dsw -c "SELECT count(*) FROM gn_export.dsw()" | grep -c 'gn_export.dsw_enabled = on')"
+Q gn_dsw -c "CREATE ROLE gn_dsw_reader" -c "GRANT SELECT ON $VIEW TO gn_dsw_reader"
+check "... and not executable by PUBLIC even when on (42501)" "42501" \
+  "$(sqlstate_in gn_dsw "SET gn_export.dsw_enabled = on; SET ROLE gn_dsw_reader; SELECT count(*) FROM gn_export.dsw()")"
+check "only a superuser turns it on (42501)" "42501" \
+  "$(sqlstate_in gn_dsw "SET ROLE gn_dsw_reader; SET gn_export.dsw_enabled = on")"
+Q postgres -c "ALTER DATABASE gn_dsw SET gn_export.dsw_enabled = on"
 Q gn_dsw -c "COPY (SELECT \"permId\", y_centroid, x_centroid FROM $VIEW) TO STDOUT (FORMAT csv, DELIMITER ';')" > "$tmp/truth.csv"
 check "dataset 1's observations are twice in GeoNature's view" t \
   "$(Q gn_dsw -c "SELECT count(*) > count(DISTINCT \"permId\") FROM $VIEW")"
@@ -70,6 +79,6 @@ check "a schedule in ttl is generated" "done $EXPORTS/schedules/Darwin-SW.ttl" \
   "$(Q gn_dsw -c "SELECT status, path FROM gn_export.run_scheduled() WHERE format = 'ttl'" | tr '|' ' ')"
 Q postgres -c "CREATE DATABASE gn_dsw_bare"
 Q gn_dsw_bare -c "CREATE EXTENSION gn_export CASCADE" 2>/dev/null
-check "dsw() where GeoNature's RDF view does not exist: 42P01" 42P01 "$(sqlstate_in gn_dsw_bare "SELECT gn_export.dsw()")"
+check "dsw() where GeoNature's RDF view does not exist: 42P01" 42P01 "$(sqlstate_in gn_dsw_bare "SET gn_export.dsw_enabled = on; SELECT gn_export.dsw()")"
 check "dsw() limit -1: 22023" 22023 "$(sqlstate_in gn_dsw "SELECT gn_export.dsw('{\"limit\": -1}')")"
 finish
