@@ -420,7 +420,7 @@ pub fn with<R>(tables: &[&Table], f: impl FnOnce() -> GnResult<R>) -> GnResult<R
         // the owner's triggers and policies must not find the caller's temporary relations
         identity::require_no_temporary_objects(owner)?;
     }
-    identity::restricted(owner, f)
+    identity::restricted(owner, identity::PINNED_PATH, f)
 }
 
 #[cfg(test)]

@@ -71,15 +71,17 @@ impl Drop for UserSwitch {
     }
 }
 
-/// Runs `f` as `role` in a security-restricted operation with
-/// `search_path = pg_catalog, pg_temp`: what it runs of `role`'s code (a view's functions, a
-/// table's triggers and policies) has `role`'s rights and no more, cannot create temporary
-/// objects, and its changes to settings are undone.
-pub fn restricted<R>(role: Oid, f: impl FnOnce() -> R) -> R {
+/// Runs `f` as `role` in a security-restricted operation with `search_path = <path>`: what it
+/// runs of `role`'s code (a view's functions, a table's triggers and policies) has `role`'s
+/// rights and no more, cannot create temporary objects, and its changes to settings are undone.
+pub fn restricted<R>(role: Oid, path: &str, f: impl FnOnce() -> R) -> R {
     let _user = UserSwitch::to(role, true);
-    let _gucs = GucScope::pinned_search_path();
+    let _gucs = GucScope::search_path(path);
     f()
 }
+
+/// The search_path of our own statements: nothing anyone planted in another schema is found.
+pub const PINNED_PATH: &str = "pg_catalog, pg_temp";
 
 /// A security-restricted operation forbids creating temporary objects, not finding those the
 /// session made before: a relation or type name that `pg_catalog` lacks resolves to the

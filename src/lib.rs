@@ -40,7 +40,7 @@ pub extern "C-unwind" fn _PG_init() {
     // pgrx puts a Rust backtrace in the DETAIL of errors that cross Rust frames when the
     // server's environment asks for backtraces: internals no client should see. The variable
     // that std's Backtrace::capture reads first says no (panics still log where they happened).
-    // SAFETY: set once while the library loads, before any thread of ours exists.
+    // Set once while the library loads, before any thread of ours exists.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     settings::init();
     sink::copy::install();

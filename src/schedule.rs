@@ -12,9 +12,7 @@ use crate::history::{self, Status};
 use crate::identity::current_user_name;
 use crate::settings;
 use crate::sink::dir::Dir;
-use crate::sink::names::{
-    all_stems, is_abandoned_temp, is_schedule_file, is_temp_file, is_user_file, temp_may_go,
-};
+use crate::sink::names::{all_stems, is_schedule_file, is_user_file, temp_removal};
 use crate::sink::target::{export_dir, Target};
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use pgrx::datum::TimestampWithTimeZone;
@@ -311,12 +309,8 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
         let dir = root.subdir(sub)?;
         for f in dir.files()? {
             let age = f.age();
-            let reason = if is_temp_file(&f.name) && is_abandoned_temp(&f.name) {
-                "temporary file of a backend that has ended".to_string()
-            } else if is_temp_file(&f.name)
-                && temp_may_go(&f.name, age, Duration::from_secs(86_400))
-            {
-                "stale temporary file".to_string()
+            let reason = if let Some(r) = temp_removal(&f.name, age, Duration::from_secs(86_400)) {
+                r.to_string()
             } else if is_ours(&f.name)
                 && age > max_age
                 && !(sub == "schedules" && live.contains(&f.name))

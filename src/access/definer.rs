@@ -11,15 +11,14 @@
 //! runs as the owner of `gn_exports.t_exports` when that role is not a superuser: the catalog
 //! writer chose to run that relation, and must not gain a superuser's rights by doing so (a
 //! superuser's view may call functions the catalog writer owns). Where both are superusers (a
-//! plain PostGIS database, where postgres owns everything) the query runs as the superuser.
+//! plain PostGIS database, where postgres owns everything) the query runs as the superuser,
+//! but only for a superuser caller: a caller that is not one is never switched up to a
+//! superuser, and reads such a view with its own rights, as with a plain SELECT.
 
 use crate::error::GnResult;
-use crate::identity::{self, UserSwitch};
-use crate::settings::GucScope;
+use crate::identity::{self, current_user_name};
 use pgrx::pg_sys::{self, Oid};
 use pgrx::PgSqlErrorCode as Code;
-
-pub use crate::identity::current_user_name;
 
 /// The role an export's query runs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,13 +151,11 @@ impl Definer {
         if self.role != identity::current_user() {
             identity::require_no_temporary_objects(self.role)?;
         }
-        let postgis = postgis_path_for(self.role)?;
-        let _user = UserSwitch::to(self.role, true);
-        let _gucs = Definer::search_path(postgis);
-        f()
+        let path = Definer::search_path(postgis_path_for(self.role)?);
+        identity::restricted(self.role, &path, f)
     }
 
-    fn search_path(postgis: Option<Oid>) -> GucScope {
+    fn search_path(postgis: Option<Oid>) -> String {
         let schema = postgis.and_then(|ns| {
             // SAFETY: a catalog lookup by OID; NULL for a schema that has gone.
             let p = unsafe { pg_sys::get_namespace_name(ns) };
@@ -170,11 +167,8 @@ impl Definer {
             })
         });
         match schema {
-            Some(s) => GucScope::search_path(&format!(
-                "pg_catalog, {}, pg_temp",
-                pgrx::spi::quote_identifier(s)
-            )),
-            None => GucScope::pinned_search_path(),
+            Some(s) => format!("pg_catalog, {}, pg_temp", pgrx::spi::quote_identifier(s)),
+            None => identity::PINNED_PATH.to_string(),
         }
     }
 }

@@ -6,11 +6,10 @@
 //! block), pointers and files being written included, so the bound is what `du` says; and with
 //! the count bounded, listing the store costs the same whatever calls came before.
 
-use super::snapshot::{
-    is_pointer_file, is_snapshot_file, is_temp_file, latest, server_start, STALE_TEMP,
-};
+use super::snapshot::{is_pointer_file, is_snapshot_file, latest, server_start, STALE_TEMP};
 use crate::error::GnResult;
 use crate::sink::dir::{Dir, Entry};
+use crate::sink::names::{is_temp_file, temp_removal};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -28,10 +27,8 @@ pub struct Removed {
 /// Why a file goes whatever the space, if it does.
 fn stale(f: &Entry, ttl: Duration, started: SystemTime) -> Option<&'static str> {
     let age = f.age();
-    if is_temp_file(&f.name) && crate::sink::names::is_abandoned_temp(&f.name) {
-        Some("temporary file of a backend that has ended")
-    } else if is_temp_file(&f.name) && crate::sink::names::temp_may_go(&f.name, age, STALE_TEMP) {
-        Some("stale temporary file")
+    if let Some(reason) = temp_removal(&f.name, age, STALE_TEMP) {
+        Some(reason)
     } else if (is_snapshot_file(&f.name) || is_temp_file(&f.name)) && f.modified < started {
         Some("API snapshot made before the server started")
     } else if is_snapshot_file(&f.name) && age > ttl {

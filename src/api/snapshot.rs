@@ -178,9 +178,7 @@ pub(super) fn is_pointer_file(name: &str) -> bool {
         .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-pub(super) fn is_temp_file(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
-}
+pub(super) use crate::sink::names::is_temp_file;
 
 /// When the server last started (PostgreSQL timestamptz microseconds).
 pub(super) fn server_start() -> i64 {

@@ -249,7 +249,7 @@ impl Dir {
     /// clean_files() does not run, is cleaned too. Best effort: what cannot be read is left.
     pub fn remove_abandoned_temps(&self) {
         for f in self.files().unwrap_or_default() {
-            if super::names::is_temp_file(&f.name) && super::names::is_abandoned_temp(&f.name) {
+            if super::names::is_abandoned_temp(&f.name) {
                 let _ = self.remove_if_present(&f.name);
             }
         }

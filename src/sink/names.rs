@@ -191,16 +191,24 @@ pub fn temp_writer_state(name: &str) -> TempWriter {
 
 /// Whether a temporary file was left by a backend of this server that has ended.
 pub fn is_abandoned_temp(name: &str) -> bool {
-    temp_writer_state(name) == TempWriter::Ended
+    is_temp_file(name) && temp_writer_state(name) == TempWriter::Ended
 }
 
-/// Whether a temporary file that old may go: abandoned, or of an unknown writer and older
-/// than `max_age`; never one a running backend of this server writes (or waits to publish).
-pub fn temp_may_go(name: &str, age: std::time::Duration, max_age: std::time::Duration) -> bool {
+/// Why a temporary file of that age may be removed now, if it may: its writer has ended, or,
+/// its writer unknown, it is older than `max_age`; never while a running backend of this server
+/// writes it (or waits to publish it). None for a name that is no temporary file.
+pub fn temp_removal(
+    name: &str,
+    age: std::time::Duration,
+    max_age: std::time::Duration,
+) -> Option<&'static str> {
+    if !is_temp_file(name) {
+        return None;
+    }
     match temp_writer_state(name) {
-        TempWriter::Ended => true,
-        TempWriter::Running => false,
-        TempWriter::Unknown => age > max_age,
+        TempWriter::Ended => Some("temporary file of a backend that has ended"),
+        TempWriter::Running => None,
+        TempWriter::Unknown => (age > max_age).then_some("stale temporary file"),
     }
 }
 
