@@ -19,6 +19,12 @@ install_extension --release 2>&1 | grep -E 'Finished|Installing|error' || true
 say "starting the demo cluster on port $PORT ($DIR)"
 cluster_up "$DIR" "$PORT"
 
+# a demo database made before the demo had GeoNature's areas (ref_geo, cor_area_synthese) and
+# its SENSIBILITE and NIV_PRECIS codes is made again: its observations could not be generalised
+if psql_at "$PORT" "$DB" -Atc "SELECT to_regclass('gn_synthese.cor_area_synthese') IS NULL" 2>/dev/null | grep -q t; then
+  say "the demo database predates GeoNature's areas: making it again"
+  psql_at "$PORT" postgres -qc "DROP DATABASE $DB"
+fi
 if ! psql_at "$PORT" postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   psql_at "$PORT" postgres -qc "CREATE DATABASE $DB"
 fi
@@ -42,7 +48,7 @@ have=$(P -Atc "SELECT count(*) FROM gn_synthese.synthese")
 if [ "$have" != "$ROWS" ]; then
   say "generating $ROWS observations (had $have)"
   start=$(date +%s%N)
-  P -qc "TRUNCATE gn_synthese.synthese" \
+  P -qc "TRUNCATE gn_synthese.synthese, gn_synthese.cor_area_synthese" \
     -c "SELECT gn_demo.generate_synthese($ROWS) AS generated" \
     -c "VACUUM ANALYZE gn_synthese.synthese"
   end=$(date +%s%N)

@@ -399,3 +399,43 @@ CREATE TABLE IF NOT EXISTS gn_synthese.synthese (
     last_action                           char(1),
     id_import                             integer
 );
+
+-- ref_geo (RefGeo) and the Synthese's areas -----------------------------------------------------
+-- The areas each observation lies in, as GeoNature's trigger on the Synthese attaches them: what
+-- the SINP diffusion rule (gn_export.install_diffusion_view()) generalises sensitive observations
+-- to. Without GeoNature's foreign keys, so that the generator fills them at full speed.
+CREATE SCHEMA IF NOT EXISTS ref_geo;
+CREATE TABLE IF NOT EXISTS ref_geo.bib_areas_types (
+    id_type        serial PRIMARY KEY,
+    type_name      varchar(200) NOT NULL,
+    type_code      varchar(25) NOT NULL UNIQUE,
+    type_desc      text,
+    ref_name       varchar(200),
+    ref_version    integer,
+    num_version    varchar(50),
+    size_hierarchy integer
+);
+CREATE TABLE IF NOT EXISTS ref_geo.l_areas (
+    id_area          serial PRIMARY KEY,
+    id_type          integer NOT NULL REFERENCES ref_geo.bib_areas_types (id_type),
+    area_name        varchar(250),
+    area_code        varchar(25),
+    geom             geometry(MultiPolygon, 2154),
+    centroid         geometry(Point, 2154),
+    source           varchar(250),
+    comment          text,
+    enable           boolean NOT NULL DEFAULT true,
+    additional_data  jsonb,
+    meta_create_date timestamp,
+    meta_update_date timestamp,
+    geom_4326        geometry(MultiPolygon, 4326),
+    description      text,
+    CONSTRAINT unique_l_areas_id_type_area_code UNIQUE (id_type, area_code)
+);
+CREATE INDEX IF NOT EXISTS index_l_areas_geom ON ref_geo.l_areas USING gist (geom);
+CREATE TABLE IF NOT EXISTS gn_synthese.cor_area_synthese (
+    id_synthese integer NOT NULL,
+    id_area     integer NOT NULL,
+    PRIMARY KEY (id_synthese, id_area)
+);
+CREATE INDEX IF NOT EXISTS i_cor_area_synthese_id_area ON gn_synthese.cor_area_synthese (id_area);

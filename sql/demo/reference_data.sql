@@ -39,7 +39,9 @@ CROSS JOIN gn_commons.t_modules m
 WHERE a.code_action = 'R' AND m.module_code = 'EXPORTS'
   AND NOT EXISTS (SELECT 1 FROM gn_permissions.t_permissions);
 
--- Nomenclatures: 21 types (GeoNature's mnemonics), 4 values each, id = id_type * 10 + k ----------
+-- Nomenclatures: 21 types (GeoNature's mnemonics), id = id_type * 10 + k: 4 values each, but
+-- GeoNature's own codes and labels for the two that the SINP diffusion rule reads, SENSIBILITE
+-- (0 to 4) and NIV_PRECIS (0 to 5) ------------------------------------------------------------
 INSERT INTO ref_nomenclatures.bib_nomenclatures_types (id_type, mnemonique, label_default)
 SELECT * FROM (VALUES
     (1, 'NAT_OBJ_GEO', 'Nature d''objet géographique'), (2, 'TYP_GRP', 'Type de regroupement'),
@@ -59,7 +61,7 @@ INSERT INTO ref_nomenclatures.t_nomenclatures
     (id_nomenclature, id_type, cd_nomenclature, mnemonique, label_default, label_fr, definition_default, source, statut)
 SELECT t.id_type * 10 + k,
        t.id_type,
-       CASE WHEN t.mnemonique = 'SENSIBILITE' THEN (k)::text ELSE (k + 1)::text END,
+       CASE WHEN t.mnemonique IN ('SENSIBILITE', 'NIV_PRECIS') THEN (k)::text ELSE (k + 1)::text END,
        l.label,
        l.label,
        l.label,
@@ -67,14 +69,16 @@ SELECT t.id_type * 10 + k,
        'SINP',
        'Validé'
 FROM ref_nomenclatures.bib_nomenclatures_types t
-CROSS JOIN generate_series(0, 3) k
+CROSS JOIN LATERAL generate_series(0, CASE t.mnemonique WHEN 'SENSIBILITE' THEN 4 WHEN 'NIV_PRECIS' THEN 5 ELSE 3 END) k
 CROSS JOIN LATERAL (SELECT CASE t.mnemonique
         WHEN 'NAT_OBJ_GEO' THEN (ARRAY['Stationnel', 'Inventoriel', 'Ne sait pas', 'Non renseigné'])[k + 1]
         WHEN 'METH_OBS'    THEN (ARRAY['Vu', 'Entendu', 'Empreintes', 'Fèces/Guano/Épreintes'])[k + 1]
         WHEN 'STATUT_BIO'  THEN (ARRAY['Inconnu', 'Non renseigné', 'Non déterminé', 'Reproduction'])[k + 1]
         WHEN 'SEXE'        THEN (ARRAY['Femelle', 'Mâle', 'Hermaphrodite', 'Inconnu'])[k + 1]
-        WHEN 'SENSIBILITE' THEN (ARRAY['Non sensible - Diffusion précise', 'Sensible - Diffusion à la Commune',
-                                        'Sensible - Diffusion à la maille 10km', 'Sensible - Diffusion au département'])[k + 1]
+        WHEN 'SENSIBILITE' THEN (ARRAY['Non sensible - Diffusion précise', 'Sensible - Diffusion à la Commune ou Znieff',
+                                        'Sensible - Diffusion à la maille 10km', 'Sensible - Diffusion au département',
+                                        'Sensible - Aucune diffusion'])[k + 1]
+        WHEN 'NIV_PRECIS'  THEN (ARRAY['Standard', 'Commune', 'Maille', 'Département', 'Non diffusé', 'Précise'])[k + 1]
         WHEN 'STATUT_OBS'  THEN (ARRAY['Présent', 'Non observé', 'Ne sait pas', 'Présent'])[k + 1]
         WHEN 'STADE_VIE'   THEN (ARRAY['Adulte', 'Juvénile', 'Œuf', 'Larve'])[k + 1]
         ELSE t.mnemonique || ' « ' || (k + 1) || ' »'
@@ -156,3 +160,63 @@ SELECT * FROM (VALUES (1, 'Occtax', 'Saisie Occtax', 'pr_occtax.cor_counting_occ
 WHERE NOT EXISTS (SELECT 1 FROM gn_synthese.t_sources);
 SELECT setval(pg_get_serial_sequence('gn_synthese.t_sources', 'id_source'),
               (SELECT max(id_source) FROM gn_synthese.t_sources));
+
+-- Areas (ref_geo): two départements split at 6.25° E, communes on a 0.05° grid (named after the
+-- département they lie in: 15 columns from 5.90° E, 13 rows from 44.50° N) and the national
+-- 10 km grid in Lambert-93 (M10, GeoNature's codes), covering the observations' box; and its
+-- 1 km grid (M1), disabled (not attached to observations), as an instance that keeps it for its
+-- maps: some 6,000 areas, so that l_areas has the size a real one has and queries are planned
+-- as on a real one
+INSERT INTO ref_geo.bib_areas_types (id_type, type_name, type_code, type_desc, ref_name, ref_version, size_hierarchy)
+SELECT * FROM (VALUES
+    (25, 'Communes', 'COM', 'Type communes', 'IGN admin_express', 2024, 25),
+    (26, 'Départements', 'DEP', 'Type départements', 'IGN admin_express', 2024, 100),
+    (27, 'Mailles10*10', 'M10', 'Type mailles INPN 10*10', NULL, NULL, 10),
+    (28, 'Mailles1*1', 'M1', 'Type mailles INPN 1*1', NULL, NULL, 1)) v
+WHERE NOT EXISTS (SELECT 1 FROM ref_geo.bib_areas_types);
+
+CREATE SCHEMA IF NOT EXISTS gn_demo;
+-- the code of the demo's commune in grid cell (i, j), and of the département at longitude x
+CREATE OR REPLACE FUNCTION gn_demo.departement(x double precision) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN x < 6.25 THEN '38' ELSE '05' END $$;
+CREATE OR REPLACE FUNCTION gn_demo.commune_code(i int, j int) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT gn_demo.departement(5.9 + 0.05 * i + 0.025) || lpad((1 + j * 15 + i)::text, 3, '0') $$;
+
+INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, geom_4326, source, meta_create_date)
+SELECT 26, name, code, ST_Multi(ST_Transform(g, 2154)), ST_Multi(g), 'IGN admin_express', timestamp '2024-01-01'
+FROM (VALUES ('Isère', '38', ST_MakeEnvelope(5.85, 44.45, 6.25, 45.2, 4326)),
+             ('Hautes-Alpes', '05', ST_MakeEnvelope(6.25, 44.45, 6.7, 45.2, 4326))) d(name, code, g)
+WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas);
+
+INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, geom_4326, source, meta_create_date)
+SELECT 25,
+       (ARRAY['Saint-Véran', 'La Grave', 'Vallouise-Pelvoux', 'L''Argentière-la-Bessée', 'Névache',
+              'Le Monêtier-les-Bains', 'Villar-d''Arêne', 'Pelvoux', 'Saint-Christophe-en-Oisans',
+              'Mont-de-Lans', 'Chantelouve', 'Orcières', 'Champoléon'])[1 + (i + j) % 13] || ' ' || (1 + j * 15 + i),
+       gn_demo.commune_code(i, j),
+       ST_Multi(ST_Transform(g, 2154)), ST_Multi(g), 'IGN admin_express', timestamp '2024-01-01'
+FROM generate_series(0, 14) i
+CROSS JOIN generate_series(0, 12) j
+CROSS JOIN LATERAL (SELECT ST_MakeEnvelope(5.9 + 0.05 * i, 44.5 + 0.05 * j, 5.95 + 0.05 * i, 44.55 + 0.05 * j, 4326) AS g) c
+WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas WHERE id_type = 25);
+
+INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, geom_4326, source, meta_create_date)
+SELECT 27, code, code, ST_Multi(g), ST_Multi(ST_Transform(g, 4326)), 'INPN', timestamp '2024-01-01'
+FROM (SELECT ST_Transform(ST_MakeEnvelope(5.85, 44.45, 6.7, 45.2, 4326), 2154) AS box) b
+CROSS JOIN LATERAL generate_series(floor(ST_XMin(b.box) / 10000)::int, floor(ST_XMax(b.box) / 10000)::int) e
+CROSS JOIN LATERAL generate_series(floor(ST_YMin(b.box) / 10000)::int, floor(ST_YMax(b.box) / 10000)::int) n
+CROSS JOIN LATERAL (SELECT format('10kmL93E%sN%s', lpad(e::text, 3, '0'), lpad(n::text, 3, '0')) AS code,
+                           ST_MakeEnvelope(e * 10000, n * 10000, (e + 1) * 10000, (n + 1) * 10000, 2154) AS g) m
+WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas WHERE id_type = 27);
+
+INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, geom_4326, source, enable, meta_create_date)
+SELECT 28, code, code, ST_Multi(g), ST_Multi(ST_Transform(g, 4326)), 'INPN', false, timestamp '2024-01-01'
+FROM (SELECT ST_Transform(ST_MakeEnvelope(5.85, 44.45, 6.7, 45.2, 4326), 2154) AS box) b
+CROSS JOIN LATERAL generate_series(floor(ST_XMin(b.box) / 1000)::int, floor(ST_XMax(b.box) / 1000)::int) e
+CROSS JOIN LATERAL generate_series(floor(ST_YMin(b.box) / 1000)::int, floor(ST_YMax(b.box) / 1000)::int) n
+CROSS JOIN LATERAL (SELECT format('1kmL93E%sN%s', lpad(e::text, 4, '0'), lpad(n::text, 4, '0')) AS code,
+                           ST_MakeEnvelope(e * 1000, n * 1000, (e + 1) * 1000, (n + 1) * 1000, 2154) AS g) m
+WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas WHERE id_type = 28);
+ANALYZE ref_geo.l_areas;

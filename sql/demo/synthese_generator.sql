@@ -2,7 +2,7 @@
 -- separators, quotes, backslashes, tabs, LF/CR/CRLF, accents, CJK, emoji, empty strings and
 -- NULLs in many columns; ~85% points, ~10% lines, ~5% polygons and a few NULL geometries;
 -- jsonb additional_data. Same N, same rows, on every machine of the same architecture.
-CREATE SCHEMA IF NOT EXISTS gn_demo;
+-- (schema gn_demo: made by reference_data.sql, which this follows)
 
 -- A pseudo-random non-negative integer for row i and a salt (hashint8 is deterministic).
 CREATE OR REPLACE FUNCTION gn_demo.r(i bigint, salt int) RETURNS bigint
@@ -71,12 +71,18 @@ BEGIN
         60 + gn_demo.r(i, 8) % 4,
         70 + gn_demo.r(i, 9) % 4,
         80 + gn_demo.r(i, 10) % 4,
-        90 + gn_demo.r(i, 11) % 4,
+        -- diffusion level (NIV_PRECIS): as real data, often unset (it then follows the sensitivity)
+        CASE WHEN gn_demo.r(i, 11) % 100 < 40 THEN NULL
+             WHEN gn_demo.r(i, 11) % 100 < 75 THEN 95
+             WHEN gn_demo.r(i, 11) % 100 < 88 THEN 90
+             ELSE 91 + gn_demo.r(i, 11) % 4 END,
         100 + gn_demo.r(i, 12) % 4,
         110 + gn_demo.r(i, 13) % 4,
         120 + gn_demo.r(i, 14) % 4,
         130 + gn_demo.r(i, 15) % 4,
-        160 + gn_demo.r(i, 16) % 4,
+        -- sensitivity (SENSIBILITE): mostly 0, a few sensitive, 1 % not computed (NULL)
+        CASE WHEN gn_demo.r(i, 16) % 100 < 86 THEN 160
+             WHEN gn_demo.r(i, 16) % 100 < 99 THEN 161 + gn_demo.r(i, 16) % 4 END,
         170 + gn_demo.r(i, 17) % 4,
         CASE WHEN i % 4 = 0 THEN NULL ELSE 180 + gn_demo.r(i, 18) % 4 END,
         190 + gn_demo.r(i, 19) % 4,
@@ -148,6 +154,31 @@ BEGIN
     CROSS JOIN LATERAL (SELECT timestamp '2000-01-01' + (gn_demo.r(i, 55) % 788400000) * interval '1 second' AS dmin) d
     ORDER BY i;
     GET DIAGNOSTICS inserted = ROW_COUNT;
+    -- the areas each new observation's box meets, as GeoNature's trigger attaches them (by
+    -- intersection): the demo's communes and départements are a grid in degrees, its 10 km
+    -- cells one in Lambert-93, so the cells come from the box's corners
+    INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
+    SELECT s.id_synthese, a.id_area
+    FROM gn_synthese.synthese s
+    CROSS JOIN LATERAL (
+        SELECT ST_XMin(s.the_geom_4326) AS x0, ST_XMax(s.the_geom_4326) AS x1,
+               ST_YMin(s.the_geom_4326) AS y0, ST_YMax(s.the_geom_4326) AS y1,
+               ST_XMin(s.the_geom_local) AS e0, ST_XMax(s.the_geom_local) AS e1,
+               ST_YMin(s.the_geom_local) AS n0, ST_YMax(s.the_geom_local) AS n1) b
+    CROSS JOIN LATERAL (
+        SELECT 25 AS id_type, gn_demo.commune_code(ci, cj) AS code
+        FROM generate_series(floor((b.x0 - 5.9) / 0.05)::int, floor((b.x1 - 5.9) / 0.05)::int) ci,
+             generate_series(floor((b.y0 - 44.5) / 0.05)::int, floor((b.y1 - 44.5) / 0.05)::int) cj
+        UNION ALL
+        SELECT 27, format('10kmL93E%sN%s', lpad(me::text, 3, '0'), lpad(mn::text, 3, '0'))
+        FROM generate_series(floor(b.e0 / 10000)::int, floor(b.e1 / 10000)::int) me,
+             generate_series(floor(b.n0 / 10000)::int, floor(b.n1 / 10000)::int) mn
+        UNION ALL
+        SELECT DISTINCT 26, gn_demo.departement(x) FROM unnest(ARRAY[b.x0, b.x1]) x
+    ) c
+    JOIN ref_geo.l_areas a ON a.id_type = c.id_type AND a.area_code = c.code
+    WHERE s.id_synthese BETWEEN 1 AND n AND s.the_geom_4326 IS NOT NULL
+    ON CONFLICT DO NOTHING;
     PERFORM setval(pg_get_serial_sequence('gn_synthese.synthese', 'id_synthese'),
                    greatest((SELECT max(id_synthese) FROM gn_synthese.synthese), 1));
     RETURN inserted;
