@@ -178,8 +178,6 @@ pub(super) fn is_pointer_file(name: &str) -> bool {
         .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-pub(super) use crate::sink::names::is_temp_file;
-
 /// When the server last started (PostgreSQL timestamptz microseconds).
 pub(super) fn server_start() -> i64 {
     // SAFETY: PgStartTime is set once by the postmaster before any backend runs SQL.
@@ -517,6 +515,6 @@ mod tests {
             .files()
             .unwrap()
             .iter()
-            .any(|f| is_temp_file(&f.name) && f.name.contains(&id)));
+            .any(|f| crate::sink::names::is_temp_file(&f.name) && f.name.contains(&id)));
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::sink::names::is_temp_file;
 
 fn entries(keys: &[(Option<&str>, u64)], ranked: bool) -> Vec<u8> {
     let mut b = Vec::new();
