@@ -1,14 +1,17 @@
 -- gn_export.install_dwc_view(): a Darwin Core view of GeoNature's Synthese, for Darwin Core
 -- Archives (generate(id, 'dwca')). Called by the DBA, never by CREATE EXTENSION: the view is the
--- database's (not a member of the extension), owned by whoever creates it, and is registered in
--- gn_exports.t_exports like any export. Sensitive observations (a sensitivity other than '0')
--- are left out: publish those through a view of your own that blurs them.
+-- database's (not a member of the extension), owned by the Synthese's owner (see
+-- gn_export.sinp_view_owner()), and is registered in
+-- gn_exports.t_exports like any export. Locations follow the SINP diffusion rule of
+-- gn_exports.v_synthese_diffusion (install_diffusion_view(), which this calls): exact, generalised
+-- to an area and said so in Darwin Core's terms, or the observation is left out.
 CREATE FUNCTION gn_export.install_dwc_view() RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $install$
 DECLARE
     pg text;
+    owner name;
 BEGIN
     IF to_regclass('gn_synthese.synthese') IS NULL OR to_regclass('taxonomie.taxref') IS NULL
        OR to_regclass('gn_meta.t_datasets') IS NULL OR to_regclass('ref_nomenclatures.t_nomenclatures') IS NULL THEN
@@ -21,6 +24,10 @@ BEGIN
     IF pg IS NULL THEN
         RAISE EXCEPTION 'gn_export.install_dwc_view() needs PostGIS' USING ERRCODE = 'undefined_object';
     END IF;
+    PERFORM gn_export.install_diffusion_view();
+    owner := gn_export.sinp_view_owner('gn_export.install_dwc_view()',
+        ARRAY['gn_synthese.synthese', 'gn_exports.v_synthese_diffusion', 'taxonomie.taxref', 'gn_meta.t_datasets',
+              'ref_nomenclatures.t_nomenclatures', 'gn_exports.t_exports', 'gn_exports.t_licences']);
     EXECUTE format($view$
 CREATE OR REPLACE VIEW gn_exports.v_synthese_dwc AS
 WITH label AS (SELECT id_nomenclature, lower(label_default) AS l, cd_nomenclature FROM ref_nomenclatures.t_nomenclatures)
@@ -54,28 +61,34 @@ SELECT s.unique_id_sinp::text AS "occurrenceID",
        CASE stage.l WHEN 'adulte' THEN 'adult' WHEN 'juvénile' THEN 'juvenile' WHEN 'immature' THEN 'immature'
                     WHEN 'larve' THEN 'larva' WHEN 'œuf' THEN 'egg' WHEN 'oeuf' THEN 'egg'
                     WHEN 'nymphe' THEN 'pupa' WHEN 'imago' THEN 'imago' END AS "lifeStage",
-       %1$s.st_y(s.the_geom_point) AS "decimalLatitude",
-       %1$s.st_x(s.the_geom_point) AS "decimalLongitude",
+       dif.latitude AS "decimalLatitude",
+       dif.longitude AS "decimalLongitude",
        'EPSG:4326' AS "geodeticDatum",
-       CASE WHEN s."precision" > 0 THEN s."precision" END AS "coordinateUncertaintyInMeters",
-       CASE WHEN %1$s.geometrytype(s.the_geom_4326) <> 'POINT' THEN %1$s.st_astext(s.the_geom_4326) END AS "footprintWKT",
-       CASE WHEN %1$s.geometrytype(s.the_geom_4326) <> 'POINT' THEN 'EPSG:4326' END AS "footprintSRS",
-       s.altitude_min AS "minimumElevationInMeters",
-       s.altitude_max AS "maximumElevationInMeters",
-       s.depth_min AS "minimumDepthInMeters",
-       s.depth_max AS "maximumDepthInMeters",
-       s.place_name AS locality,
+       dif.uncertainty_in_meters AS "coordinateUncertaintyInMeters",
+       CASE WHEN p.precise AND %1$s.geometrytype(s.the_geom_4326) <> 'POINT' THEN %1$s.st_astext(s.the_geom_4326) END AS "footprintWKT",
+       CASE WHEN p.precise AND %1$s.geometrytype(s.the_geom_4326) <> 'POINT' THEN 'EPSG:4326' END AS "footprintSRS",
+       CASE WHEN p.precise THEN s.altitude_min END AS "minimumElevationInMeters",
+       CASE WHEN p.precise THEN s.altitude_max END AS "maximumElevationInMeters",
+       CASE WHEN p.precise THEN s.depth_min END AS "minimumDepthInMeters",
+       CASE WHEN p.precise THEN s.depth_max END AS "maximumDepthInMeters",
+       CASE WHEN p.precise THEN s.place_name END AS locality,
        regexp_replace(btrim(s.observers), '\s*,\s*', ' | ', 'g') AS "recordedBy",
        regexp_replace(btrim(s.determiner), '\s*,\s*', ' | ', 'g') AS "identifiedBy",
-       s.comment_context AS "eventRemarks",
-       s.comment_description AS "occurrenceRemarks",
+       CASE WHEN p.precise THEN s.comment_context END AS "eventRemarks",
+       CASE WHEN p.precise THEN s.comment_description END AS "occurrenceRemarks",
        d.unique_dataset_id::text AS "datasetID",
        d.dataset_name AS "datasetName",
        (SELECT l.url_licence FROM gn_exports.t_exports e JOIN gn_exports.t_licences l ON l.id_licence = e.id_licence
          WHERE e.schema_name = 'gn_exports' AND e.view_name = 'v_synthese_dwc' ORDER BY e.id LIMIT 1)::text AS license,
        'fr' AS language,
-       to_char(COALESCE(s.meta_update_date, s.meta_create_date), 'YYYY-MM-DD"T"HH24:MI:SS') AS modified
+       to_char(COALESCE(s.meta_update_date, s.meta_create_date), 'YYYY-MM-DD"T"HH24:MI:SS') AS modified,
+       dif.municipality,
+       dif.county,
+       dif.data_generalizations AS "dataGeneralizations",
+       dif.information_withheld AS "informationWithheld"
 FROM gn_synthese.synthese s
+JOIN gn_exports.v_synthese_diffusion dif ON dif.id_synthese = s.id_synthese AND dif.diffusion <> 'withheld'
+CROSS JOIN LATERAL (SELECT dif.diffusion = 'precise' AS precise) p
 JOIN taxonomie.taxref t ON t.cd_nom = s.cd_nom
 JOIN gn_meta.t_datasets d ON d.id_dataset = s.id_dataset
 LEFT JOIN label src ON src.id_nomenclature = s.id_nomenclature_source_status
@@ -83,15 +96,14 @@ LEFT JOIN label obs ON obs.id_nomenclature = s.id_nomenclature_observation_statu
 LEFT JOIN label cnt ON cnt.id_nomenclature = s.id_nomenclature_obj_count
 LEFT JOIN label sex ON sex.id_nomenclature = s.id_nomenclature_sex
 LEFT JOIN label stage ON stage.id_nomenclature = s.id_nomenclature_life_stage
-LEFT JOIN label sens ON sens.id_nomenclature = s.id_nomenclature_sensitivity
 WHERE s.unique_id_sinp IS NOT NULL
-  AND (sens.cd_nomenclature IS NULL OR sens.cd_nomenclature = '0')
 $view$, pg);
+    EXECUTE format('ALTER VIEW gn_exports.v_synthese_dwc OWNER TO %I', owner);
     COMMENT ON VIEW gn_exports.v_synthese_dwc IS
-        'GeoNature''s Synthese as Darwin Core (made by gn_export.install_dwc_view()); sensitive observations are left out.';
+        'GeoNature''s Synthese as Darwin Core (made by gn_export.install_dwc_view()); locations follow the SINP diffusion rule of gn_exports.v_synthese_diffusion: exact, generalised (dataGeneralizations), or the observation left out.';
     RETURN 'gn_exports.v_synthese_dwc';
 END
 $install$;
 COMMENT ON FUNCTION gn_export.install_dwc_view() IS
-    'Creates (or replaces) gn_exports.v_synthese_dwc, the Synthese mapped to Darwin Core, for Darwin Core Archives. Not executable by PUBLIC.';
+    'Creates (or replaces) gn_exports.v_synthese_diffusion and gn_exports.v_synthese_dwc, the Synthese mapped to Darwin Core under the SINP diffusion rule, for Darwin Core Archives. Not executable by PUBLIC.';
 REVOKE EXECUTE ON FUNCTION gn_export.install_dwc_view() FROM PUBLIC;

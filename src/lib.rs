@@ -29,6 +29,7 @@ mod schedule;
 mod semantic;
 mod settings;
 mod sink;
+mod sinp;
 mod source;
 mod spi;
 mod subxact;

@@ -1,5 +1,6 @@
 //! `gn_export.dsw()`: GeoNature's semantic export (`GET /exports/semantic_dsw`, `geonature
 //! exports generate-dsw`): the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`
+//! under the SINP diffusion rule (`gn_exports.v_synthese_dsw`, made by `install_dsw_view()`)
 //! as Darwin-SW Turtle, filtered and paged as the module does, streamed.
 
 use crate::api::integer;
@@ -16,14 +17,14 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use serde_json::{Map, Value as JsonValue};
 
-/// The module's view, as an export of our catalog would name it.
-fn rdf_view() -> Export {
+/// The module's view under the diffusion rule, as an export of our catalog would name it.
+fn dsw_view() -> Export {
     Export {
         id: 0,
-        label: "Darwin-SW (gn_exports.v_exports_synthese_sinp_rdf)".into(),
+        label: "Darwin-SW (gn_exports.v_synthese_dsw)".into(),
         description: None,
         schema_name: "gn_exports".into(),
-        view_name: "v_exports_synthese_sinp_rdf".into(),
+        view_name: "v_synthese_dsw".into(),
         geometry_field: None,
         geometry_srid: None,
         public: true,
@@ -82,12 +83,18 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
     if !crate::settings::dsw_enabled() {
         return Err(GnError::new(
             Code::ERRCODE_FEATURE_NOT_SUPPORTED,
-            "gn_export.dsw() is off: GeoNature's semantic export serves its RDF view, which applies no sensitivity rule",
+            "gn_export.dsw() is off, as GeoNature's semantic export is unless expose_dsw_api",
         )
         .hint("A superuser turns it on for a database (ALTER DATABASE ... SET gn_export.dsw_enabled = on), as GeoNature's expose_dsw_api, and grants EXECUTE on gn_export.dsw(jsonb) to the roles that serve it."));
     }
-    let export = rdf_view();
-    let plan = query::plan(&export, Format::Ttl, Some(&filters(params)?))?;
+    let export = dsw_view();
+    let plan = query::plan(&export, Format::Ttl, Some(&filters(params)?)).map_err(|e| {
+        if e.code == Code::ERRCODE_UNDEFINED_TABLE {
+            e.hint("dsw() serves gn_exports.v_synthese_dsw, GeoNature's RDF view under the SINP diffusion rule: a DBA makes it with SELECT gn_export.install_dsw_view().")
+        } else {
+            e
+        }
+    })?;
     let Output::Text(make) = Format::Ttl.spec().output else {
         unreachable!("Darwin-SW is a byte stream")
     };
@@ -101,7 +108,10 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
 }
 
 /// GeoNature's semantic export: the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`
-/// as Darwin-SW Turtle (see `run(id, 'ttl')` and the README's mapping), streamed as text chunks
+/// under the SINP diffusion rule, that is `gn_exports.v_synthese_dsw` (made by
+/// `install_dsw_view()`; README, "Sensitive observations": generalised observations carry
+/// `dwc:dataGeneralizations`, withheld ones are left out), as Darwin-SW Turtle (see
+/// `run(id, 'ttl')` and the README's mapping), streamed as text chunks
 /// (the prefixes, then one chunk per observation): concatenated, a Turtle document, so that
 /// GeoNature's backend can serve `GET /exports/semantic_dsw` from it and
 /// `COPY (SELECT gn_export.dsw('{"limit": 0}')) TO STDOUT (FORMAT raw)` writes the whole file.
@@ -109,10 +119,10 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
 /// 0 for all), `offset` (a page index: rows skipped = offset × limit), `orderby` (default
 /// `idSynthese`), and GeoNature's column filters on the view's columns. The caller must be able to
 /// SELECT the view; its query runs as the view's owner (README, Security). Errors: 42P01 no such
-/// view (a database without GeoNature's EXPORT module: use run(id, 'ttl') on an export whose view
-/// has the same column names), 42501 no SELECT on it, 22023 bad parameters, 42703 unknown column,
-/// 0A000 while `gn_export.dsw_enabled` is off (the default, as GeoNature's `expose_dsw_api`: the
-/// RDF view applies no sensitivity rule). Not executable by PUBLIC.
+/// view (its hint: install_dsw_view(); a database without GeoNature's EXPORT module can use
+/// run(id, 'ttl') on an export whose view has the same column names), 42501 no SELECT on it,
+/// 22023 bad parameters, 42703 unknown column, 0A000 while `gn_export.dsw_enabled` is off (the
+/// default, as GeoNature's `expose_dsw_api`). Not executable by PUBLIC.
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 fn dsw(params: default!(Option<Jsonb>, "'{}'")) -> SetOfIterator<'static, String> {

@@ -31,8 +31,9 @@ PGCONN="PG:host=$PG_SOCKDIR port=$PORT dbname=gn_demo user=postgres"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# the biodiversity standards: GeoNature's RDF view as Darwin-SW, the Synthese as Darwin Core
-P -c "SELECT gn_export.install_dwc_view()" > /dev/null
+# the biodiversity standards: GeoNature's RDF view as Darwin-SW (generate(): as the module has it;
+# dsw(): under the SINP diffusion rule), the Synthese as Darwin Core (under the rule)
+P -c "SELECT gn_export.install_dwc_view()" -c "SELECT gn_export.install_dsw_view()" > /dev/null
 P -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
       SELECT v.* FROM (VALUES ('Bench Darwin-SW', 'gn_exports', 'v_exports_synthese_sinp_rdf', true, 1, 'idSynthese'),
                               ('Bench Darwin Core', 'gn_exports', 'v_synthese_dwc', true, 1, 'occurrenceID')) v(l, s, w, p, i, k)
@@ -53,6 +54,7 @@ contenders=(
 # the two views' own native COPY, to read the standards' ratios against the view they export
 contenders+=("COPY CSV of the RDF view|csv|$OUT/rdf.csv|P -c \"COPY (SELECT * FROM gn_exports.v_exports_synthese_sinp_rdf) TO STDOUT WITH (FORMAT csv)\" > $OUT/rdf.csv")
 contenders+=("COPY CSV of the DwC view|csv|$OUT/dwc.csv|P -c \"COPY (SELECT * FROM gn_exports.v_synthese_dwc) TO STDOUT WITH (FORMAT csv)\" > $OUT/dwc.csv")
+contenders+=("COPY CSV of the DSW view|csv|$OUT/dsw.csv|P -c \"COPY (SELECT * FROM gn_exports.v_synthese_dsw) TO STDOUT WITH (FORMAT csv)\" > $OUT/dsw.csv")
 contenders+=("generate()|ttl|$EXPORT_DIR/schedules/Bench_Darwin-SW.ttl|P -c \"SELECT status FROM gn_export.generate($TTL_ID, 'ttl')\"")
 contenders+=("COPY dsw() raw|ttl|$OUT/dsw.ttl|P -c \"SET gn_export.dsw_enabled = on\" -c \"COPY (SELECT gn_export.dsw('{\\\"limit\\\": 0}')) TO STDOUT WITH (FORMAT raw)\" > $OUT/dsw.ttl")
 contenders+=("generate()|dwca|$EXPORT_DIR/schedules/Bench_Darwin_Core.dwca.zip|P -c \"SELECT status FROM gn_export.generate($DWC_ID, 'dwca')\" 2>/dev/null")

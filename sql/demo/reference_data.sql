@@ -202,21 +202,14 @@ CROSS JOIN generate_series(0, 12) j
 CROSS JOIN LATERAL (SELECT ST_MakeEnvelope(5.9 + 0.05 * i, 44.5 + 0.05 * j, 5.95 + 0.05 * i, 44.55 + 0.05 * j, 4326) AS g) c
 WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas WHERE id_type = 25);
 
-INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, geom_4326, source, meta_create_date)
-SELECT 27, code, code, ST_Multi(g), ST_Multi(ST_Transform(g, 4326)), 'INPN', timestamp '2024-01-01'
-FROM (SELECT ST_Transform(ST_MakeEnvelope(5.85, 44.45, 6.7, 45.2, 4326), 2154) AS box) b
-CROSS JOIN LATERAL generate_series(floor(ST_XMin(b.box) / 10000)::int, floor(ST_XMax(b.box) / 10000)::int) e
-CROSS JOIN LATERAL generate_series(floor(ST_YMin(b.box) / 10000)::int, floor(ST_YMax(b.box) / 10000)::int) n
-CROSS JOIN LATERAL (SELECT format('10kmL93E%sN%s', lpad(e::text, 3, '0'), lpad(n::text, 3, '0')) AS code,
-                           ST_MakeEnvelope(e * 10000, n * 10000, (e + 1) * 10000, (n + 1) * 10000, 2154) AS g) m
-WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas WHERE id_type = 27);
-
+-- the INPN grids in Lambert-93, named as GeoNature names them (10kmL93E097N645, 1kmL93E0970N6450)
 INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, geom_4326, source, enable, meta_create_date)
-SELECT 28, code, code, ST_Multi(g), ST_Multi(ST_Transform(g, 4326)), 'INPN', false, timestamp '2024-01-01'
-FROM (SELECT ST_Transform(ST_MakeEnvelope(5.85, 44.45, 6.7, 45.2, 4326), 2154) AS box) b
-CROSS JOIN LATERAL generate_series(floor(ST_XMin(b.box) / 1000)::int, floor(ST_XMax(b.box) / 1000)::int) e
-CROSS JOIN LATERAL generate_series(floor(ST_YMin(b.box) / 1000)::int, floor(ST_YMax(b.box) / 1000)::int) n
-CROSS JOIN LATERAL (SELECT format('1kmL93E%sN%s', lpad(e::text, 4, '0'), lpad(n::text, 4, '0')) AS code,
-                           ST_MakeEnvelope(e * 1000, n * 1000, (e + 1) * 1000, (n + 1) * 1000, 2154) AS g) m
-WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas WHERE id_type = 28);
+SELECT grid.id_type, code, code, ST_Multi(g), ST_Multi(ST_Transform(g, 4326)), 'INPN', grid.enable, timestamp '2024-01-01'
+FROM (VALUES (27, 10000, 3, '10km', true), (28, 1000, 4, '1km', false)) grid(id_type, side, digits, prefix, enable)
+CROSS JOIN (SELECT ST_Transform(ST_MakeEnvelope(5.85, 44.45, 6.7, 45.2, 4326), 2154) AS box) b
+CROSS JOIN LATERAL generate_series(floor(ST_XMin(b.box) / grid.side)::int, floor(ST_XMax(b.box) / grid.side)::int) e
+CROSS JOIN LATERAL generate_series(floor(ST_YMin(b.box) / grid.side)::int, floor(ST_YMax(b.box) / grid.side)::int) n
+CROSS JOIN LATERAL (SELECT format('%sL93E%sN%s', grid.prefix, lpad(e::text, grid.digits, '0'), lpad(n::text, grid.digits, '0')) AS code,
+                           ST_MakeEnvelope(e * grid.side, n * grid.side, (e + 1) * grid.side, (n + 1) * grid.side, 2154) AS g) m
+WHERE NOT EXISTS (SELECT 1 FROM ref_geo.l_areas a WHERE a.id_type = grid.id_type);
 ANALYZE ref_geo.l_areas;

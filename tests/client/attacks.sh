@@ -14,6 +14,8 @@
 #     UPDATE are never bound into the extension's SQL;
 #  6. generate() in a READ ONLY transaction on a primary, HTML in notifications, Rust
 #     backtraces.
+#  8. the SINP views the DBA installs (issue 24) run the code of the relations they read (the
+#     module's RDF view, a Synthese swapped for a view) as those relations' owner.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 client_cluster_up
@@ -26,23 +28,29 @@ out() { local db="$1"; shift; QE "$db" "$@" -c '\echo SQLSTATE :LAST_ERROR_SQLST
 escalated() { Q "$1" -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$2'"; }
 ran_as() { Q "$1" -c "SELECT coalesce(string_agg(DISTINCT who::text, ',' ORDER BY who::text), '-') FROM public.pwned WHERE what = '$2'"; }
 
-# GeoNature's ownership: its application role owns every GeoNature schema and table, and is
-# not a superuser. escalate(what) records who ran it and tries to make its author superuser.
-owner_setup() {
-  Q "$1" <<'SQL'
-CREATE TABLE public.pwned (who name, what text);
-GRANT INSERT ON public.pwned TO PUBLIC;
-DO $$
+# own_schemas DB SCHEMA...: GeoNature's application role owns these schemas, their tables and views
+own_schemas() {
+  local db="$1"; shift
+  Q "$db" -c "DO \$\$
 DECLARE s text; t record;
 BEGIN
-    FOREACH s IN ARRAY ARRAY['gn_exports', 'gn_permissions', 'gn_commons', 'utilisateurs', 'gn_notifications'] LOOP
+    FOREACH s IN ARRAY string_to_array('$*', ' ') LOOP
         EXECUTE format('ALTER SCHEMA %I OWNER TO geonatadmin', s);
         FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = s AND c.relkind IN ('r', 'v') LOOP
             EXECUTE format('ALTER TABLE %I.%I OWNER TO geonatadmin', s, t.relname);
         END LOOP;
     END LOOP;
-END $$;
+END \$\$"
+}
+
+# GeoNature's ownership: its application role owns every GeoNature schema and table, and is
+# not a superuser. escalate(what) records who ran it and tries to make its author superuser.
+owner_setup() {
+  own_schemas "$1" gn_exports gn_permissions gn_commons utilisateurs gn_notifications
+  Q "$1" <<'SQL'
+CREATE TABLE public.pwned (who name, what text);
+GRANT INSERT ON public.pwned TO PUBLIC;
 CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION geonatadmin;
 SET ROLE geonatadmin;
 CREATE FUNCTION app.escalate(what text) RETURNS boolean LANGUAGE plpgsql AS $$
@@ -446,4 +454,35 @@ BOOM=$(Q gn_atk -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Boum'")
 got=$(out gn_atk -c "\\set VERBOSITY verbose" -c "SELECT gn_export.run($BOOM)" -c "SELECT gn_export.api($BOOM)")
 check "with RUST_BACKTRACE set on the server, a view's error reaches the client without a Rust backtrace" "22012 0" \
   "$(echo "$got" | grep -o 22012 | head -1) $(echo "$got" | grep -v '^LOCATION' | grep -ci 'backtrace\|rust_begin_unwind\|pgrx\|\.rs:[0-9]')"
+
+echo "## 8. the SINP views (issue 24) run as the owner of the data they read, not as their installer"
+# GeoNature's application role owns the Synthese, its areas, nomenclatures, taxa and metadata
+# too; the DBA installs the views as the superuser, and the superuser's jobs export them
+own_schemas gn_atk gn_synthese ref_geo ref_nomenclatures taxonomie gn_meta
+Q gn_atk <<'SQL' > /dev/null
+-- the module's RDF view, which geonatadmin owns and may redefine, now runs its code
+SET ROLE geonatadmin;
+ALTER VIEW gn_exports.v_exports_synthese_sinp_rdf RENAME TO v_exports_synthese_sinp_rdf_data;
+CREATE VIEW gn_exports.v_exports_synthese_sinp_rdf AS
+SELECT * FROM gn_exports.v_exports_synthese_sinp_rdf_data WHERE app.escalate('rdf view');
+RESET ROLE;
+SQL
+Q postgres -c "ALTER DATABASE gn_atk SET gn_export.dsw_enabled = on"
+got=$(out gn_atk -c "SELECT gn_export.install_dsw_view()" -c "SELECT count(*) > 0 FROM gn_export.dsw('{\"limit\": 5}')")
+check "install_dsw_view() as the superuser, then dsw() as the superuser: the RDF view's code runs as its owner" "geonatadmin f" \
+  "$(ran_as gn_atk 'rdf view') $(escalated gn_atk geonatadmin)"
+check "... the views belong to the data's owner" "geonatadmin geonatadmin" \
+  "$(Q gn_atk -c "SELECT string_agg(DISTINCT pg_get_userbyid(relowner)::text, ',') FROM pg_class WHERE oid IN ('gn_exports.v_synthese_dsw'::regclass, 'gn_exports.v_synthese_diffusion'::regclass)") $(Q gn_atk -c "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'gn_exports.v_exports_synthese_sinp_rdf'::regclass")"
+# the Synthese itself swapped for a view that runs geonatadmin's code
+Q gn_atk -c "SET ROLE geonatadmin" -c "ALTER TABLE gn_synthese.synthese RENAME TO synthese_data" \
+  -c "CREATE VIEW gn_synthese.synthese AS SELECT * FROM gn_synthese.synthese_data WHERE app.escalate('synthese view')" > /dev/null
+got=$(out gn_atk -c "SELECT gn_export.install_dwc_view()" \
+  -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column) VALUES ('GBIF', 'gn_exports', 'v_synthese_dwc', true, 1, 'occurrenceID')" \
+  -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF'), 'dwca')")
+check "install_dwc_view() and generate(dwca) as the superuser: the Synthese's code runs as its owner" "geonatadmin f done" \
+  "$(ran_as gn_atk 'synthese view') $(escalated gn_atk geonatadmin) $(echo "$got" | grep -o -m1 '^done')"
+Q postgres -c "CREATE ROLE gn_other"
+Q gn_atk -c "ALTER TABLE ref_geo.l_areas OWNER TO gn_other"
+check "install_diffusion_view() where a relation it reads has another owner (not a superuser): 42501, naming it" "42501 1" \
+  "$(sqlstate_in gn_atk "SELECT gn_export.install_diffusion_view()") $(QE gn_atk -c "SELECT gn_export.install_diffusion_view()" | grep -c 'ref_geo.l_areas.*gn_other')"
 finish

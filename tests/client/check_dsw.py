@@ -28,6 +28,7 @@ geodeticDatum coordinateUncertaintyInMeters footprintWKT footprintSRS minimumEle
 maximumElevationInMeters minimumDepthInMeters maximumDepthInMeters verbatimIdentification
 identifiedBy identificationRemarks identificationVerificationStatus taxonID acceptedNameUsageID
 scientificName nameAccordingTo taxonRank kingdom phylum class order family genus vernacularName
+country countryCode stateProvince county municipality locality
 """.split())
 DWCIRI_TERMS = {"toTaxon", "recordedBy", "identifiedBy"}
 DSW_TERMS = set("""

@@ -34,12 +34,18 @@ check "only a superuser turns it on (42501)" "42501" \
   "$(sqlstate_in gn_dsw "SET ROLE gn_dsw_reader; SET gn_export.dsw_enabled = on")"
 Q postgres -c "ALTER DATABASE gn_dsw SET gn_export.dsw_enabled = on"
 Q gn_dsw -c "COPY (SELECT \"permId\", y_centroid, x_centroid FROM $VIEW) TO STDOUT (FORMAT csv, DELIMITER ';')" > "$tmp/truth.csv"
+# dsw() serves the RDF view under the SINP diffusion rule (sensitivity.sh checks the rule)
+DSW_VIEW=gn_exports.v_synthese_dsw
+check "install_dsw_view() makes the view dsw() serves" "$DSW_VIEW" "$(Q gn_dsw -c "SELECT gn_export.install_dsw_view()")"
+Q gn_dsw -c "COPY (SELECT \"permId\", y_centroid, x_centroid FROM $DSW_VIEW) TO STDOUT (FORMAT csv, DELIMITER ';')" > "$tmp/truth_dsw.csv"
+check "... without the withheld observations, and with the generalised ones' coordinates" "t t" \
+  "$(Q gn_dsw -c "SELECT (SELECT count(*) FROM $DSW_VIEW) < (SELECT count(*) FROM $VIEW), bool_or(\"dataGeneralizations\" IS NOT NULL AND y_centroid IS NOT NULL) FROM $DSW_VIEW" | tr '|' ' ')"
 check "dataset 1's observations are twice in GeoNature's view" t \
   "$(Q gn_dsw -c "SELECT count(*) > count(DISTINCT \"permId\") FROM $VIEW")"
 
-expected() {
+expected() { # [truth file]
   cat <<EOT
-rows in the view: $(wc -l < "$tmp/truth.csv")
+rows in the view: $(wc -l < "${1:-$tmp/truth.csv}")
 occurrences = distinct permId: True
 occurrence IRIs are urn:uuid of permId: True
 literals 'None': 0
@@ -59,13 +65,13 @@ check "run(ttl) through COPY is the file byte for byte" "" \
   "$(psql_at "$CLIENT_PORT" gn_dsw -c "COPY (SELECT gn_export.run($ID, 'ttl')) TO STDOUT (FORMAT raw)" | cmp - "$F" 2>&1)"
 psql_at "$CLIENT_PORT" gn_dsw -c "COPY (SELECT gn_export.dsw('{\"limit\": 0}')) TO STDOUT (FORMAT raw)" > "$tmp/all.ttl"
 check "dsw(limit 0) streams the whole view, read as the file is" \
-  "$(expected)" "$("$PY" "$(dirname "$0")/check_dsw.py" "$tmp/all.ttl" "$tmp/truth.csv" 2>&1)"
+  "$(expected "$tmp/truth_dsw.csv")" "$("$PY" "$(dirname "$0")/check_dsw.py" "$tmp/all.ttl" "$tmp/truth_dsw.csv" 2>&1)"
 check "dsw(limit 10, offset 2): the third page of 10 rows by idSynthese" \
-  "$(Q gn_dsw -c "SELECT string_agg(\"permId\"::text, ',' ORDER BY \"idSynthese\") FROM (SELECT * FROM $VIEW ORDER BY \"idSynthese\" LIMIT 10 OFFSET 20) p")" \
+  "$(Q gn_dsw -c "SELECT string_agg(\"permId\"::text, ',' ORDER BY \"idSynthese\") FROM (SELECT * FROM $DSW_VIEW ORDER BY \"idSynthese\" LIMIT 10 OFFSET 20) p")" \
   "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw('{\"limit\": 10, \"offset\": 2}') c" | grep -o '^<urn:uuid:[^>#]*> a dwc:Occurrence' | sed 's/^<urn:uuid://; s/> a dwc:Occurrence//' | paste -sd,)"
 check "dsw() filters as GeoNature's API (cdNom)" \
-  "$(Q gn_dsw -c "SELECT count(*) FROM $VIEW WHERE \"cdNom\" = (SELECT min(\"cdNom\") FROM $VIEW)")" \
-  "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw(json_build_object('limit', 0, 'cdNom', (SELECT min(\"cdNom\") FROM $VIEW))::jsonb) c" | grep -c ' a dwc:Occurrence ;')"
+  "$(Q gn_dsw -c "SELECT count(*) FROM $DSW_VIEW WHERE \"cdNom\" = (SELECT min(\"cdNom\") FROM $DSW_VIEW)")" \
+  "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw(json_build_object('limit', 0, 'cdNom', (SELECT min(\"cdNom\") FROM $DSW_VIEW))::jsonb) c" | grep -c ' a dwc:Occurrence ;')"
 psql_at "$CLIENT_PORT" gn_dsw -c "COPY (SELECT * FROM $VIEW ORDER BY \"idSynthese\" LIMIT 7) TO STDOUT (FORMAT ttl)" > "$tmp/hook.ttl"
 check "COPY (SELECT ... FROM the RDF view) TO STDOUT (FORMAT ttl) is Turtle rdflib reads" 7 \
   "$("$PY" -c "import rdflib,sys; g=rdflib.Graph().parse(sys.argv[1], format='turtle'); print(len(set(g.subjects(rdflib.RDF.type, rdflib.URIRef('http://rs.tdwg.org/dwc/terms/Occurrence')))))" "$tmp/hook.ttl")"

@@ -21,11 +21,13 @@ check "the view speaks GBIF's vocabularies (sex, lifeStage, occurrenceStatus, ba
                           count(*) FILTER (WHERE \"occurrenceStatus\" NOT IN ('present', 'absent')),
                           count(*) FILTER (WHERE \"basisOfRecord\" NOT IN ('HumanObservation', 'PreservedSpecimen', 'MaterialCitation', 'Occurrence')),
                           count(*) FILTER (WHERE \"taxonRank\" IS NULL) FROM $VIEW" | tr '|' ' ')"
-check "the view: latitude is ST_Y, observers joined with ' | ', sensitive observations left out" "0 t t" \
-  "$(Q gn_dwca -c "SELECT count(*) FILTER (WHERE \"decimalLatitude\" IS DISTINCT FROM ST_Y(s.the_geom_point)),
+check "the view: coordinates from the diffusion rule (ST_Y when precise), observers joined with ' | ', withheld observations left out" "0 0 t t" \
+  "$(Q gn_dwca -c "SELECT count(*) FILTER (WHERE \"decimalLatitude\" IS DISTINCT FROM d.latitude),
+                          count(*) FILTER (WHERE d.diffusion = 'precise' AND \"decimalLatitude\" IS DISTINCT FROM ST_Y(s.the_geom_point)),
                           bool_or(\"recordedBy\" LIKE '% | %'),
-                          (SELECT count(*) FROM $VIEW) = (SELECT count(*) FROM gn_synthese.synthese x LEFT JOIN ref_nomenclatures.t_nomenclatures n ON n.id_nomenclature = x.id_nomenclature_sensitivity WHERE n.cd_nomenclature IS NULL OR n.cd_nomenclature = '0')
-                     FROM $VIEW v JOIN gn_synthese.synthese s ON s.unique_id_sinp::text = v.\"occurrenceID\"" | tr '|' ' ')"
+                          (SELECT count(*) FROM $VIEW) = (SELECT count(*) FROM gn_exports.v_synthese_diffusion x JOIN gn_synthese.synthese y USING (id_synthese) WHERE x.diffusion <> 'withheld' AND y.unique_id_sinp IS NOT NULL)
+                     FROM $VIEW v JOIN gn_synthese.synthese s ON s.unique_id_sinp::text = v.\"occurrenceID\"
+                     JOIN gn_exports.v_synthese_diffusion d ON d.id_synthese = s.id_synthese" | tr '|' ' ')"
 Q gn_dwca <<'SQL'
 -- values an archive must carry without breaking its lines
 UPDATE gn_synthese.synthese SET comment_description = E'deux\tcolonnes\net deux\r\nlignes' WHERE id_synthese = 3;

@@ -75,5 +75,18 @@ for OLD in $OLD_VERSIONS; do
     "$(st=$(sqlstate_in "$db" "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, id_licence, view_pk_column) VALUES ('x', 'public', 'no_such_view', 1, 'id')"); [ -n "$st" ] && [ "$st" != 00000 ] && echo ok || echo "accepted ($st)")"
   check "$OLD: the API pages a snapshot after the upgrade" t \
     "$(Q "$db" -c "SELECT (r->'snapshot'->>'id') ~ '^[0-9a-f]{32}$' FROM gn_export.api(2, '{\"limit\": 1}') r")"
+
+  # a Darwin Core view made by a version before 0.4.0 publishes exact coordinates: the upgrade
+  # sets it aside, loudly, so that its export fails until the DBA makes it again
+  db="gn_dwc_from_${OLD//./_}"
+  make_db "$db" "$OLD"
+  Q "$db" -c "SELECT gn_export.install_dwc_view()" \
+    -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+        VALUES ('GBIF', 'gn_exports', 'v_synthese_dwc', true, 1, 'occurrenceID')" > /dev/null
+  said=$(QE "$db" -c "ALTER EXTENSION gn_export UPDATE")
+  check "$OLD: its Darwin Core view (no SINP diffusion rule) is set aside, with a WARNING saying what to run" "v_synthese_dwc_before_0_4 1" \
+    "$(Q "$db" -c "SELECT string_agg(relname, ',') FROM pg_class WHERE relname LIKE 'v_synthese_dwc%'") $(echo "$said" | grep -c 'WARNING:.*SELECT gn_export.install_dwc_view()')"
+  check "$OLD: ... its export fails (42P01) rather than publish exact coordinates, until install_dwc_view()" "42P01 done" \
+    "$(Q "$db" -c "SELECT sqlstate FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF'), 'dwca')") $(Q "$db" -c "SELECT gn_export.install_dwc_view()" -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF'), 'dwca')" 2>/dev/null | tail -1)"
 done
 finish

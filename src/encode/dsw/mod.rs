@@ -29,8 +29,9 @@ const PREFIXES: &str = "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns
 /// The columns without which rows cannot be written as Darwin-SW (the registry says so too).
 pub const REQUIRED: &[&str] = &["permId"];
 
-/// The view's columns Darwin-SW reads, in the module's names.
-pub const COLUMNS: [&str; 26] = [
+/// The view's columns Darwin-SW reads, in the module's names, then the terms the SINP diffusion
+/// rule adds (`gn_exports.v_synthese_dsw`), all optional.
+pub const COLUMNS: [&str; 31] = [
     "permId",
     "permIdGrp",
     "dateDebut",
@@ -57,6 +58,11 @@ pub const COLUMNS: [&str; 26] = [
     "ownerInstitutionCode",
     "lastact",
     "nomCite",
+    "coordinateUncertaintyInMeters",
+    "municipality",
+    "county",
+    "dataGeneralizations",
+    "informationWithheld",
 ];
 /// ... and the taxon's.
 pub const TAXON_COLUMNS: [&str; 4] = ["cdNom", "cdRef", "nom_complet", "vTAXREF"];
@@ -84,7 +90,7 @@ pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
 }
 
 pub struct Dsw {
-    cols: [Option<usize>; 26],
+    cols: [Option<usize>; 31],
     taxon: [Option<usize>; 4],
     rows: u64,
     text: Vec<u8>,
@@ -320,6 +326,12 @@ impl Dsw {
             "Occurrence"
         };
         s.literal("dwc:basisOfRecord", basis.as_bytes());
+        // what the diffusion rule did, or else the module's diffusion level
+        let generalizations = if self.column(col!("dataGeneralizations")).is_some() {
+            col!("dataGeneralizations")
+        } else {
+            col!("difNivPrec")
+        };
         if self.text_of(values, self.column(col!("statObs"))) {
             let status = occurrence_status(&String::from_utf8_lossy(&self.text));
             s.literal("dwc:occurrenceStatus", status.as_bytes());
@@ -332,7 +344,8 @@ impl Dsw {
             ("dwc:lifeStage", col!("ocStade")),
             ("dwc:sex", col!("ocSex")),
             ("dwc:recordedBy", col!("observer")),
-            ("dwc:dataGeneralizations", col!("difNivPrec")),
+            ("dwc:dataGeneralizations", generalizations),
+            ("dwc:informationWithheld", col!("informationWithheld")),
             ("dwc:datasetID", col!("jddId")),
             ("dwc:datasetName", col!("jddCode")),
             ("dwc:ownerInstitutionCode", col!("ownerInstitutionCode")),
@@ -400,6 +413,12 @@ impl Dsw {
         if s.out.len() > before {
             s.literal("dwc:geodeticDatum", b"EPSG:4326");
         }
+        self.number(
+            &mut s,
+            "dwc:coordinateUncertaintyInMeters",
+            values,
+            col!("coordinateUncertaintyInMeters"),
+        );
         if self.text_of(values, self.column(col!("geom"))) {
             s.literal("dwc:footprintWKT", &self.text);
             s.literal("dwc:footprintSRS", b"EPSG:4326");
@@ -416,6 +435,8 @@ impl Dsw {
             values,
             col!("altMax"),
         );
+        self.literal(&mut s, "dwc:municipality", values, col!("municipality"));
+        self.literal(&mut s, "dwc:county", values, col!("county"));
         s.end();
     }
 

@@ -251,5 +251,3 @@ fn eml(e: &Export) -> GnResult<String> {
         language: "fr",
     }))
 }
-
-pgrx::extension_sql_file!("../../../sql/dwc_view.sql", name = "dwc_view");
