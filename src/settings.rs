@@ -43,8 +43,8 @@ pub fn init() {
     define_numbers();
     GucRegistry::define_bool_guc(
         c"gn_export.dsw_enabled",
-        c"Whether gn_export.dsw() serves GeoNature's semantic export (Darwin-SW of the RDF view).",
-        c"Off, as GeoNature's expose_dsw_api: the RDF view carries no sensitivity rule. Superuser only.",
+        c"Whether gn_export.dsw() serves GeoNature's semantic export (Darwin-SW of gn_exports.v_synthese_dsw, the RDF view under the SINP diffusion rule).",
+        c"Off, as GeoNature's expose_dsw_api: publishing a graph of the observations is a decision. Superuser only.",
         &DSW_ENABLED,
         GucContext::Suset,
         GucFlags::default(),
