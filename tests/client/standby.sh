@@ -18,6 +18,7 @@ standby_sqlstate() { SE -c "$1" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -
 make_demo_db gn_sb 300
 export_dir_for gn_sb sb-primary-exports
 Q postgres -c "ALTER DATABASE gn_sb SET gn_export.dsw_enabled = on"   # dsw() is off by default
+Q gn_sb -c "SELECT gn_export.install_dsw_view()" > /dev/null            # the view dsw() serves
 # a snapshot on the primary: temporary, it must not travel with the base backup
 Q gn_sb -c "SELECT gn_export.api(1, '{\"limit\": 5}', 3)" > /dev/null
 test -n "$(ls -A "$CLIENT_DIR/pgsql_tmp_gn_export_api")"
