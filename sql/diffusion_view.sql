@@ -1,8 +1,8 @@
 -- gn_export.install_diffusion_view(): the SINP diffusion rule, written once, as a view of
 -- GeoNature's Synthese: for each observation, what may be published of its location. The
 -- Darwin Core and Darwin-SW views (install_dwc_view(), install_dsw_view()) read their
--- coordinates from it and nothing else; so can an administrator's own views. README, "Sensitive
--- observations", gives the table of every combination and the reasons for each decision.
+-- coordinates from it and nothing else; so can an administrator's own views. docs/security.md,
+-- "Sensitive observations", gives the table of every combination and the reasons for each decision.
 --
 -- The rule:
 -- * each of the two levels is ranked from precise (0) to no diffusion (4):
@@ -25,7 +25,7 @@
 -- generalised one). The fences (OFFSET 0) keep the planner from pasting the lookup into every
 -- column that reads it. The planner charges that lookup to every observation, so that a view
 -- of 100,000 observations already costs enough for PostgreSQL's JIT to compile it with its
--- optimiser (README, Performance).
+-- optimiser (docs/performance.md).
 -- gn_export.sinp_view_owner(): the role a SINP view will belong to, the owner of the data it
 -- reads. A view runs the code of the relations it reads (their views' functions, their
 -- policies) with its own owner's rights: owned by the superuser who installs it, it would run

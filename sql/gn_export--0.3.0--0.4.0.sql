@@ -1,6 +1,6 @@
 -- gn_export 0.3.0 -> 0.4.0 (ALTER EXTENSION gn_export UPDATE)
 --
--- 0.4.0 publishes the Synthese under the SINP diffusion rule (README, "Sensitive observations"):
+-- 0.4.0 publishes the Synthese under the SINP diffusion rule (docs/security.md, "Sensitive observations"):
 -- install_diffusion_view() makes the rule's view, install_dwc_view() and the new
 -- install_dsw_view() the views that publish through it, and dsw() serves the latter.
 -- The three functions below are the install script's own text (sql/*_view.sql), with CREATE OR
@@ -13,8 +13,8 @@ SET LOCAL search_path = gn_export, pg_catalog, pg_temp;
 -- gn_export.install_diffusion_view(): the SINP diffusion rule, written once, as a view of
 -- GeoNature's Synthese: for each observation, what may be published of its location. The
 -- Darwin Core and Darwin-SW views (install_dwc_view(), install_dsw_view()) read their
--- coordinates from it and nothing else; so can an administrator's own views. README, "Sensitive
--- observations", gives the table of every combination and the reasons for each decision.
+-- coordinates from it and nothing else; so can an administrator's own views. docs/security.md,
+-- "Sensitive observations", gives the table of every combination and the reasons for each decision.
 --
 -- The rule:
 -- * each of the two levels is ranked from precise (0) to no diffusion (4):
@@ -37,7 +37,7 @@ SET LOCAL search_path = gn_export, pg_catalog, pg_temp;
 -- generalised one). The fences (OFFSET 0) keep the planner from pasting the lookup into every
 -- column that reads it. The planner charges that lookup to every observation, so that a view
 -- of 100,000 observations already costs enough for PostgreSQL's JIT to compile it with its
--- optimiser (README, Performance).
+-- optimiser (docs/performance.md).
 -- gn_export.sinp_view_owner(): the role a SINP view will belong to, the owner of the data it
 -- reads. A view runs the code of the relations it reads (their views' functions, their
 -- policies) with its own owner's rights: owned by the superuser who installs it, it would run

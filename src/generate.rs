@@ -325,7 +325,7 @@ fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Durati
 /// The file is published atomically (temporary file, fsync, rename): a failure or a cancel
 /// never leaves a partial file and never damages the previous one. With skip_newer_than, a
 /// file of this export and format younger than that is kept and reported as 'skipped'.
-/// The export's query runs as its definer (see README, Security). Not executable by PUBLIC:
+/// The export's query runs as its definer (see docs/security.md). Not executable by PUBLIC:
 /// the EXECUTE grant is the privilege to write files (always inside export_dir, under names
 /// gn_export makes); errors: P0002 unknown export, 22023 bad format, 42501 access refused,
 /// F0000 export_dir unset or unusable. On a hot standby the file is written on the standby's

@@ -219,7 +219,7 @@ fn run_all() -> GnResult<Vec<Row>> {
 /// in_process is true only while a schedule is being generated and never stays true.
 /// Cancellation aborts the whole run. Meant for pg_cron:
 /// `SELECT cron.schedule('gn-export-scheduled', '0 3 * * *', 'SELECT * FROM gn_export.run_scheduled()')`.
-/// Each export's query runs as its definer, never as the scheduler (README, Security). Not
+/// Each export's query runs as its definer, never as the scheduler (docs/security.md). Not
 /// executable by PUBLIC: the EXECUTE grant is the privilege.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
 #[pg_extern(volatile, parallel_unsafe)]

@@ -109,16 +109,16 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
 
 /// GeoNature's semantic export: the EXPORT module's view `gn_exports.v_exports_synthese_sinp_rdf`
 /// under the SINP diffusion rule, that is `gn_exports.v_synthese_dsw` (made by
-/// `install_dsw_view()`; README, "Sensitive observations": generalised observations carry
+/// `install_dsw_view()`; docs/security.md, "Sensitive observations": generalised observations carry
 /// `dwc:dataGeneralizations`, withheld ones are left out), as Darwin-SW Turtle (see
-/// `run(id, 'ttl')` and the README's mapping), streamed as text chunks
+/// `run(id, 'ttl')` and the mapping in docs/formats.md), streamed as text chunks
 /// (the prefixes, then one chunk per observation): concatenated, a Turtle document, so that
 /// GeoNature's backend can serve `GET /exports/semantic_dsw` from it and
 /// `COPY (SELECT gn_export.dsw('{"limit": 0}')) TO STDOUT (FORMAT raw)` writes the whole file.
 /// `params` are the route's query parameters: `limit` (rows; default gn_export.api_default_limit,
 /// 0 for all), `offset` (a page index: rows skipped = offset × limit), `orderby` (default
 /// `idSynthese`), and GeoNature's column filters on the view's columns. The caller must be able to
-/// SELECT the view; its query runs as the view's owner (README, Security). Errors: 42P01 no such
+/// SELECT the view; its query runs as the view's owner (docs/security.md). Errors: 42P01 no such
 /// view (its hint: install_dsw_view(); a database without GeoNature's EXPORT module can use
 /// run(id, 'ttl') on an export whose view has the same column names), 42501 no SELECT on it,
 /// 22023 bad parameters, 42703 unknown column, 0A000 while `gn_export.dsw_enabled` is off (the

@@ -185,7 +185,7 @@ fn define_numbers() {
     GucRegistry::define_int_guc(
         c"gn_export.gzip_level",
         c"Compression level of the .gz formats: 1 (fastest) to 9 (smallest).",
-        c"Level 1 compresses a Synthese CSV about 6 times at several hundred MB/s; see README, Performance.",
+        c"Level 1 compresses a Synthese CSV about 6 times at several hundred MB/s; see docs/performance.md.",
         &GZIP_LEVEL,
         1,
         9,

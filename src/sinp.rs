@@ -2,7 +2,7 @@
 //! (they are the database's, owned by their creator): the diffusion rule
 //! (`install_diffusion_view()`: what may be published of each observation's location), and the
 //! two views that publish through it, Darwin Core for archives (`install_dwc_view()`) and
-//! GeoNature's RDF view for `dsw()` (`install_dsw_view()`). SQL only; README, "Sensitive
+//! GeoNature's RDF view for `dsw()` (`install_dsw_view()`). SQL only; docs/security.md, "Sensitive
 //! observations".
 
 pgrx::extension_sql_file!("../sql/diffusion_view.sql", name = "diffusion_view");

@@ -4,7 +4,7 @@
 //! open transaction of one caller never stalls the others.
 //!
 //! They are PostgreSQL advisory locks (they show in `pg_locks`), taken through the lock
-//! manager directly so that the build slots carry no database (server-wide, as the README says)
+//! manager directly so that the build slots carry no database (server-wide, as docs/sql-reference.md says)
 //! and can be released early; an ERROR releases them with the transaction.
 
 use crate::error::{GnError, GnResult};

@@ -189,7 +189,7 @@ fn parse_filters(id_export: i32, filters: Option<Jsonb>) -> Option<serde_json::V
 /// Formats: every byte-stream format of `gn_export.formats()` (csv, tsv, json, geojson,
 /// geojsonseq). Access is checked as can_read() does; `filters` is a JSON object in
 /// GeoNature's filter language, plus `orderby`, `limit` and `offset` (rows). The export's
-/// query runs as its definer (README, Security); the caller must be able to SELECT the
+/// query runs as its definer (docs/security.md); the caller must be able to SELECT the
 /// export's view. Errors: P0002 unknown export, 22023 bad format or filters, 42501 access
 /// refused, 42703 unknown column.
 #[pg_extern(volatile, parallel_unsafe)]

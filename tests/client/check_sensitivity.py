@@ -1,7 +1,7 @@
-"""Checks every cell of the README's SINP diffusion table against a Darwin Core archive
+"""Checks every cell of the SINP diffusion table of docs/security.md against a Darwin Core archive
 (python-dwca-reader) and a Darwin-SW Turtle file (rdflib).
 
-usage: check_sensitivity.py README.md cases.csv ARCHIVE.zip DSW.ttl
+usage: check_sensitivity.py docs/security.md cases.csv ARCHIVE.zip DSW.ttl
 
 cases.csv: uuid, sens, lvl, found (t/f), lon, lat, areas ("TYPE:code:name:xmin,ymin,xmax,ymax"
 joined with ';'). For each case the table (and "no attached area withholds a generalised

@@ -3,7 +3,7 @@
 # database with GeoNature's SENSIBILITE and NIV_PRECIS nomenclatures, ref_geo areas (COM, M10,
 # DEP) and gn_synthese.cor_area_synthese, one observation per combination of sensitivity (0-4,
 # NULL, unknown id) x diffusion level (NULL, 0-5, unknown id) x area attached or not (112), each
-# in a commune of its own, with a place name, elevations and remarks. The README's table says
+# in a commune of its own, with a place name, elevations and remarks. The table in docs/security.md says
 # what each may publish; the Darwin Core archive (read by python-dwca-reader) and the Turtle of
 # dsw() (read by rdflib) must publish exactly that: the exact point, the attached area's
 # bounding-box centre with an uncertainty covering the area and nothing that locates it better,
@@ -72,12 +72,12 @@ QE gn_sens -c "SELECT gn_export.install_dsw_view()" > /dev/null
 Q postgres -c "ALTER DATABASE gn_sens SET gn_export.dsw_enabled = on"
 psql_at "$CLIENT_PORT" gn_sens -c "COPY (SELECT gn_export.dsw('{\"limit\": 0}')) TO STDOUT (FORMAT raw)" > "$tmp/dsw.ttl" 2> "$tmp/dsw.err" || true
 
-res=$("$PY" "$(dirname "$0")/check_sensitivity.py" "$REPO/README.md" "$tmp/cases.csv" "$DWCA" "$tmp/dsw.ttl" 2>&1)
+res=$("$PY" "$(dirname "$0")/check_sensitivity.py" "$REPO/docs/security.md" "$tmp/cases.csv" "$DWCA" "$tmp/dsw.ttl" 2>&1)
 echo "$res" | grep -v -E '^(dwca|turtle): (cells|published)' | head -20
-check "the README's table has every combination (7 sensitivities x 8 levels)" "table: 7 x 8" "$(echo "$res" | grep '^table: ')"
-check "Darwin Core archive: every cell as the README's table says" "dwca: cells checked 112, wrong 0" \
+check "docs/security.md's table has every combination (7 sensitivities x 8 levels)" "table: 7 x 8" "$(echo "$res" | grep '^table: ')"
+check "Darwin Core archive: every cell as docs/security.md's table says" "dwca: cells checked 112, wrong 0" \
   "$(echo "$res" | grep '^dwca: cells')"
-check "Turtle of dsw(): every cell as the README's table says" "turtle: cells checked 112, wrong 0" \
+check "Turtle of dsw(): every cell as docs/security.md's table says" "turtle: cells checked 112, wrong 0" \
   "$(echo "$res" | grep '^turtle: cells')"
 check "Darwin Core archive: exact, generalised and withheld observations as the table counts them" \
   "dwca: published exact 4, commune 6, 10 km 7, département 9, withheld 86" "$(echo "$res" | grep '^dwca: published')"

@@ -18,7 +18,7 @@ use std::sync::Arc;
 const EPOCH_DAYS: i32 = 10_957;
 const EPOCH_MICROS: i64 = 946_684_800_000_000;
 
-/// How a PostgreSQL type is stored (see README, Formats, GeoParquet).
+/// How a PostgreSQL type is stored (see docs/formats.md, GeoParquet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Bool,
