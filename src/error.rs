@@ -38,6 +38,15 @@ impl GnError {
     }
 }
 
+/// An error of the file system, as `what` met it: 53100 when the disk is full, 58030 otherwise.
+pub fn io_error(what: &str, e: std::io::Error) -> GnError {
+    let code = match e.raw_os_error() {
+        Some(28) => PgSqlErrorCode::ERRCODE_DISK_FULL,
+        _ => PgSqlErrorCode::ERRCODE_IO_ERROR,
+    };
+    GnError::new(code, format!("gn_export: {what}: {e}"))
+}
+
 /// Unwraps a result or raises its error in PostgreSQL.
 pub trait OrRaise<T> {
     fn or_raise(self) -> T;

@@ -54,7 +54,7 @@ pub extern "C-unwind" fn _PG_init() {
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 fn version() -> &'static str {
-    if let Some((message, hint)) = settings::preload_hint() {
+    if let Some((message, hint)) = sink::copy::preload_hint() {
         // SAFETY: reads a backend global that CREATE EXTENSION sets while its script runs.
         let level = if unsafe { pg_sys::creating_extension } {
             PgLogLevel::WARNING

@@ -263,41 +263,6 @@ pub fn schedule_tolerance() -> std::time::Duration {
     std::time::Duration::from_secs(SCHEDULE_TOLERANCE.get().max(0) as u64 * 60)
 }
 
-/// When the library is not preloaded in this database's sessions: what that means, and the
-/// command to run.
-pub fn preload_hint() -> Option<(String, String)> {
-    let get = |name: &str| {
-        crate::spi::one::<String>(&format!("SELECT pg_catalog.current_setting('{name}')"), &[])
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    };
-    let session = get("session_preload_libraries");
-    let listed = |list: &str| {
-        list.split(',')
-            .any(|l| l.trim().trim_matches('"') == "gn_export")
-    };
-    if listed(&session) || listed(&get("shared_preload_libraries")) {
-        return None;
-    }
-    let db = crate::spi::one::<String>(
-        "SELECT pg_catalog.quote_ident(pg_catalog.current_database())",
-        &[],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or_default();
-    let value = if session.trim().is_empty() {
-        "gn_export".to_string()
-    } else {
-        format!("{}, gn_export", session.trim())
-    };
-    Some((
-        format!("gn_export is not preloaded in database {db}: COPY ... (FORMAT {}) needs it", crate::sink::copy::copy_formats()),
-        format!("Run ALTER DATABASE {db} SET session_preload_libraries = '{value}'; (new sessions then have it)"),
-    ))
-}
-
 /// A GUC nesting level, as PostgreSQL opens one for a function with a SET clause: settings
 /// changed inside (by us, or by code we run) are undone when it ends. On an error the
 /// (sub)transaction abort undoes them instead.

@@ -18,8 +18,9 @@
 //! seconds is gone, and the least recently used go first when the directory would exceed
 //! `api_snapshot_space`.
 
+use crate::error::io_error;
 use crate::error::{GnError, GnResult};
-use crate::sink::dir::{io_error, random_hex, Dir, Temp};
+use crate::sink::dir::{random_hex, Dir, Temp};
 use pgrx::PgSqlErrorCode as Code;
 use std::fs::File;
 use std::os::unix::fs::FileExt;

@@ -4,13 +4,12 @@
 use super::value::{write_text, Value};
 use super::{Column, EncodeError, Encoder, Layout};
 use crate::error::{GnError, GnResult};
-use crate::settings;
 use pgrx::PgSqlErrorCode as Code;
 
-/// The registry's constructor: the separator is gn_export.csv_separator.
+/// The registry's constructor: the separator is gn_export.csv_separator, as the layout says.
 pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
-    let s = settings::csv_separator();
-    let sep = valid_separator(&s).ok_or_else(|| {
+    let s = &layout.csv_separator;
+    let sep = valid_separator(s).ok_or_else(|| {
         GnError::new(
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("gn_export.csv_separator \"{s}\" is not a single ASCII character"),

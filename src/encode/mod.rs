@@ -14,6 +14,7 @@ pub mod packing;
 pub mod tsv;
 pub mod value;
 pub mod wkb;
+pub mod worker;
 
 pub use format::Format;
 pub use value::Value;
@@ -39,6 +40,9 @@ pub struct EncodeError(pub String);
 pub struct Layout {
     pub columns: Vec<Column>,
     pub feature: Option<Feature>,
+    /// `gn_export.csv_separator` as the statement found it (encoders read no setting; the CSV
+    /// encoder checks it)
+    pub csv_separator: String,
 }
 
 impl Layout {

@@ -305,6 +305,7 @@ fn build(
                 id: id_index,
                 decimals: settings::geojson_decimals(),
             }),
+            csv_separator: settings::csv_separator(),
         },
         decoding: Decoding {
             feature_column: feature,

@@ -6,7 +6,7 @@
 //! Temporary files get a random name and are created exclusively (`O_EXCL | O_NOFOLLOW`), then
 //! renamed over the final name, which replaces a planted link rather than writing through it.
 
-use crate::error::{GnError, GnResult};
+use crate::error::{io_error, GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -21,14 +21,6 @@ use std::time::{Duration, SystemTime};
 /// (`<pid>-<server start>`, at most 24 bytes) + `.` + 32 hex + `.tmp` stays within the 255
 /// bytes file systems allow.
 const TEMP_NAME_PART: usize = 176;
-
-pub fn io_error(what: &str, e: std::io::Error) -> GnError {
-    let code = match e.raw_os_error() {
-        Some(28) => Code::ERRCODE_DISK_FULL,
-        _ => Code::ERRCODE_IO_ERROR,
-    };
-    GnError::new(code, format!("gn_export: {what}: {e}"))
-}
 
 fn errno(what: &str, e: Errno) -> GnError {
     io_error(what, std::io::Error::from(e))

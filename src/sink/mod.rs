@@ -10,4 +10,3 @@ pub mod names;
 pub mod pump;
 pub mod stream;
 pub mod target;
-pub mod worker;

@@ -1,11 +1,11 @@
 //! The SQLite thread: inserts the batches it is sent into the feature table and its R-tree,
 //! keeps the layer's extent, and registers the layer once told the rows are all in. It calls
-//! nothing of PostgreSQL (see `sink::worker`).
+//! nothing of PostgreSQL (see `encode::worker`).
 
 use super::batch::Batch;
 use super::{schema, sqlite_error, Layer, Message};
+use crate::encode::worker::Inbox;
 use crate::error::GnResult;
-use crate::sink::worker::Inbox;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Statement};
 

@@ -12,8 +12,8 @@ mod inserter;
 pub mod schema;
 
 use super::{Feature, FileJob, FileWriter, Format, Value};
+use crate::encode::worker::Worker;
 use crate::error::{GnError, GnResult};
-use crate::sink::worker::Worker;
 use batch::Batch;
 use binary::{column_type, geometry_type, gpkg_geometry};
 use pgrx::PgSqlErrorCode as Code;

@@ -3,8 +3,9 @@
 //! or a device or FIFO written in place.
 
 use crate::access::require_server_write;
+use crate::error::io_error;
 use crate::error::{GnError, GnResult};
-use crate::sink::dir::{io_error, Dir, Temp};
+use crate::sink::dir::{Dir, Temp};
 use crate::sink::pump::ByteSink;
 use pgrx::pg_sys;
 use pgrx::PgSqlErrorCode as Code;

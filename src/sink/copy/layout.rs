@@ -71,6 +71,7 @@ pub fn describe(
             id,
             decimals: settings::geojson_decimals(),
         }),
+        csv_separator: settings::csv_separator(),
     };
     let decoding = Decoding {
         feature_column,

@@ -15,8 +15,6 @@ mod layout;
 mod options;
 mod statement;
 
-pub use options::copy_formats;
-
 use crate::error::{GnResult, OrRaise};
 use crate::progress::Progress;
 use crate::settings::GucScope;
@@ -163,4 +161,39 @@ unsafe fn copy_query(
     let (dest, stats) = pump.finish()?;
     dest.finish()?;
     Ok(stats.rows)
+}
+
+/// When the library is not preloaded in this database's sessions: what that means, and the
+/// command to run.
+pub fn preload_hint() -> Option<(String, String)> {
+    let get = |name: &str| {
+        crate::spi::one::<String>(&format!("SELECT pg_catalog.current_setting('{name}')"), &[])
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    let session = get("session_preload_libraries");
+    let listed = |list: &str| {
+        list.split(',')
+            .any(|l| l.trim().trim_matches('"') == "gn_export")
+    };
+    if listed(&session) || listed(&get("shared_preload_libraries")) {
+        return None;
+    }
+    let db = crate::spi::one::<String>(
+        "SELECT pg_catalog.quote_ident(pg_catalog.current_database())",
+        &[],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let value = if session.trim().is_empty() {
+        "gn_export".to_string()
+    } else {
+        format!("{}, gn_export", session.trim())
+    };
+    Some((
+        format!("gn_export is not preloaded in database {db}: COPY ... (FORMAT raw) and gn_export's other COPY formats need it"),
+        format!("Run ALTER DATABASE {db} SET session_preload_libraries = '{value}'; (new sessions then have it)"),
+    ))
 }

@@ -2,7 +2,7 @@
 //! the registry offered to COPY (json, geojson, geojsonseq, tsv), with `GEOMETRY 'col'` and
 //! `ID 'col'`. Anything else is left to PostgreSQL.
 
-use crate::encode::format::{self, REGISTRY};
+use crate::encode::format;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult};
 use pgrx::pg_sys;
@@ -32,14 +32,6 @@ impl CopyFormat {
             CopyFormat::Encoded(f) => f.name(),
         }
     }
-}
-
-/// The formats the hook adds to COPY, as `raw|json|geojson|...` (for messages).
-pub fn copy_formats() -> String {
-    std::iter::once("raw")
-        .chain(REGISTRY.iter().filter(|s| s.copy_hook).map(|s| s.name))
-        .collect::<Vec<_>>()
-        .join("|")
 }
 
 pub struct Request {
