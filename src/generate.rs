@@ -61,7 +61,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
         Output::Text(make) => {
             let packed = Packer::new(format.compression, temp);
             let mut pump = Pump::start(make(&plan.layout)?, packed, export.name(), Some(progress))?;
-            source::run_all(&plan, |row| pump.row(row))?;
+            source::run_all(&plan.statement(), |row| pump.row(row))?;
             let (packed, stats) = pump.finish()?;
             temp = packed.finish()?;
             stats.rows as i64
@@ -78,7 +78,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
             };
             let mut writer = make(&job)?;
             let mut rows = 0i64;
-            source::run_all(&plan, |row| {
+            source::run_all(&plan.statement(), |row| {
                 writer.row(row)?;
                 rows += 1;
                 if rows % 256 == 0 {

@@ -2,7 +2,7 @@
 //! and REFRESH MATERIALIZED VIEW use it to run someone else's code (`SetUserIdAndSecContext`
 //! into a security-restricted operation, settings changed inside undone at the end).
 //!
-//! The bottom of the house: the export's definer (`access::definer`) and the tables gn_export
+//! The bottom of the house: the export's definer (`definer`) and the tables gn_export
 //! does not own (`adopted`) both switch through here.
 
 use crate::error::{GnError, GnResult};

@@ -14,6 +14,7 @@ mod access;
 mod adopted;
 mod api;
 mod catalog;
+mod definer;
 mod encode;
 mod error;
 mod generate;

@@ -2,7 +2,6 @@
 //! group associations, and per-association tokens. Every reading path (run, generate, api)
 //! goes through [`require_read`].
 
-pub mod definer;
 pub mod geonature;
 pub mod list;
 pub mod rule;

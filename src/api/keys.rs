@@ -146,7 +146,7 @@ pub fn write(plan: &Plan, w: &mut Writer, ranked: bool) -> GnResult<Written> {
         )
     };
     let mut unique = true;
-    let rows = source::run_statement(plan, &sql, condition_params(plan), |row| {
+    let rows = source::run_all(&plan.plain(&sql, condition_params(plan)), |row| {
         if !unique {
             return Ok(()); // the rest is not kept: the snapshot is made again, ranked
         }
@@ -190,7 +190,7 @@ pub fn open_page(plan: &Plan, entries: Vec<Entry>, ranked: bool) -> GnResult<Cur
             "SELECT {} FROM {} AS t WHERE {} = ANY(CAST($1 AS {}[])){}",
             p.select_list, p.relation, p.pk, p.pk_type, p.order_by
         );
-        return Cursor::open_prepared(plan, &sql, &[Param::TextArray(keys)]);
+        return Cursor::open_prepared(&plan.other(&sql, &[Param::TextArray(keys)]));
     }
     let mut params = condition_params(plan).to_vec();
     let n = params.len();
@@ -217,5 +217,5 @@ pub fn open_page(plan: &Plan, entries: Vec<Entry>, ranked: bool) -> GnResult<Cur
         },
         cond = conditions(p, "AND"),
     );
-    Cursor::open(plan, &sql, &params)
+    Cursor::open(&plan.other(&sql, &params))
 }

@@ -131,7 +131,7 @@ fn make(
         }
     };
     let total = if plan.paging.conditions.is_some() {
-        crate::source::count(plan, &keys::total_sql(&plan.paging))?
+        crate::source::count(&plan.plain(&keys::total_sql(&plan.paging), &[]))?
     } else {
         rows as i64
     };
@@ -194,7 +194,7 @@ fn cached(sql: &str, plan: &Plan, version: &str) -> GnResult<i64> {
     if let Some(n) = CACHE.with(|c| c.borrow().get(&key, ttl)) {
         return Ok(n);
     }
-    let n = crate::source::count(plan, sql)?;
+    let n = crate::source::count(&plan.plain(sql, &[]))?;
     if !ttl.is_zero() {
         CACHE.with(|c| c.borrow_mut().put(key, n));
     }

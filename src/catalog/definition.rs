@@ -120,11 +120,7 @@ pub fn check_definition(
 ) -> GnResult<Relation> {
     let rel = find_relation(label, schema, view)?;
     // before any column is looked at: a definition never probes what its writer cannot read
-    crate::access::definer::require_select(
-        rel.oid,
-        &format!("export \"{label}\""),
-        &rel.qualified,
-    )?;
+    crate::definer::require_select(rel.oid, &format!("export \"{label}\""), &rel.qualified)?;
     if find_column(&rel, pk)?.is_none() {
         return Err(GnError::new(
             Code::ERRCODE_UNDEFINED_COLUMN,

@@ -5,15 +5,15 @@
 pub mod columns;
 pub mod filters;
 
-use crate::access::definer::Definer;
 use crate::catalog::definition::{self, check_definition, Relation};
 use crate::catalog::export::Export;
+use crate::definer::Definer;
 use crate::encode::format::Crs;
 use crate::encode::{Column, Feature, Format, Layout};
 use crate::error::{GnError, GnResult};
 use crate::settings;
 use crate::source::decode::FeatureSrid;
-use crate::source::{Decoding, Param};
+use crate::source::{Decoding, Param, Statement};
 use crate::subxact::try_in_subtransaction;
 use columns::ViewColumn;
 use pgrx::PgSqlErrorCode as Code;
@@ -39,6 +39,33 @@ pub struct Plan {
     pub decoding: Decoding,
     /// what the API pages the rows by (its statements are made in `api::keys`)
     pub paging: Paging,
+}
+
+impl Plan {
+    /// The export's query, to run as the plan's definer.
+    pub fn statement(&self) -> Statement<'_> {
+        self.other(&self.sql, &self.params)
+    }
+
+    /// Another statement over the plan's rows (the API's pages), decoded as the export's.
+    pub fn other<'a>(&'a self, sql: &'a str, params: &'a [Param]) -> Statement<'a> {
+        Statement {
+            definer: self.definer,
+            sql,
+            params,
+            decoding: Some(&self.decoding),
+        }
+    }
+
+    /// A statement of the plan's own (keys, counts), decoded plainly: no geometry.
+    pub fn plain<'a>(&self, sql: &'a str, params: &'a [Param]) -> Statement<'a> {
+        Statement {
+            definer: self.definer,
+            sql,
+            params,
+            decoding: None,
+        }
+    }
 }
 
 /// The parts of an export's query that the API's statements are made of.

@@ -166,7 +166,7 @@ fn stream_format(name: &str, bytes: bool) -> GnResult<FileFormat> {
 
 /// A planned query's rows through an encoder, as a stream of queued values.
 pub fn stream<Q: Queue>(p: Prepared) -> GnResult<Stream<Q>> {
-    let cursor = Cursor::open(&p.plan, &p.plan.sql, &p.plan.params)?;
+    let cursor = Cursor::open(&p.plan.statement())?;
     let sink = Packer::new(p.compression, Q::default());
     Ok(Stream {
         cursor: Some(cursor),

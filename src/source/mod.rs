@@ -7,10 +7,9 @@ mod postgis;
 mod prepared;
 mod receiver;
 
-use crate::access::definer::Definer;
+use crate::definer::Definer;
 use crate::encode::Value;
 use crate::error::GnResult;
-use crate::query::Plan;
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -19,6 +18,17 @@ use receiver::with_receiver;
 /// Rows per fetch: big enough to amortise the fetch, small enough to keep the chunks queued by
 /// run() small.
 pub const BATCH: i64 = 1000;
+
+/// A statement to run, as the query stage hands it over: its text and parameters, how its rows
+/// are decoded, and whose rights it runs with (source never sees the plan it comes from).
+#[derive(Clone, Copy)]
+pub struct Statement<'a> {
+    pub definer: Definer,
+    pub sql: &'a str,
+    pub params: &'a [Param],
+    /// how its rows are decoded; `None`: plainly, no geometry (keys, counts)
+    pub decoding: Option<&'a Decoding>,
+}
 
 /// A bound parameter of a generated query.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,12 +98,11 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// Opens `sql` (the plan's query, or another statement of the same plan) as its definer;
-    /// every batch is fetched as the definer too.
-    pub fn open(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
-        let args = datums(params);
-        Cursor::open_with(plan, |client| {
-            Ok(client.try_open_cursor(sql, &args)?.detach_into_name())
+    /// Opens the statement as its definer; every batch is fetched as the definer too.
+    pub fn open(st: &Statement) -> GnResult<Cursor> {
+        let args = datums(st.params);
+        Cursor::open_with(st, |client| {
+            Ok(client.try_open_cursor(st.sql, &args)?.detach_into_name())
         })
     }
 
@@ -102,20 +111,21 @@ impl Cursor {
     /// text is the same for every page of a query), where planning the view's joins would cost
     /// about as much as running them for a page. The plan cache revalidates kept plans after
     /// DDL, as for any prepared statement.
-    pub fn open_prepared(plan: &Plan, sql: &str, params: &[Param]) -> GnResult<Cursor> {
-        Cursor::open_with(plan, |_| prepared::open(sql, params))
+    pub fn open_prepared(st: &Statement) -> GnResult<Cursor> {
+        Cursor::open_with(st, |_| prepared::open(st.sql, st.params))
     }
 
-    /// A cursor on the portal `open` names, opened as the plan's definer with SPI connected.
+    /// A cursor on the portal `open` names, opened as the statement's definer with SPI
+    /// connected.
     fn open_with(
-        plan: &Plan,
+        st: &Statement,
         open: impl FnOnce(&pgrx::spi::SpiClient<'_>) -> GnResult<String>,
     ) -> GnResult<Cursor> {
-        let name = plan.definer.run(|| Spi::connect(|client| open(client)))?;
+        let name = st.definer.run(|| Spi::connect(|client| open(client)))?;
         Ok(Cursor {
             name,
-            decoding: plan.decoding.clone(),
-            definer: plan.definer,
+            decoding: st.decoding.cloned().unwrap_or_default(),
+            definer: st.definer,
             done: false,
         })
     }
@@ -172,31 +182,20 @@ impl Cursor {
     }
 }
 
-/// Runs the plan's whole query at once, as its definer, into our DestReceiver
+/// Runs the whole statement at once, as its definer, into our DestReceiver
 /// (SPI_execute_extended with a dest), so that PostgreSQL may plan it in parallel, as it does
 /// for COPY; returns the number of rows. For consumers that take everything in one go
-/// (generate(), the COPY fast path); run() streams with a Cursor.
-pub fn run_all(plan: &Plan, f: impl FnMut(&[Value]) -> GnResult<()>) -> GnResult<u64> {
-    plan.definer
-        .run(|| execute(&plan.sql, &plan.params, &plan.decoding, f))
+/// (generate(), the COPY fast path, the API's statements); run() streams with a Cursor.
+pub fn run_all(st: &Statement, f: impl FnMut(&[Value]) -> GnResult<()>) -> GnResult<u64> {
+    let plain = Decoding::default();
+    let decoding = st.decoding.unwrap_or(&plain);
+    st.definer.run(|| execute(st.sql, st.params, decoding, f))
 }
 
-/// Runs another statement of the plan (its own columns, decoded plainly: no geometry) at once,
-/// as the plan's definer, like [`run_all`].
-pub fn run_statement(
-    plan: &Plan,
-    sql: &str,
-    params: &[Param],
-    f: impl FnMut(&[Value]) -> GnResult<()>,
-) -> GnResult<u64> {
-    plan.definer
-        .run(|| execute(sql, params, &Decoding::default(), f))
-}
-
-/// The single integer a statement of the plan returns (a count), run like [`run_statement`].
-pub fn count(plan: &Plan, sql: &str) -> GnResult<i64> {
+/// The single integer the statement returns (a count), run like [`run_all`].
+pub fn count(st: &Statement) -> GnResult<i64> {
     let mut n = 0;
-    run_statement(plan, sql, &[], |row| {
+    run_all(st, |row| {
         if let Some(Value::Int(v)) = row.first() {
             n = *v;
         }

@@ -171,7 +171,7 @@ pub fn copy_run(call: RunCall, mut dest: Destination) -> GnResult<u64> {
         p.name,
         Some(progress),
     )?;
-    crate::source::run_all(&p.plan, |row| pump.row(row))?;
+    crate::source::run_all(&p.plan.statement(), |row| pump.row(row))?;
     let (packed, stats) = pump.finish()?;
     let (dest, writes) = packed.finish_counted()?;
     dest.finish()?;
