@@ -6,7 +6,7 @@
 use crate::access;
 use crate::catalog::export::{self, Export};
 use crate::encode::format::{FileFormat, Output};
-use crate::encode::FileJob;
+use crate::encode::{Dataset, FileJob};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::history::{self, Status};
 use crate::identity::current_user_name;
@@ -69,9 +69,12 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
         Output::Container(make) => {
             let path = temp.path_for_writer()?;
             let file = temp.file_for_writer()?;
+            let dataset = dataset(export)?;
             let job = FileJob {
-                export,
-                plan: &plan,
+                dataset: &dataset,
+                layout: &plan.layout,
+                types: &plan.types,
+                srid: plan.decoding.feature_srid.target,
                 stem: &target.stem,
                 path: &path,
                 file: &file,
@@ -381,3 +384,33 @@ REVOKE EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) 
     name = "generate_grants",
     requires = [generate]
 );
+
+/// What a container writer is told of the export (see `encode::Dataset`): a Darwin Core
+/// Archive's package id is a UUID stable for this database and export (md5 of both) followed by
+/// the generation's time, so that each version has its own.
+fn dataset(e: &Export) -> GnResult<Dataset> {
+    let (package, date) = crate::spi::two::<String, String>(
+        "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text
+                || '/v' || pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDDHH24MISS'),
+                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD')",
+        &[e.id.into()],
+    )?;
+    let organization = settings::dwca_organization().unwrap_or_else(|| {
+        crate::spi::one::<String>("SELECT pg_catalog.current_database()::text", &[])
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    });
+    Ok(Dataset {
+        name: e.name(),
+        label: e.label.clone(),
+        description: e.description.clone(),
+        licence_name: e.licence_name.clone(),
+        licence_url: e.licence_url.clone(),
+        key: e.view_pk_column.clone(),
+        package_id: package.unwrap_or_default(),
+        pub_date: date.unwrap_or_default(),
+        organization,
+        email: settings::dwca_email(),
+    })
+}

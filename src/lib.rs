@@ -26,6 +26,7 @@ mod notify;
 mod openapi;
 mod progress;
 mod query;
+mod relation;
 mod schedule;
 mod semantic;
 mod settings;

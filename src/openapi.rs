@@ -4,7 +4,7 @@
 use crate::catalog::definition::{check_definition, geometry_field};
 use crate::catalog::export::{self, Export};
 use crate::error::{GnResult, OrRaise};
-use crate::query::columns::{view_columns, Category, ViewColumn};
+use crate::relation::{view_columns, Category, ViewColumn};
 use crate::settings;
 use pgrx::prelude::*;
 use serde_json::{json, Map, Value};

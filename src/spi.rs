@@ -35,3 +35,9 @@ pub fn three<A: FromDatum + IntoDatum, B: FromDatum + IntoDatum, C: FromDatum + 
 pub fn run(sql: &str, args: &[DatumWithOid]) -> spi::Result<()> {
     Spi::connect(|c| c.select(sql, None, args).map(|_| ()))
 }
+
+/// A double-quoted SQL identifier (the one quoting helper: every name gn_export writes into
+/// SQL text goes through it).
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

@@ -2,16 +2,10 @@
 //! geometry column is a PostGIS geometry whose SRID agrees with `geometry_srid`.
 
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::relation::typmod_srid;
+pub use crate::relation::Relation;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
-
-/// The relation behind an export, as found in the system catalogs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Relation {
-    pub oid: pg_sys::Oid,
-    pub owner: pg_sys::Oid,
-    pub qualified: String,
-}
 
 /// What the catalogs say about one column of that relation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,16 +13,6 @@ pub struct Column {
     pub type_name: String,
     pub is_geometry: bool,
     pub typmod: i32,
-}
-
-/// The SRID a PostGIS geometry typmod carries, or None for an unconstrained column.
-/// Layout (liblwgeom `TYPMOD_GET_SRID`): bits 8..28 hold the SRID, sign-extended from bit 27.
-pub fn typmod_srid(typmod: i32) -> Option<i32> {
-    if typmod < 0 {
-        return None;
-    }
-    let srid = ((typmod & 0x0FFF_FF00) - (typmod & 0x0800_0000)) >> 8;
-    (srid > 0).then_some(srid)
 }
 
 /// GeoNature stores "no geometry" as NULL; an empty or blank field means the same.

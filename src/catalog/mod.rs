@@ -43,8 +43,8 @@ pgrx::extension_sql_file!(
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
-    use super::definition::typmod_srid;
     use super::export;
+    use crate::relation::typmod_srid;
     use pgrx::prelude::*;
     use pgrx::PgSqlErrorCode;
 

@@ -19,9 +19,8 @@ pub mod worker;
 pub use format::Format;
 pub use value::Value;
 
-use crate::catalog::export::Export;
 use crate::error::{GnError, GnResult};
-use crate::query::Plan;
+use crate::relation::ViewColumn;
 use std::path::Path;
 
 /// A byte-stream format: header, then one piece per row, then footer; concatenated, the file.
@@ -57,10 +56,34 @@ impl Layout {
     }
 }
 
-/// A container file to write: where, for which export, from which plan.
+/// What a container writer is told of the export it writes: facts, not the catalog's row.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// how messages name the export: `export "label" (id N)`
+    pub name: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub licence_name: Option<String>,
+    pub licence_url: Option<String>,
+    /// the view's key column
+    pub key: String,
+    /// a Darwin Core Archive's metadata: its package id (a UUID stable for the database and the
+    /// export, then the generation's time), its date, and who publishes it
+    pub package_id: String,
+    pub pub_date: String,
+    pub organization: String,
+    pub email: Option<String>,
+}
+
+/// A container file to write: where, of which dataset, with which columns.
 pub struct FileJob<'a> {
-    pub export: &'a Export,
-    pub plan: &'a Plan,
+    pub dataset: &'a Dataset,
+    /// the columns in row order, and the feature
+    pub layout: &'a Layout,
+    /// the columns' types, in the same order
+    pub types: &'a [ViewColumn],
+    /// the SRID every feature geometry was transformed to while decoding
+    pub srid: i32,
     /// the export's file stem: the name of a GeoPackage's layer
     pub stem: &'a str,
     /// a fresh, empty file created exclusively for the writer, by its path (for SQLite)...

@@ -12,8 +12,8 @@
 //!
 //! Identifiers only ever come from the view's own columns, quoted; values are parameters.
 
-use super::columns::{Category, ViewColumn};
 use crate::error::{GnError, GnResult};
+use crate::relation::{Category, ViewColumn};
 use crate::source::Param;
 use pgrx::PgSqlErrorCode as Code;
 use serde_json::{Map, Value as Json};

@@ -2,26 +2,23 @@
 //! GeoJSON feature geometry as WKB in EPSG:4326), the filters, the order, limit and offset.
 //! Identifiers are always quoted and every value is a bound parameter.
 
-pub mod columns;
 pub mod filters;
 
-use crate::catalog::definition::{self, check_definition, Relation};
+use crate::catalog::definition::{self, check_definition};
 use crate::catalog::export::Export;
 use crate::definer::Definer;
 use crate::encode::format::Crs;
 use crate::encode::{Column, Feature, Format, Layout};
 use crate::error::{GnError, GnResult};
+use crate::relation::ViewColumn;
+use crate::relation::{self as columns, Relation};
 use crate::settings;
 use crate::source::decode::FeatureSrid;
 use crate::source::{Decoding, Param, Statement};
 use crate::subxact::try_in_subtransaction;
-use columns::ViewColumn;
 use pgrx::PgSqlErrorCode as Code;
 
-/// A double-quoted SQL identifier.
-pub fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub use crate::spi::ident;
 
 /// Everything needed to run an export in a format.
 #[derive(Debug)]

@@ -10,10 +10,8 @@ pub mod terms;
 
 use super::value::write_text;
 use super::{FileJob, FileWriter, Value};
-use crate::catalog::export::Export;
 use crate::error::io_error;
 use crate::error::{GnError, GnResult};
-use crate::settings;
 use pgrx::PgSqlErrorCode as Code;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -44,12 +42,12 @@ pub struct Archive {
     line: Vec<u8>,
     field: Vec<u8>,
     bytes: u64,
-    export: Export,
+    dataset: super::Dataset,
 }
 
 /// The columns named after terms, and the error of a view without GBIF's required ones.
 fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
-    let columns = &job.plan.layout.columns;
+    let columns = &job.layout.columns;
     let mut fields = Vec::new();
     let mut iris = Vec::new();
     let mut others = Vec::new();
@@ -59,7 +57,7 @@ fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
                 fields.push(i);
                 iris.push(iri);
             }
-            None if c.name == job.export.view_pk_column => {}
+            None if c.name == job.dataset.key => {}
             None => others.push(c.name.as_str()),
         }
     }
@@ -73,7 +71,7 @@ fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
             Code::ERRCODE_INVALID_PARAMETER_VALUE,
             format!(
                 "{}: a Darwin Core Archive needs the columns {} (GBIF's required terms)",
-                job.export.name(),
+                job.dataset.name,
                 missing.join(", ")
             ),
         )
@@ -82,7 +80,7 @@ fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
     if !others.is_empty() {
         pgrx::warning!(
             "gn_export: {}: columns that are not Darwin Core terms are left out of the archive: {}",
-            job.export.name(),
+            job.dataset.name,
             others.join(", ")
         );
     }
@@ -93,20 +91,19 @@ fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
 pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let (fields, term_iris) = term_columns(job)?;
     let id = job
-        .plan
         .layout
         .columns
         .iter()
-        .position(|c| c.name == job.export.view_pk_column)
+        .position(|c| c.name == job.dataset.key)
         .unwrap_or(fields[0]);
     if !metadata::gbif_accepts(
-        job.export.licence_name.as_deref(),
-        job.export.licence_url.as_deref(),
+        job.dataset.licence_name.as_deref(),
+        job.dataset.licence_url.as_deref(),
     ) {
         pgrx::warning!(
             "gn_export: {}: GBIF accepts only CC0 1.0, CC BY 4.0 and CC BY-NC 4.0, not the export's licence ({})",
-            job.export.name(),
-            job.export.licence_name.as_deref().unwrap_or("none")
+            job.dataset.name,
+            job.dataset.licence_name.as_deref().unwrap_or("none")
         );
     }
     // the file created exclusively for us, by its descriptor: never reopened by its name
@@ -127,13 +124,13 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         line: Vec::with_capacity(1 << 12),
         field: Vec::with_capacity(256),
         bytes: 0,
-        export: job.export.clone(),
+        dataset: job.dataset.clone(),
     };
     a.line.extend_from_slice(b"id");
     for &i in &a.fields {
         a.line.push(b'\t');
         a.line
-            .extend_from_slice(job.plan.layout.columns[i].name.as_bytes());
+            .extend_from_slice(job.layout.columns[i].name.as_bytes());
     }
     a.end_line()?;
     Ok(Box::new(a))
@@ -209,7 +206,7 @@ impl FileWriter for Archive {
     fn finish(self: Box<Self>) -> GnResult<()> {
         let mut me = *self;
         let meta = metadata::meta_xml(&me.term_iris);
-        let eml = eml(&me.export)?;
+        let eml = eml(&me.dataset);
         for (name, text) in [("meta.xml", meta), ("eml.xml", eml)] {
             me.zip
                 .start_file(name, options(me.modified))
@@ -224,30 +221,17 @@ impl FileWriter for Archive {
     }
 }
 
-/// The export's `eml.xml`: the package id is a UUID stable for this database and export
-/// (md5 of both) followed by the generation's time, so each version has its own.
-fn eml(e: &Export) -> GnResult<String> {
-    let (package, date) = crate::spi::two::<String, String>(
-        "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text
-                || '/v' || pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDDHH24MISS'),
-                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD')",
-        &[e.id.into()],
-    )?;
-    let organization = settings::dwca_organization().unwrap_or_else(|| {
-        crate::spi::one::<String>("SELECT pg_catalog.current_database()::text", &[])
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    });
-    Ok(metadata::eml_xml(&metadata::Dataset {
-        package_id: &package.unwrap_or_default(),
-        title: &e.label,
-        abstract_text: e.description.as_deref(),
-        licence_name: e.licence_name.as_deref(),
-        licence_url: e.licence_url.as_deref(),
-        organization: &organization,
-        email: settings::dwca_email().as_deref(),
-        pub_date: &date.unwrap_or_default(),
+/// The export's `eml.xml`.
+fn eml(d: &super::Dataset) -> String {
+    metadata::eml_xml(&metadata::Dataset {
+        package_id: &d.package_id,
+        title: &d.label,
+        abstract_text: d.description.as_deref(),
+        licence_name: d.licence_name.as_deref(),
+        licence_url: d.licence_url.as_deref(),
+        organization: &d.organization,
+        email: d.email.as_deref(),
+        pub_date: &d.pub_date,
         language: "fr",
-    }))
+    })
 }

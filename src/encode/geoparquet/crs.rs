@@ -26,7 +26,7 @@ pub fn of_srid(srid: i32, export: &str) -> GnResult<Crs> {
         4326 => return Ok(Crs::Default),
         _ => {}
     }
-    let pg = crate::query::columns::postgis_schema()?;
+    let pg = crate::relation::postgis_schema()?;
     // PostGIS loaded in this backend, and with it the PROJ library it links (found below)
     crate::spi::run(&format!("SELECT {pg}.postgis_proj_version()"), &[])?;
     let (auth, code, srtext) = crate::spi::three::<String, i32, String>(

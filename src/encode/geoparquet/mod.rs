@@ -85,17 +85,16 @@ fn parquet_error(export: &str, e: ParquetError) -> GnError {
 /// The registry's constructor: the schema from the view's columns, the file by the job's
 /// descriptor (never reopened by its name).
 pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
-    let plan = job.plan;
-    let export = job.export.name();
+    let export = job.dataset.name.clone();
     // query::plan refused an export without geometry already
-    let feature = plan.layout.require_feature(Format::Parquet)?;
-    let crs = crs::of_srid(plan.decoding.feature_srid.target, &export)?;
+    let feature = job.layout.require_feature(Format::Parquet)?;
+    let crs = crs::of_srid(job.srid, &export)?;
     let pq = |e| parquet_error(&export, e);
     let mut fields = Vec::new();
     let mut kinds = Vec::new();
     let mut names = Vec::new();
-    for (i, c) in plan.layout.columns.iter().enumerate() {
-        let (kind, list) = kind_of(&plan.types[i], i == feature.geometry);
+    for (i, c) in job.layout.columns.iter().enumerate() {
+        let (kind, list) = kind_of(&job.types[i], i == feature.geometry);
         fields.push(column::field(&c.name, kind, list).map_err(pq)?);
         kinds.push((kind, list));
         names.push(c.name.clone());

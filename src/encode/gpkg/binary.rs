@@ -5,7 +5,7 @@ use crate::encode::datetime;
 use crate::encode::value::write_text;
 use crate::encode::wkb::{envelope, WkbError};
 use crate::encode::Value;
-use crate::query::columns::{Category, ViewColumn};
+use crate::relation::{Category, ViewColumn};
 use rusqlite::types::ValueRef;
 /// The GeoPackage type of a column (GeoPackage 1.2 §1.1.1.1.3, "Data Types"): integers by size
 /// (SMALLINT, MEDIUMINT, INTEGER), floats (FLOAT, DOUBLE), numeric keeps its exact digits as

@@ -67,12 +67,11 @@ pub struct GeoPackage {
 /// every row was transformed to while decoding. The file's tables are made here (the SRS
 /// comes from PostGIS); the rows go in on the SQLite thread.
 pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
-    let plan = job.plan;
     // query::plan refused an export without geometry already
-    let feature = plan.layout.require_feature(Format::Gpkg)?;
+    let feature = job.layout.require_feature(Format::Gpkg)?;
     let g = feature.geometry;
-    let srid = plan.decoding.feature_srid.target;
-    let (geom_type, z) = geometry_type(&plan.types[g]);
+    let srid = job.srid;
+    let (geom_type, z) = geometry_type(&job.types[g]);
     // the file exists (created exclusively by the caller): SQLite opens it without following
     // any link in its path, and without creating anything
     let db = Connection::open_with_flags(
@@ -83,10 +82,10 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     )
     .map_err(|e| sqlite_error("open", e))?;
     schema::create_core(&db, srid)?;
-    let geom_name = plan.layout.columns[g].name.clone();
+    let geom_name = job.layout.columns[g].name.clone();
     let mut order = vec![g];
     let mut columns = Vec::new();
-    for (i, c) in plan
+    for (i, c) in job
         .layout
         .columns
         .iter()
@@ -97,7 +96,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         if name.eq_ignore_ascii_case("fid") {
             name.push('_'); // the GeoPackage's own key takes that name
         }
-        columns.push((name, column_type(&plan.types[i])));
+        columns.push((name, column_type(&job.types[i])));
         order.push(i);
     }
     let insert = schema::create_layer(&db, job.stem, (&geom_name, &geom_type), &columns)?;
@@ -111,7 +110,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     Ok(Box::new(GeoPackage {
         worker,
         batch: Batch::default(),
-        export: job.export.name(),
+        export: job.dataset.name.clone(),
         feature,
         srid,
         order,
@@ -120,8 +119,8 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         bytes: 0,
         layer: Some(Layer {
             layer: job.stem.to_string(),
-            identifier: job.export.label.clone(),
-            description: job.export.description.clone().unwrap_or_default(),
+            identifier: job.dataset.label.clone(),
+            description: job.dataset.description.clone().unwrap_or_default(),
             geom_name,
             geom_type,
             z,

@@ -4,13 +4,13 @@
 
 use super::sqlite_error;
 use crate::error::GnResult;
-use crate::query::ident as q;
+use crate::spi::ident as q;
 use rusqlite::Connection;
 
 /// The SRS definition PostGIS has for `srid`, from PostGIS's own `spatial_ref_sys` (found
 /// through its extension's schema: a relation of that name in the caller's path is not it).
 fn srs(srid: i32) -> GnResult<(String, String, i32, String)> {
-    let pg = crate::query::columns::postgis_schema()?;
+    let pg = crate::relation::postgis_schema()?;
     let row = crate::spi::three::<String, i32, String>(
         &format!(
             "SELECT coalesce(auth_name, 'NONE')::text, coalesce(auth_srid, $1), coalesce(srtext, 'undefined')

@@ -2,7 +2,7 @@
 //! SELECT that gives the rows core COPY would write; parsed and analysed into one SELECT.
 
 use crate::error::{GnError, GnResult};
-use crate::query::ident;
+use crate::spi::ident;
 use pgrx::pg_sys;
 use pgrx::{PgList, PgSqlErrorCode as Code};
 use std::ffi::{c_char, CStr, CString};

@@ -5,7 +5,7 @@
 use crate::encode::datetime;
 use crate::encode::value::write_text;
 use crate::encode::Value;
-use crate::query::columns::{Category, ViewColumn};
+use crate::relation::{Category, ViewColumn};
 use bytes::Bytes;
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::column::writer::ColumnWriter;

@@ -1,11 +1,30 @@
-//! The columns of an export's view, in view order, with what the query layer needs to know
-//! about their types.
+//! One relation and its columns as the system catalogs describe them: the relation behind an
+//! export, its columns in view order with what every floor needs to know about their types
+//! (the query's casts, the writers' column types), PostGIS's schema. At the bottom of the
+//! house, so that the catalog, the query and the writers share one description.
 
-use crate::catalog::definition::{typmod_srid, Relation};
 use crate::error::{GnError, GnResult};
 use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
+
+/// The relation behind an export, as found in the system catalogs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub oid: pg_sys::Oid,
+    pub owner: pg_sys::Oid,
+    pub qualified: String,
+}
+
+/// The SRID a PostGIS geometry typmod carries, or None for an unconstrained column.
+/// Layout (liblwgeom `TYPMOD_GET_SRID`): bits 8..28 hold the SRID, sign-extended from bit 27.
+pub fn typmod_srid(typmod: i32) -> Option<i32> {
+    if typmod < 0 {
+        return None;
+    }
+    let srid = ((typmod & 0x0FFF_FF00) - (typmod & 0x0800_0000)) >> 8;
+    (srid > 0).then_some(srid)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
