@@ -4,10 +4,11 @@
 //! failure or a cancel removes the temporary file and leaves any previous file untouched.
 
 use crate::access;
-use crate::catalog::export::{self, Export};
+use crate::catalog::export;
 use crate::encode::format::{FileFormat, Output};
 use crate::encode::{Dataset, FileJob};
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::export::Export;
 use crate::history::{self, Status};
 use crate::identity::current_user_name;
 use crate::notify;
@@ -53,7 +54,12 @@ fn now() -> TimestampWithTimeZone {
 
 /// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
 fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<(i64, i64)> {
-    let plan = query::plan(export, format.format, None)?;
+    let plan = query::plan(
+        export,
+        crate::catalog::relation(export)?,
+        format.format,
+        None,
+    )?;
     let progress = Progress::start(plan.relid, true);
     target.dir.remove_abandoned_temps();
     let mut temp = target.dir.create_temp(&target.name)?;

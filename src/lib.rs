@@ -17,6 +17,7 @@ mod catalog;
 mod definer;
 mod encode;
 mod error;
+mod export;
 mod generate;
 mod history;
 mod identity;

@@ -2,8 +2,8 @@
 //! generations, and `pg_notify('gn_export', json)` for every finished generation.
 
 use crate::adopted;
-use crate::catalog::export::Export;
 use crate::error::GnResult;
+use crate::export::Export;
 use crate::settings;
 use pgrx::prelude::*;
 use serde_json::json;

@@ -2,8 +2,9 @@
 //! view's columns, their types and their comments.
 
 use crate::catalog::definition::{check_definition, geometry_field};
-use crate::catalog::export::{self, Export};
+use crate::catalog::export;
 use crate::error::{GnResult, OrRaise};
+use crate::export::Export;
 use crate::relation::{view_columns, Category, ViewColumn};
 use crate::settings;
 use pgrx::prelude::*;

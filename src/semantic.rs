@@ -4,11 +4,11 @@
 //! as Darwin-SW Turtle, filtered and paged as the module does, streamed.
 
 use crate::api::integer;
-use crate::catalog::export::Export;
 use crate::encode::format::Compression;
 use crate::encode::format::Output;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::export::Export;
 use crate::jsonb::Jsonb;
 use crate::query;
 use crate::settings;
@@ -88,7 +88,7 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
         .hint("A superuser turns it on for a database (ALTER DATABASE ... SET gn_export.dsw_enabled = on), as GeoNature's expose_dsw_api, and grants EXECUTE on gn_export.dsw(jsonb) to the roles that serve it."));
     }
     let export = dsw_view();
-    let plan = query::plan(&export, Format::Ttl, Some(&filters(params)?)).map_err(|e| {
+    let plan = crate::catalog::relation(&export).and_then(|rel| query::plan(&export, rel, Format::Ttl, Some(&filters(params)?))).map_err(|e| {
         if e.code == Code::ERRCODE_UNDEFINED_TABLE {
             e.hint("dsw() serves gn_exports.v_synthese_dsw, GeoNature's RDF view under the SINP diffusion rule: a DBA makes it with SELECT gn_export.install_dsw_view().")
         } else {

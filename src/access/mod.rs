@@ -8,8 +8,9 @@ pub mod rule;
 pub mod scope;
 pub mod token;
 
-use crate::catalog::export::{self, Export};
+use crate::catalog::export;
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::export::Export;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 use rule::{Refusal, TokenCheck};

@@ -13,11 +13,11 @@ pub mod serve;
 pub mod snapshot;
 
 use crate::access;
-use crate::catalog::export::Export;
 use crate::encode::datetime::write_timestamp;
 use crate::encode::format::Output;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
+use crate::export::Export;
 use crate::jsonb::{JsonText, Jsonb};
 use crate::query::{self, Plan};
 use crate::settings;
@@ -86,8 +86,7 @@ pub fn page_of(
     };
     let token = token.or_else(|| params.get("token").and_then(JsonValue::as_str));
     let export = access::require_read(id_export, id_role, token)?;
-    let format = match crate::catalog::definition::geometry_field(export.geometry_field.as_deref())
-    {
+    let format = match crate::export::geometry_field(export.geometry_field.as_deref()) {
         Some(_) => Format::GeoJson,
         None => Format::Json,
     };
@@ -101,7 +100,12 @@ pub fn page_of(
     // a snapshot's keys are text written by one session and read by others: every session
     // writes and reads them (and evaluates the filters) with PostgreSQL's default forms
     let _text = settings::GucScope::pinned_value_text();
-    let plan = query::plan(&export, format, Some(&query_filters(&export, params)))?;
+    let plan = query::plan(
+        &export,
+        crate::catalog::relation(&export)?,
+        format,
+        Some(&query_filters(&export, params)),
+    )?;
     let snap = serve::serve(&export, &plan, &pin)?;
     let items = items(&plan, format, &snap, p, export.name())?;
 

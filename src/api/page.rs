@@ -1,8 +1,8 @@
 //! What a partner asks for: the page (`limit`, `offset`), the snapshot it pages (`snapshot`),
 //! and the query that the snapshot holds the keys of (every other parameter).
 
-use crate::catalog::export::Export;
 use crate::error::{GnError, GnResult};
+use crate::export::Export;
 use pgrx::PgSqlErrorCode as Code;
 use serde_json::{Map, Value as JsonValue};
 

@@ -15,10 +15,7 @@ pub struct Column {
     pub typmod: i32,
 }
 
-/// GeoNature stores "no geometry" as NULL; an empty or blank field means the same.
-pub fn geometry_field(raw: Option<&str>) -> Option<&str> {
-    raw.map(str::trim).filter(|s| !s.is_empty())
-}
+pub use crate::export::geometry_field;
 
 /// Schemas whose relations are PostgreSQL's own: an export never reads them (pg_authid holds
 /// password hashes, and a schedule file is published).

@@ -5,27 +5,7 @@ use crate::error::{GnError, GnResult};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Export {
-    pub id: i32,
-    pub label: String,
-    pub description: Option<String>,
-    pub schema_name: String,
-    pub view_name: String,
-    pub geometry_field: Option<String>,
-    pub geometry_srid: Option<i32>,
-    pub public: bool,
-    pub view_pk_column: String,
-    pub licence_name: Option<String>,
-    pub licence_url: Option<String>,
-}
-
-impl Export {
-    /// How messages name an export: its label and id.
-    pub fn name(&self) -> String {
-        format!("export \"{}\" (id {})", self.label, self.id)
-    }
-}
+pub use crate::export::Export;
 
 /// Loads one export, or P0002 when there is none with that id.
 pub fn load(id_export: i32) -> GnResult<Export> {

@@ -8,6 +8,19 @@ use crate::adopted;
 use crate::error::OrRaise;
 use pgrx::prelude::*;
 
+/// The relation behind an export, checked as the `t_exports` trigger checks a definition (see
+/// `definition::check_definition`): what `query::plan` builds on.
+pub fn relation(export: &crate::export::Export) -> crate::error::GnResult<definition::Relation> {
+    definition::check_definition(
+        &export.label,
+        &export.schema_name,
+        &export.view_name,
+        &export.view_pk_column,
+        export.geometry_field.as_deref(),
+        export.geometry_srid,
+    )
+}
+
 /// Checks that each table of the catalog (`gn_exports.t_exports`, `t_licences`,
 /// `cor_exports_roles`, `t_export_schedules`) is one gn_export uses: an ordinary table (or a
 /// partitioned one made of ordinary tables) with no rule and no inheritance child, whose

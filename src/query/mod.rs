@@ -4,12 +4,11 @@
 
 pub mod filters;
 
-use crate::catalog::definition::{self, check_definition};
-use crate::catalog::export::Export;
 use crate::definer::Definer;
 use crate::encode::format::Crs;
 use crate::encode::{Column, Feature, Format, Layout};
 use crate::error::{GnError, GnResult};
+use crate::export::Export;
 use crate::relation::ViewColumn;
 use crate::relation::{self as columns, Relation};
 use crate::settings;
@@ -124,22 +123,15 @@ fn cast_check<'a>(
     }
 }
 
-/// Builds the query of an export in a format, with optional filters (a JSON object). The
-/// caller must be able to SELECT the export's relation (checked with the definition); the
-/// checks of filter values, like the query itself later, run as the export's definer.
+/// Builds the query of an export in a format, with optional filters (a JSON object), over
+/// its relation as the catalog checked it (`catalog::relation`: the caller may SELECT it);
+/// the checks of filter values, like the query itself later, run as the export's definer.
 pub fn plan(
     export: &Export,
+    rel: Relation,
     format: Format,
     filters: Option<&serde_json::Value>,
 ) -> GnResult<Plan> {
-    let rel = check_definition(
-        &export.label,
-        &export.schema_name,
-        &export.view_name,
-        &export.view_pk_column,
-        export.geometry_field.as_deref(),
-        export.geometry_srid,
-    )?;
     let definer = Definer::for_relation(rel.owner)?;
     definer.run(|| build(export, format, filters, rel, definer))
 }
@@ -266,7 +258,7 @@ fn build(
 ) -> GnResult<Plan> {
     let cols = columns::view_columns(&rel)?;
     let pg = columns::postgis_schema()?;
-    let geom_name = definition::geometry_field(export.geometry_field.as_deref());
+    let geom_name = crate::export::geometry_field(export.geometry_field.as_deref());
     let geom = geom_name.and_then(|g| cols.iter().find(|c| c.name == g));
     // only a typmod SRID is trusted for a static transform; otherwise each row says its own
     let geom_srid = geom.and_then(|g| g.srid);

@@ -128,7 +128,12 @@ pub fn prepare(
 ) -> GnResult<Prepared> {
     let format = stream_format(format.unwrap_or("csv"), bytes)?;
     let export = access::require_read(id_export, id_role, token)?;
-    let plan = query::plan(&export, format.format, filters)?;
+    let plan = query::plan(
+        &export,
+        crate::catalog::relation(&export)?,
+        format.format,
+        filters,
+    )?;
     let Output::Text(make) = format.format.spec().output else {
         unreachable!("parse_for(_, true) keeps byte-stream formats only")
     };

@@ -3,9 +3,9 @@
 
 use super::dir::{Dir, Entry};
 use super::names::{self, after_stamp, STAMP_LEN};
-use crate::catalog::export::Export;
 use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult};
+use crate::export::Export;
 use crate::settings;
 use pgrx::PgSqlErrorCode as Code;
 use std::path::PathBuf;
