@@ -6,9 +6,11 @@
 use crate::access;
 use crate::catalog::export;
 use crate::encode::format::{FileFormat, Output};
+use crate::encode::pump::Pump;
 use crate::encode::{Dataset, FileJob};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::export::Export;
+use crate::files::target::Target;
 use crate::history::{self, Status};
 use crate::identity::current_user_name;
 use crate::notify;
@@ -16,8 +18,6 @@ use crate::progress::Progress;
 use crate::query;
 use crate::settings;
 use crate::sink::compress::Packer;
-use crate::sink::pump::Pump;
-use crate::sink::target::Target;
 use crate::source;
 use crate::subxact::{sqlstate_text, try_in_subtransaction};
 use pgrx::datum::TimestampWithTimeZone;
@@ -127,7 +127,7 @@ pub fn generate_file(
     skip_newer_than: Option<Duration>,
 ) -> GnResult<Generation> {
     let export = match id_role {
-        Some(_) => access::require_read(id_export, id_role, None)?,
+        Some(_) => access::require_read(export::load(id_export)?, id_role, None)?,
         None => export::load(id_export)?,
     };
     let target = Target::new(&export, format, id_role.is_some())?;

@@ -14,10 +14,12 @@ mod access;
 mod adopted;
 mod api;
 mod catalog;
+mod copy;
 mod definer;
 mod encode;
 mod error;
 mod export;
+mod files;
 mod generate;
 mod history;
 mod identity;
@@ -27,7 +29,9 @@ mod notify;
 mod openapi;
 mod progress;
 mod query;
+mod read;
 mod relation;
+mod run;
 mod schedule;
 mod semantic;
 mod settings;
@@ -47,7 +51,7 @@ pub extern "C-unwind" fn _PG_init() {
     // Set once while the library loads, before any thread of ours exists.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     settings::init();
-    sink::copy::install();
+    copy::install();
 }
 
 /// The version of the gn_export extension library that is loaded. Says with a NOTICE when
@@ -57,7 +61,7 @@ pub extern "C-unwind" fn _PG_init() {
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 fn version() -> &'static str {
-    if let Some((message, hint)) = sink::copy::preload_hint() {
+    if let Some((message, hint)) = copy::preload_hint() {
         // SAFETY: reads a backend global that CREATE EXTENSION sets while its script runs.
         let level = if unsafe { pg_sys::creating_extension } {
             PgLogLevel::WARNING

@@ -11,6 +11,9 @@ cargo fmt --check
 say "cargo clippy -D warnings"
 cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
 
+say "the house is a stack: no cycle, no import up the stack (tests/imports.py)"
+python3 tests/imports.py --strict
+
 say "cargo pgrx test (unit tests and #[pg_test])"
 PGRX_TEST_DIR="$STATE_DIR/pgrx-test-data"
 install -d -o postgres -g postgres "$PGRX_TEST_DIR"

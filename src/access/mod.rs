@@ -8,7 +8,6 @@ pub mod rule;
 pub mod scope;
 pub mod token;
 
-use crate::catalog::export;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::export::Export;
 use pgrx::prelude::*;
@@ -52,8 +51,7 @@ pub fn check_read(
 
 /// The single choke point of every reading path: returns the export when the caller may read
 /// it, or the 42501 error that says why not. Never echoes a token.
-pub fn require_read(id_export: i32, id_role: Option<i32>, token: Option<&str>) -> GnResult<Export> {
-    let export = export::load(id_export)?;
+pub fn require_read(export: Export, id_role: Option<i32>, token: Option<&str>) -> GnResult<Export> {
     match check_read(&export, id_role, token)? {
         Ok(()) => Ok(export),
         Err(refusal) => Err(refusal_error(&export, id_role, refusal)),
@@ -135,7 +133,7 @@ fn refusal_error(export: &Export, id_role: Option<i32>, refusal: Refusal) -> GnE
     }
 }
 
-fn required<T>(v: Option<T>, what: &str) -> T {
+pub fn required<T>(v: Option<T>, what: &str) -> T {
     v.unwrap_or_else(|| {
         GnError::new(
             Code::ERRCODE_NULL_VALUE_NOT_ALLOWED,
@@ -162,34 +160,6 @@ fn scope(id_role: Option<i32>, action: default!(Option<&str>, "'R'")) -> i32 {
     }
 }
 
-/// Whether a user (id_role), a token holder, or anyone may read an export, by GeoNature's
-/// rule: a public export is readable by anyone; a given token must belong to the export (a
-/// wrong token refuses even an allowed user); without a user, refuse; scope 3 allows; scope 1
-/// or 2 allows when the user or one of their groups is associated with the export. An unknown
-/// export raises P0002.
-#[pg_extern(stable, parallel_safe)]
-#[search_path(pg_catalog, pg_temp)]
-fn can_read(
-    id_export: Option<i32>,
-    id_role: default!(Option<i32>, "NULL"),
-    token: default!(Option<&str>, "NULL"),
-) -> bool {
-    let export = export::load(required(id_export, "id_export")).or_raise();
-    check_read(&export, id_role, token).or_raise().is_ok()
-}
-
-/// Raises insufficient_privilege (42501) with the reason when can_read() would be false;
-/// P0002 for an unknown export. The check that run(), generate() and api() make.
-#[pg_extern(name = "require_read", stable, parallel_safe)]
-#[search_path(pg_catalog, pg_temp)]
-fn require_read_sql(
-    id_export: Option<i32>,
-    id_role: default!(Option<i32>, "NULL"),
-    token: default!(Option<&str>, "NULL"),
-) {
-    require_read(required(id_export, "id_export"), id_role, token).or_raise();
-}
-
 /// Gives the association of a user or group with an export a new random token and returns
 /// it; the old token stops working at once. Not executable by PUBLIC.
 #[pg_extern(volatile)]
@@ -209,7 +179,7 @@ GRANT USAGE ON SCHEMA gn_export TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION gn_export.rotate_token(integer, integer) FROM PUBLIC;
 "#,
     name = "access_grants",
-    requires = [require_read_sql, rotate_token]
+    requires = [rotate_token]
 );
 
 #[cfg(test)]

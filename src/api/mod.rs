@@ -15,13 +15,13 @@ pub mod snapshot;
 use crate::access;
 use crate::encode::datetime::write_timestamp;
 use crate::encode::format::Output;
+use crate::encode::pump::Pump;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::export::Export;
 use crate::jsonb::{JsonText, Jsonb};
 use crate::query::{self, Plan};
 use crate::settings;
-use crate::sink::pump::Pump;
 pub use page::integer;
 use page::{page, pin, query_filters, Page};
 use pgrx::prelude::*;
@@ -85,7 +85,7 @@ pub fn page_of(
         }
     };
     let token = token.or_else(|| params.get("token").and_then(JsonValue::as_str));
-    let export = access::require_read(id_export, id_role, token)?;
+    let export = access::require_read(crate::catalog::export::load(id_export)?, id_role, token)?;
     let format = match crate::export::geometry_field(export.geometry_field.as_deref()) {
         Some(_) => Format::GeoJson,
         None => Format::Json,

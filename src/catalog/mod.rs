@@ -48,7 +48,7 @@ pgrx::extension_sql_file!(
     requires = [
         check_catalog,
         definition::check_definition_sql,
-        sink::names::check_file_name,
+        files::names::check_file_name,
         formats::formats
     ]
 );

@@ -11,6 +11,7 @@ pub mod geoparquet;
 pub mod gpkg;
 pub mod json;
 pub mod packing;
+pub mod pump;
 pub mod tsv;
 pub mod value;
 pub mod wkb;

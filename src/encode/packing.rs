@@ -4,15 +4,8 @@
 
 use super::format::{names, Format, Output};
 use crate::error::{GnError, GnResult};
+pub use crate::sink::compress::Compression;
 use pgrx::PgSqlErrorCode as Code;
-
-/// How a file's bytes are packed after encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Compression {
-    None,
-    /// RFC 1952 gzip: named by the format's name and extension with `.gz` appended
-    Gzip,
-}
 
 /// The suffix that asks for gzip, on a format's name and on its files' names.
 const GZIP_SUFFIX: &str = ".gz";

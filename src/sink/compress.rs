@@ -2,13 +2,20 @@
 //! passes them on as they are or gzip-compressed (flate2 over zlib-rs). Memory stays at one
 //! block: the compressor's output is drained to the inner sink after every write.
 
-use super::pump::ByteSink;
-use crate::encode::format::Compression;
+use super::ByteSink;
 use crate::error::{GnError, GnResult};
 use crate::settings;
 use flate2::write::GzEncoder;
 use pgrx::PgSqlErrorCode as Code;
 use std::io::Write;
+
+/// How a file's bytes are packed after encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compression {
+    None,
+    /// RFC 1952 gzip: named by the format's name and extension with `.gz` appended
+    Gzip,
+}
 
 pub struct Packer<S: ByteSink> {
     gzip: Option<GzEncoder<Vec<u8>>>,
@@ -28,7 +35,7 @@ impl<S: ByteSink> Packer<S> {
         let gzip = match compression {
             Compression::None => None,
             Compression::Gzip => Some(GzEncoder::new(
-                Vec::with_capacity(super::pump::FLUSH_AT),
+                Vec::with_capacity(super::FLUSH_AT),
                 flate2::Compression::new(level),
             )),
         };

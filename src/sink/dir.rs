@@ -428,7 +428,7 @@ impl Drop for Sealed {
 }
 
 /// A temporary file takes encoded bytes as they come.
-impl super::pump::ByteSink for Temp {
+impl super::ByteSink for Temp {
     fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
         Temp::write(self, bytes)
     }

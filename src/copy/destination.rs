@@ -6,7 +6,7 @@ use crate::access::require_server_write;
 use crate::error::io_error;
 use crate::error::{GnError, GnResult};
 use crate::sink::dir::{Dir, Temp};
-use crate::sink::pump::ByteSink;
+use crate::sink::ByteSink;
 use pgrx::pg_sys;
 use pgrx::PgSqlErrorCode as Code;
 use std::ffi::{c_char, CStr};

@@ -1,12 +1,12 @@
 //! Where a generation's file goes: `gn_export.export_dir`, checked, and the file's directory
 //! and exact name for an export and a format.
 
-use super::dir::{Dir, Entry};
 use super::names::{self, after_stamp, STAMP_LEN};
 use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult};
 use crate::export::Export;
 use crate::settings;
+use crate::sink::dir::{Dir, Entry};
 use pgrx::PgSqlErrorCode as Code;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -75,7 +75,7 @@ fn free_user_name(dir: &Dir, stem_ext: &str) -> GnResult<String> {
         .unwrap_or_default();
         debug_assert_eq!(stamp.len(), STAMP_LEN);
         let name = format!("{stamp}{stem_ext}");
-        if dir.file(&name).is_some() || super::commit::is_pending(dir, &name) {
+        if dir.file(&name).is_some() || crate::sink::commit::is_pending(dir, &name) {
             continue;
         }
         if reserve(dir, &name, false) {

@@ -2,34 +2,14 @@
 //! generate()'s temporary file, an API page) is an encoder feeding a [`ByteSink`] through this
 //! one loop, with one flush size and one way of counting and reporting progress.
 
-use crate::encode::{Encoder, Value};
+use super::{Encoder, Value};
 use crate::error::{GnError, GnResult};
 use crate::progress::Progress;
+use crate::sink::{ByteSink, FLUSH_AT};
 use pgrx::PgSqlErrorCode as Code;
-
-/// Bytes gathered before they are handed to the sink: one CopyData message, one write(2).
-pub const FLUSH_AT: usize = 64 * 1024;
 
 /// Rows between two progress reports when no block is full yet.
 const PROGRESS_ROWS: u64 = 256;
-
-/// Where encoded bytes go.
-pub trait ByteSink {
-    /// Whether every piece (the header, each row, the footer) must reach the sink on its own,
-    /// as run() returns one chunk per record, rather than in FLUSH_AT blocks.
-    fn per_piece(&self) -> bool {
-        false
-    }
-    fn write(&mut self, bytes: &[u8]) -> GnResult<()>;
-}
-
-/// An API page, or anything else kept in memory.
-impl ByteSink for Vec<u8> {
-    fn write(&mut self, bytes: &[u8]) -> GnResult<()> {
-        self.extend_from_slice(bytes);
-        Ok(())
-    }
-}
 
 /// What went through a pump.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -15,10 +15,10 @@ mod layout;
 mod options;
 mod statement;
 
+use crate::encode::pump::Pump;
 use crate::error::{GnResult, OrRaise};
 use crate::progress::Progress;
 use crate::settings::GucScope;
-use crate::sink::pump::Pump;
 use crate::source::decode::Postgis;
 use destination::Destination;
 use options::{CopyFormat, Request};

@@ -4,12 +4,12 @@
 //! can).
 
 use super::destination::Destination;
+use crate::encode::pump::Pump;
 use crate::error::{GnError, GnResult};
 use crate::jsonb::Jsonb;
 use crate::progress::Progress;
 use crate::settings::GucScope;
 use crate::sink::compress::Packer;
-use crate::sink::pump::Pump;
 use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
 use pgrx::{PgList, PgSqlErrorCode as Code};
@@ -155,7 +155,7 @@ fn may_execute(func: Oid) -> bool {
 /// `search_path = pg_catalog, pg_temp` throughout.
 pub fn copy_run(call: RunCall, mut dest: Destination) -> GnResult<u64> {
     let _path = GucScope::pinned_search_path();
-    let p = crate::sink::stream::prepare(
+    let p = crate::run::prepare(
         call.id_export,
         call.format.as_deref(),
         call.id_role,

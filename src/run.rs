@@ -2,14 +2,15 @@
 //! The cursor is fetched a batch at a time, so memory is bounded and the first bytes leave
 //! before the last rows are read.
 
-use super::compress::Packer;
-use super::pump::{ByteSink, Pump};
 use crate::access;
 use crate::encode::format::{Compression, FileFormat, Output};
+use crate::encode::pump::Pump;
 use crate::encode::Encoder;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::jsonb::Jsonb;
 use crate::query::{self, Plan};
+use crate::sink::compress::Packer;
+use crate::sink::ByteSink;
 use crate::source::Cursor;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -127,7 +128,7 @@ pub fn prepare(
     bytes: bool,
 ) -> GnResult<Prepared> {
     let format = stream_format(format.unwrap_or("csv"), bytes)?;
-    let export = access::require_read(id_export, id_role, token)?;
+    let export = access::require_read(crate::catalog::export::load(id_export)?, id_role, token)?;
     let plan = query::plan(
         &export,
         crate::catalog::relation(&export)?,
