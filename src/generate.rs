@@ -76,11 +76,18 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
             let path = temp.path_for_writer()?;
             let file = temp.file_for_writer()?;
             let dataset = dataset(export)?;
+            let srid = plan.decoding.feature_srid.target;
+            let spatial_refs = [4326, srid]
+                .into_iter()
+                .filter(|s| *s > 0)
+                .map(crate::relation::spatial_ref)
+                .collect::<GnResult<Vec<_>>>()?;
             let job = FileJob {
                 dataset: &dataset,
                 layout: &plan.layout,
                 types: &plan.types,
-                srid: plan.decoding.feature_srid.target,
+                srid,
+                spatial_refs: &spatial_refs,
                 stem: &target.stem,
                 path: &path,
                 file: &file,
@@ -407,7 +414,16 @@ fn dataset(e: &Export) -> GnResult<Dataset> {
             .flatten()
             .unwrap_or_default()
     });
+    let local_time = crate::spi::one::<Vec<i32>>(
+        "SELECT ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
+                      extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
+           FROM (SELECT LOCALTIMESTAMP AS t) n",
+        &[],
+    )?
+    .unwrap_or_default();
+    let part = |i: usize| local_time.get(i).copied().unwrap_or(0);
     Ok(Dataset {
+        local_time: [part(0), part(1), part(2), part(3), part(4), part(5)],
         name: e.name(),
         label: e.label.clone(),
         description: e.description.clone(),

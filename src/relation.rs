@@ -132,3 +132,32 @@ pub fn postgis_schema() -> GnResult<String> {
         .hint("CREATE EXTENSION postgis;")
     })
 }
+
+/// A spatial reference system as PostGIS's `spatial_ref_sys` defines it (all None when it has
+/// no row for the SRID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpatialRef {
+    pub srid: i32,
+    pub auth_name: Option<String>,
+    pub auth_srid: Option<i32>,
+    pub srtext: Option<String>,
+}
+
+/// `srid`'s row of PostGIS's own `spatial_ref_sys` (found through its extension's schema: a
+/// relation of that name in the caller's path is not it). Loads PostGIS, and the PROJ library
+/// it links, in this backend: writers that read a definition through PROJ need it mapped.
+pub fn spatial_ref(srid: i32) -> GnResult<SpatialRef> {
+    let pg = postgis_schema()?;
+    crate::spi::run(&format!("SELECT {pg}.postgis_proj_version()"), &[])?;
+    let (auth_name, auth_srid, srtext) = crate::spi::three::<String, i32, String>(
+        &format!("SELECT auth_name::text, auth_srid, srtext::text FROM {pg}.spatial_ref_sys WHERE srid = $1"),
+        &[srid.into()],
+    )
+    .unwrap_or((None, None, None));
+    Ok(SpatialRef {
+        srid,
+        auth_name,
+        auth_srid,
+        srtext,
+    })
+}

@@ -21,7 +21,7 @@ pub use format::Format;
 pub use value::Value;
 
 use crate::error::{GnError, GnResult};
-use crate::relation::ViewColumn;
+use crate::relation::{SpatialRef, ViewColumn};
 use std::path::Path;
 
 /// A byte-stream format: header, then one piece per row, then footer; concatenated, the file.
@@ -74,6 +74,8 @@ pub struct Dataset {
     pub pub_date: String,
     pub organization: String,
     pub email: Option<String>,
+    /// the generation's local time (year, month, day, hour, minute, second): a zip's dates
+    pub local_time: [i32; 6],
 }
 
 /// A container file to write: where, of which dataset, with which columns.
@@ -85,6 +87,8 @@ pub struct FileJob<'a> {
     pub types: &'a [ViewColumn],
     /// the SRID every feature geometry was transformed to while decoding
     pub srid: i32,
+    /// the definitions of EPSG:4326 and of that SRID (`relation::spatial_ref`)
+    pub spatial_refs: &'a [SpatialRef],
     /// the export's file stem: the name of a GeoPackage's layer
     pub stem: &'a str,
     /// a fresh, empty file created exclusively for the writer, by its path (for SQLite)...

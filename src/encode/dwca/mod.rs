@@ -112,7 +112,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         .try_clone()
         .map_err(|e| io_error("Darwin Core Archive", e))?;
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 17, file));
-    let modified = now()?;
+    let modified = now(&job.dataset.local_time)?;
     zip.start_file("occurrence.txt", options(modified))
         .map_err(|e| zip_error("occurrence.txt", e))?;
     let mut a = Archive {
@@ -145,12 +145,7 @@ fn options(modified: DateTime) -> SimpleFileOptions {
 }
 
 /// The generation's local time, for the entries' dates (zip has no time zone).
-fn now() -> GnResult<DateTime> {
-    let parts = crate::spi::one::<Vec<i32>>(
-        "SELECT ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
-                      extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
-           FROM (SELECT LOCALTIMESTAMP AS t) n", &[])?
-    .unwrap_or_default();
+fn now(parts: &[i32; 6]) -> GnResult<DateTime> {
     let p = |i: usize| parts.get(i).copied().unwrap_or(0);
     Ok(DateTime::from_date_and_time(
         p(0).clamp(1980, 2107) as u16,

@@ -3,6 +3,7 @@
 //! PostGIS links, and PROJ's `proj_as_projjson` is the reference writer of that format.
 
 use crate::error::{GnError, GnResult};
+use crate::relation::SpatialRef;
 use libloading::Library;
 use pgrx::PgSqlErrorCode as Code;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -18,22 +19,19 @@ pub enum Crs {
     Projjson(serde_json::Value),
 }
 
-/// The CRS of `srid` from PostGIS's `spatial_ref_sys` through PROJ. Errors: 22023 for an
-/// SRID PostGIS does not know, 38000 when PROJ is missing or cannot read the definition.
-pub fn of_srid(srid: i32, export: &str) -> GnResult<Crs> {
+/// The CRS of `srid` from its definition in PostGIS's `spatial_ref_sys` (`known`), through
+/// PROJ. Errors: 22023 for an SRID PostGIS does not know, 38000 when PROJ is missing or cannot
+/// read the definition.
+pub fn of_srid(srid: i32, known: Option<&SpatialRef>, export: &str) -> GnResult<Crs> {
     match srid {
         0 => return Ok(Crs::Unknown),
         4326 => return Ok(Crs::Default),
         _ => {}
     }
-    let pg = crate::relation::postgis_schema()?;
-    // PostGIS loaded in this backend, and with it the PROJ library it links (found below)
-    crate::spi::run(&format!("SELECT {pg}.postgis_proj_version()"), &[])?;
-    let (auth, code, srtext) = crate::spi::three::<String, i32, String>(
-        &format!("SELECT auth_name::text, auth_srid, srtext::text FROM {pg}.spatial_ref_sys WHERE srid = $1"),
-        &[srid.into()],
-    )
-    .unwrap_or((None, None, None));
+    let (auth, code, srtext) = match known {
+        Some(r) => (r.auth_name.clone(), r.auth_srid, r.srtext.clone()),
+        None => (None, None, None),
+    };
     let mut tried = Vec::new();
     if let (Some(a), Some(c)) = (auth, code) {
         tried.push(format!("{a}:{c}"));

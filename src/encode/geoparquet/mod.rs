@@ -88,7 +88,8 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let export = job.dataset.name.clone();
     // query::plan refused an export without geometry already
     let feature = job.layout.require_feature(Format::Parquet)?;
-    let crs = crs::of_srid(job.srid, &export)?;
+    let known = job.spatial_refs.iter().find(|r| r.srid == job.srid);
+    let crs = crs::of_srid(job.srid, known, &export)?;
     let pq = |e| parquet_error(&export, e);
     let mut fields = Vec::new();
     let mut kinds = Vec::new();

@@ -81,7 +81,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| sqlite_error("open", e))?;
-    schema::create_core(&db, srid)?;
+    schema::create_core(&db, srid, job.spatial_refs)?;
     let geom_name = job.layout.columns[g].name.clone();
     let mut order = vec![g];
     let mut columns = Vec::new();

@@ -4,30 +4,24 @@
 
 use super::sqlite_error;
 use crate::error::GnResult;
+use crate::relation::SpatialRef;
 use crate::spi::ident as q;
 use rusqlite::Connection;
 
-/// The SRS definition PostGIS has for `srid`, from PostGIS's own `spatial_ref_sys` (found
-/// through its extension's schema: a relation of that name in the caller's path is not it).
-fn srs(srid: i32) -> GnResult<(String, String, i32, String)> {
-    let pg = crate::relation::postgis_schema()?;
-    let row = crate::spi::three::<String, i32, String>(
-        &format!(
-            "SELECT coalesce(auth_name, 'NONE')::text, coalesce(auth_srid, $1), coalesce(srtext, 'undefined')
-               FROM {pg}.spatial_ref_sys WHERE srid = $1"
-        ),
-        &[srid.into()],
-    );
-    let (org, id, def) = match row {
-        Ok((Some(o), Some(i), Some(d))) => (o, i, d),
-        _ => ("NONE".into(), srid, "undefined".into()),
-    };
-    Ok((format!("EPSG:{srid}"), org, id, def))
+/// A `gpkg_spatial_ref_sys` row of an SRS as PostGIS defines it: name, organization, its id
+/// there, definition (NONE, the SRID, `undefined` for what PostGIS leaves out).
+fn srs(r: &SpatialRef) -> (String, String, i32, String) {
+    (
+        format!("EPSG:{}", r.srid),
+        r.auth_name.clone().unwrap_or_else(|| "NONE".into()),
+        r.auth_srid.unwrap_or(r.srid),
+        r.srtext.clone().unwrap_or_else(|| "undefined".into()),
+    )
 }
 
 /// The mandatory tables (GeoPackage 1.2 §1.1), with the undefined SRSs, EPSG:4326 and the
 /// layer's own SRS.
-pub fn create_core(db: &Connection, srid: i32) -> GnResult<()> {
+pub fn create_core(db: &Connection, srid: i32, spatial_refs: &[SpatialRef]) -> GnResult<()> {
     db.execute_batch(
         "PRAGMA page_size = 65536;          -- rows of 70 columns: dozens per page, not two
          PRAGMA application_id = 1196444487; -- 'GPKG'
@@ -63,7 +57,13 @@ pub fn create_core(db: &Connection, srid: i32) -> GnResult<()> {
         srs_ids.push(srid);
     }
     for id in srs_ids {
-        let (name, org, org_id, definition) = srs(id)?;
+        let known = spatial_refs.iter().find(|r| r.srid == id);
+        let (name, org, org_id, definition) = srs(known.unwrap_or(&SpatialRef {
+            srid: id,
+            auth_name: None,
+            auth_srid: None,
+            srtext: None,
+        }));
         db.execute(
             "INSERT INTO gpkg_spatial_ref_sys VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
             rusqlite::params![name, id, org, org_id, definition],
