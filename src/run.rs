@@ -3,7 +3,7 @@
 //! before the last rows are read.
 
 use crate::access;
-use crate::encode::format::{Compression, FileFormat, Output};
+use crate::encode::format::{Compression, FileFormat};
 use crate::encode::pump::Pump;
 use crate::encode::Encoder;
 use crate::error::{GnError, GnResult, OrRaise};
@@ -135,10 +135,7 @@ pub fn prepare(
         format.format,
         filters,
     )?;
-    let Output::Text(make) = format.format.spec().output else {
-        unreachable!("parse_for(_, true) keeps byte-stream formats only")
-    };
-    let encoder = make(&plan.layout)?;
+    let encoder = format.format.encoder(&plan.layout)?;
     Ok(Prepared {
         name: export.name(),
         plan,

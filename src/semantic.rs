@@ -5,7 +5,6 @@
 
 use crate::api::integer;
 use crate::encode::format::Compression;
-use crate::encode::format::Output;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::export::Export;
@@ -95,10 +94,7 @@ fn start(params: &JsonValue) -> GnResult<Stream<Chunks>> {
             e
         }
     })?;
-    let Output::Text(make) = Format::Ttl.spec().output else {
-        unreachable!("Darwin-SW is a byte stream")
-    };
-    let encoder = make(&plan.layout)?;
+    let encoder = Format::Ttl.encoder(&plan.layout)?;
     stream(Prepared {
         name: export.name(),
         plan,

@@ -14,7 +14,6 @@ pub mod snapshot;
 
 use crate::access;
 use crate::encode::datetime::write_timestamp;
-use crate::encode::format::Output;
 use crate::encode::pump::Pump;
 use crate::encode::Format;
 use crate::error::{GnError, GnResult, OrRaise};
@@ -31,10 +30,7 @@ use snapshot::Snapshot;
 
 /// The page's items, encoded as the files are (`format` is geojson or json).
 fn items(plan: &Plan, format: Format, snap: &Snapshot, p: Page, name: String) -> GnResult<Vec<u8>> {
-    let Output::Text(make) = format.spec().output else {
-        unreachable!("the API pages are json or geojson")
-    };
-    let mut pump = Pump::start(make(&plan.layout)?, Vec::new(), name, None)?;
+    let mut pump = Pump::start(format.encoder(&plan.layout)?, Vec::new(), name, None)?;
     let (start, end) = p.rows(snap.footer.rows);
     let entries = snap.entries(start, end)?;
     if !entries.is_empty() {

@@ -2,7 +2,7 @@
 //! (GEOMETRY 'col', or the first geometry) and the id (ID 'col'), and how each is decoded.
 
 use super::options::{table_formats, CopyFormat, Request};
-use crate::encode::format::{Crs, Output};
+use crate::encode::format::Crs;
 use crate::encode::value::write_text;
 use crate::encode::{Column, EncodeError, Encoder, Feature, Layout, Value};
 use crate::error::{GnError, GnResult};
@@ -89,10 +89,8 @@ pub fn describe(
             .collect(),
         postgis,
     };
-    let Output::Text(make) = format.spec().output else {
-        unreachable!("the hook offers byte-stream formats only")
-    };
-    Ok((decoding, make(&layout)?))
+    let encoder = format.encoder(&layout)?;
+    Ok((decoding, encoder))
 }
 
 fn check_raw(attrs: &[Attribute]) -> GnResult<()> {

@@ -194,6 +194,18 @@ impl Format {
             .expect("every format has its registry entry")
     }
 
+    /// The encoder of a byte-stream format for these columns; a container format has none
+    /// (22023: callers that stream check the format first, see `parse_for`).
+    pub fn encoder(self, layout: &Layout) -> GnResult<Box<dyn Encoder>> {
+        match self.spec().output {
+            Output::Text(make) => make(layout),
+            Output::Container(_) => Err(GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{} is a file format, not a stream", self.name()),
+            )),
+        }
+    }
+
     /// A format by its name or an alias, in any case.
     pub fn parse(name: &str) -> Option<Format> {
         REGISTRY
