@@ -19,7 +19,7 @@ use crate::query;
 use crate::settings;
 use crate::sink::compress::Packer;
 use crate::source;
-use crate::subxact::{sqlstate_text, try_in_subtransaction};
+use crate::subxact::{sqlstate_text, try_work};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -210,13 +210,12 @@ pub fn generate_at(
         g.finished_at = now();
         return conclude(export, target, id_role, schedule, g, &target.name);
     }
-    let failure = match try_in_subtransaction(|| write_file(export, format, target)) {
-        Ok(Ok((rows, bytes))) => {
+    let failure = match try_work(|| write_file(export, format, target)) {
+        Ok((rows, bytes)) => {
             (g.rows, g.bytes) = (rows, bytes);
             None
         }
-        Ok(Err(e)) => Some((e.code, e.message)),
-        Err(caught) => Some((caught.code, caught.message)),
+        Err(e) => Some((e.code, e.message)),
     };
     if let Some((code, message)) = failure {
         g.status = Status::Failed;
@@ -303,15 +302,8 @@ fn conclude(
 /// user learns what failed, not where the server keeps its files.
 fn tell_user(export: &Export, target: &Target, role: i32, g: &Generation) {
     let error = g.error.as_deref().map(|e| without_paths(e, target));
-    let sent = try_in_subtransaction(|| {
-        notify::notify_user(export, role, g.url.as_deref(), error.as_deref())
-    });
-    let problem = match sent {
-        Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(e.message),
-        Err(c) => Some(c.message),
-    };
-    if let Some(p) = problem {
+    let sent = try_work(|| notify::notify_user(export, role, g.url.as_deref(), error.as_deref()));
+    if let Err(p) = sent.map_err(|e| e.message) {
         pgrx::warning!(
             "gn_export: user {role} was not notified of {}: {p}",
             export.name()

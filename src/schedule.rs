@@ -15,7 +15,7 @@ use crate::identity::current_user_name;
 use crate::settings;
 use crate::sink::dir::Dir;
 use crate::sink::names::temp_removal;
-use crate::subxact::{sqlstate_text, try_in_subtransaction};
+use crate::subxact::{sqlstate_text, try_work};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
@@ -167,15 +167,11 @@ fn run_all() -> GnResult<Vec<Row>> {
     )?;
     let mut out = Vec::new();
     for s in schedules()? {
-        let o = match try_in_subtransaction(|| run_one(&s)) {
-            Ok(Ok(o)) => o,
-            Ok(Err(e)) => Outcome::simple(
+        let o = match try_work(|| run_one(&s)) {
+            Ok(o) => o,
+            Err(e) => Outcome::simple(
                 Status::Failed,
                 Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
-            ),
-            Err(c) => Outcome::simple(
-                Status::Failed,
-                Some(format!("{} ({})", c.message, sqlstate_text(c.code))),
             ),
         };
         // GeoNature left in_process true forever after a crash; whatever happened, it is

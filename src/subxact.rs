@@ -23,6 +23,15 @@ pub fn sqlstate_text(code: PgSqlErrorCode) -> String {
     s
 }
 
+/// Runs fallible work in a subtransaction (see [`try_in_subtransaction`]): its value, or the
+/// error it returned or raised, one error either way (a raised one keeps its SQLSTATE).
+pub fn try_work<T>(f: impl FnOnce() -> crate::error::GnResult<T>) -> crate::error::GnResult<T> {
+    match try_in_subtransaction(f) {
+        Ok(result) => result,
+        Err(caught) => Err(crate::error::GnError::new(caught.code, caught.message)),
+    }
+}
+
 /// Runs `f` in a subtransaction. On success the subtransaction is committed into the current
 /// one; on error it is rolled back and the error returned, except for cancellation, shutdown
 /// and out-of-memory, which go on aborting the whole statement as users expect.
