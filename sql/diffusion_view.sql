@@ -176,13 +176,15 @@ LEFT JOIN rule r ON r.sensitivity_key = COALESCE(s.id_nomenclature_sensitivity, 
 -- names (joined with ' | '), their bounding box (xmin, ymin, xmax, ymax); NULL when none is
 CROSS JOIN LATERAL (
     SELECT CASE WHEN r.id_area_type IS NOT NULL THEN (
+        -- st_xmin() and its kin take a box3d: cast explicitly, so that no function of a closer
+        -- signature someone may create in PostGIS's schema is bound in their place
         SELECT CASE WHEN count(*) > 0 THEN
                    ARRAY[string_agg(la.area_code::text, ' | ' ORDER BY la.area_code),
                          string_agg(la.area_name::text, ' | ' ORDER BY la.area_code),
-                         min(%1$s.st_xmin(la.geom_4326))::text,
-                         min(%1$s.st_ymin(la.geom_4326))::text,
-                         max(%1$s.st_xmax(la.geom_4326))::text,
-                         max(%1$s.st_ymax(la.geom_4326))::text] END
+                         min(%1$s.st_xmin(la.geom_4326::%1$s.box3d))::text,
+                         min(%1$s.st_ymin(la.geom_4326::%1$s.box3d))::text,
+                         max(%1$s.st_xmax(la.geom_4326::%1$s.box3d))::text,
+                         max(%1$s.st_ymax(la.geom_4326::%1$s.box3d))::text] END
           FROM gn_synthese.cor_area_synthese c
           -- an index lookup per attached area (a fence again: joined, the planner may scan
           -- l_areas once per observation)

@@ -15,7 +15,8 @@
 #  6. generate() in a READ ONLY transaction on a primary, HTML in notifications, Rust
 #     backtraces.
 #  8. the SINP views the DBA installs (issue 24) run the code of the relations they read (the
-#     module's RDF view, a Synthese swapped for a view) as those relations' owner.
+#     module's RDF view, a Synthese swapped for a view) as those relations' owner, and bind no
+#     closer match the database owner planted in PostGIS's schema.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 client_cluster_up
@@ -485,4 +486,17 @@ Q postgres -c "CREATE ROLE gn_other"
 Q gn_atk -c "ALTER TABLE ref_geo.l_areas OWNER TO gn_other"
 check "install_diffusion_view() where a relation it reads has another owner (not a superuser): 42501, naming it" "42501 1" \
   "$(sqlstate_in gn_atk "SELECT gn_export.install_diffusion_view()") $(QE gn_atk -c "SELECT gn_export.install_diffusion_view()" | grep -c 'ref_geo.l_areas.*gn_other')"
+# the database owner, who may create in PostGIS's schema (public), plants closer matches of the
+# PostGIS functions the SINP views call, before the DBA installs them
+(cd "$REPO/sql/demo" && Q gn_plant -f geonature_schema.sql -f reference_data.sql) > /dev/null 2>&1
+Q gn_plant <<'SQL'
+SET ROLE dbowner;
+CREATE FUNCTION public.st_xmin(geometry) RETURNS float8 LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('st_xmin') THEN 0::float8 END $$;
+CREATE FUNCTION public.st_ymin(geometry) RETURNS float8 LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('st_ymin') THEN 0::float8 END $$;
+CREATE FUNCTION public.st_xmax(geometry) RETURNS float8 LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('st_xmax') THEN 0::float8 END $$;
+CREATE FUNCTION public.st_ymax(geometry) RETURNS float8 LANGUAGE sql AS $$ SELECT CASE WHEN public.spy('st_ymax') THEN 0::float8 END $$;
+RESET ROLE;
+SQL
+Q gn_plant -c "SELECT gn_export.install_dwc_view()" > /dev/null
+check "install_dwc_view() over closer matches planted in PostGIS's schema: its views depend on none of them" "0" "$(bound gn_plant)"
 finish
