@@ -77,9 +77,12 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
             let file = temp.file_for_writer()?;
             let dataset = dataset(export)?;
             let srid = plan.decoding.feature_srid.target;
-            let spatial_refs = [4326, srid]
+            // the SRSs a file of features declares: EPSG:4326 always, and its own
+            let mut srids = vec![4326, srid];
+            srids.retain(|s| *s > 0 && plan.layout.feature.is_some());
+            srids.dedup();
+            let spatial_refs = srids
                 .into_iter()
-                .filter(|s| *s > 0)
                 .map(crate::relation::spatial_ref)
                 .collect::<GnResult<Vec<_>>>()?;
             let job = FileJob {
@@ -394,10 +397,13 @@ REVOKE EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) 
 /// Archive's package id is a UUID stable for this database and export (md5 of both) followed by
 /// the generation's time, so that each version has its own.
 fn dataset(e: &Export) -> GnResult<Dataset> {
-    let (package, date) = crate::spi::two::<String, String>(
+    let (package, date, local_time) = crate::spi::three::<String, String, Vec<i32>>(
         "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text
                 || '/v' || pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDDHH24MISS'),
-                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD')",
+                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD'),
+                ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
+                      extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
+           FROM (SELECT LOCALTIMESTAMP AS t) n",
         &[e.id.into()],
     )?;
     let organization = settings::dwca_organization().unwrap_or_else(|| {
@@ -406,13 +412,7 @@ fn dataset(e: &Export) -> GnResult<Dataset> {
             .flatten()
             .unwrap_or_default()
     });
-    let local_time = crate::spi::one::<Vec<i32>>(
-        "SELECT ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
-                      extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
-           FROM (SELECT LOCALTIMESTAMP AS t) n",
-        &[],
-    )?
-    .unwrap_or_default();
+    let local_time = local_time.unwrap_or_default();
     let part = |i: usize| local_time.get(i).copied().unwrap_or(0);
     Ok(Dataset {
         local_time: [part(0), part(1), part(2), part(3), part(4), part(5)],
