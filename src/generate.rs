@@ -7,7 +7,7 @@ use crate::access;
 use crate::catalog::export;
 use crate::encode::format::{FileFormat, Output};
 use crate::encode::pump::Pump;
-use crate::encode::{Dataset, FileJob};
+use crate::encode::{Backend, Dataset, FileJob};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::export::Export;
 use crate::files::target::Target;
@@ -52,6 +52,14 @@ fn now() -> TimestampWithTimeZone {
         .expect("clock_timestamp() is never NULL")
 }
 
+/// What a container writer asks of this backend.
+const SERVER: Backend = Backend {
+    check_interrupts: || {
+        pgrx::check_for_interrupts!();
+    },
+    warning: |message| pgrx::warning!("{message}"),
+};
+
 /// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
 fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<(i64, i64)> {
     let plan = query::plan(
@@ -66,7 +74,12 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
     let rows = match format.format.spec().output {
         Output::Text(make) => {
             let packed = Packer::new(format.compression, temp);
-            let mut pump = Pump::start(make(&plan.layout)?, packed, export.name(), Some(progress))?;
+            let mut pump = Pump::start(
+                make(&plan.layout)?,
+                packed,
+                export.name(),
+                Some(progress.reporter()),
+            )?;
             source::run_all(&plan.statement(), |row| pump.row(row))?;
             let (packed, stats) = pump.finish()?;
             temp = packed.finish()?;
@@ -94,6 +107,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 stem: &target.stem,
                 path: &path,
                 file: &file,
+                backend: SERVER,
             };
             let mut writer = make(&job)?;
             let mut rows = 0i64;

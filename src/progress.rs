@@ -29,6 +29,12 @@ impl Progress {
         Progress(())
     }
 
+    /// This report as the pump takes it: a function of rows and bytes so far, which ends the
+    /// report when dropped.
+    pub fn reporter(self) -> Box<dyn Fn(i64, i64)> {
+        Box::new(move |rows, bytes| self.update(rows, bytes))
+    }
+
     pub fn update(&self, rows: i64, bytes: i64) {
         // SAFETY: as above; two plain stores into this backend's status slot.
         unsafe {

@@ -14,7 +14,10 @@ cargo clippy --all-targets --features "pg15 pg_test" -- -D warnings
 say "the house is a stack: no cycle, no import up the stack (tests/imports.py)"
 python3 tests/imports.py --strict
 
-say "cargo pgrx test (unit tests and #[pg_test])"
+say "plain unit tests: encoders, writers, registry, no server (cargo test)"
+cargo test --features "pg15 pg_test" --lib -- --skip ::pg_
+
+say "cargo pgrx test (unit tests again, and #[pg_test] in a throw-away cluster)"
 PGRX_TEST_DIR="$STATE_DIR/pgrx-test-data"
 install -d -o postgres -g postgres "$PGRX_TEST_DIR"
 cargo pgrx test pg15 --runas postgres --pgdata "$PGRX_TEST_DIR"

@@ -169,7 +169,7 @@ pub fn copy_run(call: RunCall, mut dest: Destination) -> GnResult<u64> {
         p.encoder,
         Packer::new(p.compression, dest),
         p.name,
-        Some(progress),
+        Some(progress.reporter()),
     )?;
     crate::source::run_all(&p.plan.statement(), |row| pump.row(row))?;
     let (packed, stats) = pump.finish()?;

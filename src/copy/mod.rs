@@ -150,7 +150,10 @@ unsafe fn copy_query(
         let (decoding, encoder) = layout::describe(&req, attrs, postgis)?;
         dest.begin(attrs.len());
         let progress = Progress::start(Oid::INVALID, dest.is_file());
-        Ok((decoding, Pump::start(encoder, dest, name, Some(progress))?))
+        Ok((
+            decoding,
+            Pump::start(encoder, dest, name, Some(progress.reporter()))?,
+        ))
     };
     // SAFETY: the caller's guarantees.
     let pump = unsafe {

@@ -287,15 +287,11 @@ pub fn names(keep: impl Fn(&Spec) -> bool) -> String {
     }
 }
 
-// pg_test, not plain unit tests: the registry and the pump reach PostgreSQL (SPI, progress),
-// which a plain test binary cannot link
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use pgrx::prelude::*;
 
-    #[pg_test]
+    #[test]
     fn one_entry_per_format_and_unique_names() {
         let mut seen = std::collections::HashSet::new();
         for s in REGISTRY {
@@ -309,7 +305,7 @@ mod tests {
         }
     }
 
-    #[pg_test]
+    #[test]
     fn file_names() {
         assert_eq!(
             Format::of_file_name("Synthese_SINP.geojsonl"),
@@ -320,7 +316,7 @@ mod tests {
         assert_eq!(Format::of_file_name("csv"), None);
     }
 
-    #[pg_test]
+    #[test]
     fn parse_for_streams_and_hints() {
         assert_eq!(
             Format::parse_for("GeoJSONL", true).unwrap(),
@@ -340,7 +336,7 @@ mod tests {
             .ends_with("geojsonseq, gpkg, ttl, dwca or parquet."));
     }
 
-    #[pg_test]
+    #[test]
     fn gzip_names() {
         let gz = |format| FileFormat {
             format,

@@ -12,6 +12,8 @@ pub mod gpkg;
 pub mod json;
 pub mod packing;
 pub mod pump;
+#[cfg(test)]
+pub mod testing;
 pub mod tsv;
 pub mod value;
 pub mod wkb;
@@ -78,6 +80,16 @@ pub struct Dataset {
     pub local_time: [i32; 6],
 }
 
+/// What a container writer may ask of the backend that runs it. generate() gives the server's
+/// own; writers name no server symbol themselves, so that plain `cargo test`s run them.
+#[derive(Clone, Copy)]
+pub struct Backend {
+    /// raises the pending cancel, if any: called while a writer waits for its thread
+    pub check_interrupts: fn(),
+    /// sends a WARNING to the client
+    pub warning: fn(&str),
+}
+
 /// A container file to write: where, of which dataset, with which columns.
 pub struct FileJob<'a> {
     pub dataset: &'a Dataset,
@@ -95,6 +107,7 @@ pub struct FileJob<'a> {
     pub path: &'a Path,
     /// ... and as an open file (for writers that take one: never reopened by its name)
     pub file: &'a std::fs::File,
+    pub backend: Backend,
 }
 
 /// A container format (not a byte stream): created at a path, given the rows, then finished.

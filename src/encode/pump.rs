@@ -4,7 +4,6 @@
 
 use super::{Encoder, Value};
 use crate::error::{GnError, GnResult};
-use crate::progress::Progress;
 use crate::sink::{ByteSink, FLUSH_AT};
 use pgrx::PgSqlErrorCode as Code;
 
@@ -27,7 +26,8 @@ pub struct Pump<S: ByteSink> {
     /// how errors name what is being encoded: an export, or `COPY FORMAT x`
     name: String,
     stats: Stats,
-    progress: Option<Progress>,
+    /// rows and bytes so far, to whoever reports them (`Progress::reporter`)
+    progress: Option<Box<dyn Fn(i64, i64)>>,
 }
 
 impl<S: ByteSink> Pump<S> {
@@ -36,7 +36,7 @@ impl<S: ByteSink> Pump<S> {
         encoder: Box<dyn Encoder>,
         sink: S,
         name: String,
-        progress: Option<Progress>,
+        progress: Option<Box<dyn Fn(i64, i64)>>,
     ) -> GnResult<Pump<S>> {
         let mut p = Pump {
             encoder,
@@ -75,7 +75,7 @@ impl<S: ByteSink> Pump<S> {
     /// Rows so far and bytes so far (`pending` of them not yet handed to the sink).
     fn report(&self, pending: usize) {
         if let Some(p) = &self.progress {
-            p.update(
+            p(
                 self.stats.rows as i64,
                 (self.stats.bytes + pending as u64) as i64,
             );
@@ -118,14 +118,10 @@ impl<S: ByteSink> Pump<S> {
     }
 }
 
-// pg_test, not plain unit tests: the registry and the pump reach PostgreSQL (SPI, progress),
-// which a plain test binary cannot link
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::encode::{json::Json, Column};
-    use pgrx::prelude::*;
 
     /// Records each write, as the run() chunk queue does.
     #[derive(Default)]
@@ -159,7 +155,7 @@ mod tests {
         p.finish().unwrap()
     }
 
-    #[pg_test]
+    #[test]
     fn pieces_one_by_one_or_in_blocks() {
         let (one, s1) = run(true, 3);
         assert_eq!(one.0.len(), 5); // header, 3 rows, footer
@@ -173,7 +169,7 @@ mod tests {
         assert_eq!(s1.bytes, blocks.0[0].len() as u64);
     }
 
-    #[pg_test]
+    #[test]
     fn flushes_at_the_block_size() {
         let (blocks, s) = run(false, 20_000);
         assert!(blocks.0.len() > 2);

@@ -21,6 +21,8 @@ pub struct Worker<M: Send + 'static, R: Send + 'static> {
     /// set when the backend abandons the file: the thread stops at its next message
     stop: Arc<AtomicBool>,
     name: &'static str,
+    /// raises a pending cancel while the backend waits for room in the channel
+    check_interrupts: fn(),
 }
 
 /// The thread's side of the channel: the messages, until the channel closes or the backend
@@ -44,6 +46,7 @@ impl<M: Send + 'static, R: Send + 'static> Worker<M, R> {
     pub fn spawn(
         name: &'static str,
         depth: usize,
+        check_interrupts: fn(),
         work: impl FnOnce(Inbox<M>) -> GnResult<R> + Send + 'static,
     ) -> GnResult<Worker<M, R>> {
         let (tx, rx) = sync_channel(depth);
@@ -68,6 +71,7 @@ impl<M: Send + 'static, R: Send + 'static> Worker<M, R> {
             handle: Some(handle),
             stop,
             name,
+            check_interrupts,
         })
     }
 
@@ -79,7 +83,7 @@ impl<M: Send + 'static, R: Send + 'static> Worker<M, R> {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Full(m)) => {
                     message = m;
-                    pgrx::check_for_interrupts!();
+                    (self.check_interrupts)();
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 Err(TrySendError::Disconnected(_)) => break,

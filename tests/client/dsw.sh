@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Darwin-SW Turtle (issue 14): GeoNature's RDF view exported by run(), generate(), schedules,
+# Darwin-SW Turtle: GeoNature's RDF view exported by run(), generate(), schedules,
 # the COPY hook and gn_export.dsw(), read back by rdflib: one dwc:Occurrence per observation
 # (a dataset with two producers included), IRIs from the SINP UUIDs, no "None", latitude = ST_Y,
 # only Darwin Core / Darwin-SW terms, typed literals, fractions of seconds.

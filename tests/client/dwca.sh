@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Darwin Core Archives (issue 14): install_dwc_view() maps the Synthese to Darwin Core, and
+# Darwin Core Archives: install_dwc_view() maps the Synthese to Darwin Core, and
 # generate(id, 'dwca') writes a zip that python-dwca-reader opens and iterates to exactly the
 # view's rows and values, with well-formed meta.xml and eml.xml (xmllint), GBIF's licence rule,
 # the required terms, and a package id that changes with each version.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GeoParquet 1.1 (issue 15): generate(id, 'parquet') and schedules write files that
+# GeoParquet 1.1: generate(id, 'parquet') and schedules write files that
 # geoparquet-validator accepts and that pyarrow and geopandas read back to the database's values
 # with the right CRS: typed columns (every type of the type table, NULLs, lists, JSON, UUID),
 # the feature geometry as WKB in the export's own SRID with the `geo` metadata (geometry types

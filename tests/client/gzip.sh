@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gzip for every text format (issue 15): generate(id, 'csv.gz') and schedules write
+# gzip for every text format: generate(id, 'csv.gz') and schedules write
 # <name>.<ext>.gz, run_bytes() streams the same bytes through COPY (FORMAT raw), gunzip gives
 # exactly the uncompressed export, GDAL reads compressed GeoJSON through /vsigzip/, Python's
 # gzip module reads the same values, the level is a setting, and clean_files() knows the names.

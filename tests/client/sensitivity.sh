@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sensitive observations (issue 24): the SINP diffusion rule, cell by cell. On a GeoNature-like
+# Sensitive observations: the SINP diffusion rule, cell by cell. On a GeoNature-like
 # database with GeoNature's SENSIBILITE and NIV_PRECIS nomenclatures, ref_geo areas (COM, M10,
 # DEP) and gn_synthese.cor_area_synthese, one observation per combination of sensitivity (0-4,
 # NULL, unknown id) x diffusion level (NULL, 0-5, unknown id) x area attached or not (112), each

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Faults while everything runs (issue 23, item 7). For SOAK_SECONDS (default 40) on a
+# Faults while everything runs. For SOAK_SECONDS (default 40) on a
 # 20,000-row export, sessions generate files in several formats (as the administrator, as
 # users, through the schedules, and in transactions that roll back), stream run(), page the API
 # and write rows, while a faulter cancels and terminates random ones of them and statement

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every output passes the validator its readers run (issue 12): geojson-validator (RFC 7946)
+# Every output passes the validator its readers run: geojson-validator (RFC 7946)
 # on GeoJSON files, GeoJSON lines, api() items and the COPY hook; frictionless and PostgreSQL's
 # own COPY FROM on CSV; GDAL's validate_gpkg.py and ogrinfo on GeoPackages. On the demo and on a
 # table of edge cases: every geometry type, empties, mixed SRIDs, SRID 0, Z/M, curves,

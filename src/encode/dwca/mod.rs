@@ -7,6 +7,8 @@
 
 pub mod metadata;
 pub mod terms;
+#[cfg(test)]
+mod tests;
 
 use super::value::write_text;
 use super::{FileJob, FileWriter, Value};
@@ -78,11 +80,11 @@ fn term_columns(job: &FileJob) -> GnResult<(Vec<usize>, Vec<String>)> {
         .hint("Name the view's columns after Darwin Core terms (https://dwc.tdwg.org/terms/), e.g. SELECT unique_id_sinp AS \"occurrenceID\"; on GeoNature, SELECT gn_export.install_dwc_view() makes such a view of the Synthese."));
     }
     if !others.is_empty() {
-        pgrx::warning!(
+        (job.backend.warning)(&format!(
             "gn_export: {}: columns that are not Darwin Core terms are left out of the archive: {}",
             job.dataset.name,
             others.join(", ")
-        );
+        ));
     }
     Ok((fields, iris))
 }
@@ -100,11 +102,11 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         job.dataset.licence_name.as_deref(),
         job.dataset.licence_url.as_deref(),
     ) {
-        pgrx::warning!(
+        (job.backend.warning)(&format!(
             "gn_export: {}: GBIF accepts only CC0 1.0, CC BY 4.0 and CC BY-NC 4.0, not the export's licence ({})",
             job.dataset.name,
             job.dataset.licence_name.as_deref().unwrap_or("none")
-        );
+        ));
     }
     // the file created exclusively for us, by its descriptor: never reopened by its name
     let file = job

@@ -10,6 +10,8 @@
 
 pub mod column;
 pub mod crs;
+#[cfg(test)]
+mod tests;
 
 use super::gpkg::binary::core_types;
 use super::wkb::{envelope, geometry_kind};
@@ -121,7 +123,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let written = Arc::new(AtomicU64::new(0));
     let counter = written.clone();
     let name = export.clone();
-    let worker = Worker::spawn("GeoParquet", 1, move |rx| {
+    let worker = Worker::spawn("GeoParquet", 1, job.backend.check_interrupts, move |rx| {
         encode_groups(writer, rx, &counter, &name)
     })?;
     Ok(Box::new(GeoParquet {

@@ -10,6 +10,8 @@ pub mod batch;
 pub mod binary;
 mod inserter;
 pub mod schema;
+#[cfg(test)]
+mod tests;
 
 use super::{Feature, FileJob, FileWriter, Format, Value};
 use crate::encode::worker::Worker;
@@ -104,7 +106,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         "INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)",
         schema::rtree_table(job.stem, &geom_name)
     );
-    let worker = Worker::spawn("GeoPackage", 4, move |rx| {
+    let worker = Worker::spawn("GeoPackage", 4, job.backend.check_interrupts, move |rx| {
         inserter::run(db, &insert, &insert_rtree, rx)
     })?;
     Ok(Box::new(GeoPackage {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Privilege escalations of the second attack review (issue 23), each as the attacker did it:
+# The code of objects someone else owns runs with that owner's rights, never more: privilege
+# escalations tried as an attacker would, each under the call that reaches it:
 #  1. the catalog owner swaps a table gn_export reads or writes (GeoNature's catalog,
 #     permission and notification tables) for a view, or puts a trigger or rule on it, and waits
 #     for the superuser's pg_cron job or the DBA: every statement on a table gn_export does not
@@ -14,7 +15,7 @@
 #     UPDATE are never bound into the extension's SQL;
 #  6. generate() in a READ ONLY transaction on a primary, HTML in notifications, Rust
 #     backtraces.
-#  8. the SINP views the DBA installs (issue 24) run the code of the relations they read (the
+#  8. the SINP views the DBA installs run the code of the relations they read (the
 #     module's RDF view, a Synthese swapped for a view) as those relations' owner, and bind no
 #     closer match the database owner planted in PostGIS's schema.
 set -euo pipefail
@@ -456,7 +457,7 @@ got=$(out gn_atk -c "\\set VERBOSITY verbose" -c "SELECT gn_export.run($BOOM)" -
 check "with RUST_BACKTRACE set on the server, a view's error reaches the client without a Rust backtrace" "22012 0" \
   "$(echo "$got" | grep -o 22012 | head -1) $(echo "$got" | grep -v '^LOCATION' | grep -ci 'backtrace\|rust_begin_unwind\|pgrx\|\.rs:[0-9]')"
 
-echo "## 8. the SINP views (issue 24) run as the owner of the data they read, not as their installer"
+echo "## 8. the SINP views run as the owner of the data they read, not as their installer"
 # GeoNature's application role owns the Synthese, its areas, nomenclatures, taxa and metadata
 # too; the DBA installs the views as the superuser, and the superuser's jobs export them
 own_schemas gn_atk gn_synthese ref_geo ref_nomenclatures taxonomie gn_meta

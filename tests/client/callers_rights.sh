@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Trust boundaries, tried as an attacker would (issue 11):
+# A caller lends its rights to no one and reaches nothing it should not, tried as an attacker
+# would:
 #  1. a catalog writer's code never runs with the rights of whoever runs the export (the
 #     superuser's pg_cron job included), and definitions cannot point at system catalogs or at
 #     relations their writer cannot read;

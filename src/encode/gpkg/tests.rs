@@ -1,0 +1,141 @@
+//! The GeoPackage writer from the facts generate() gives it to a file, read back with SQLite.
+
+use crate::encode::testing::{dataset, layout, point, view_column, write};
+use crate::encode::{Format, Value};
+use crate::relation::Category;
+use rusqlite::Connection;
+
+/// A feature row as SQLite gives it back: id_synthese, nom_cite, date_min, fid_, the_geom.
+type Feature = (i64, Option<String>, Option<String>, i64, Option<Vec<u8>>);
+
+fn types() -> Vec<crate::relation::ViewColumn> {
+    vec![
+        view_column("id_synthese", "integer", Category::Integer),
+        view_column("nom_cite", "character varying(1000)", Category::Text),
+        view_column("date_min", "date", Category::Date),
+        view_column("fid", "bigint", Category::Integer),
+        view_column("the_geom", "geometry(Point,4326)", Category::Geometry),
+    ]
+}
+
+#[test]
+fn a_layer_with_its_rows_index_and_extent() {
+    let types = types();
+    let layout = layout(&types, Some("the_geom"), Some("id_synthese"));
+    let (p1, p2) = (point(6.5, 44.5), point(7.25, 45.0));
+    let rows = vec![
+        vec![
+            Value::Int(1),
+            Value::Text("Lynx \"boréal\""),
+            Value::Date(9_473), // 2025-12-08
+            Value::Int(10),
+            Value::Wkb(&p1),
+        ],
+        vec![
+            Value::Int(2),
+            Value::Null,
+            Value::Null,
+            Value::Int(11),
+            Value::Null,
+        ],
+        vec![
+            Value::Int(3),
+            Value::Text("Aigle"),
+            Value::Date(0),
+            Value::Int(12),
+            Value::Wkb(&p2),
+        ],
+    ];
+    let file = write(
+        Format::Gpkg,
+        &dataset("id_synthese"),
+        &types,
+        &layout,
+        4326,
+        &rows,
+    )
+    .unwrap();
+    let db = Connection::open(file.path()).unwrap();
+    let application_id: i64 = db
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(application_id, 0x4750_4B47); // "GPKG"
+    let read: Vec<Feature> = db
+        .prepare("SELECT id_synthese, nom_cite, date_min, fid_, the_geom FROM faune ORDER BY fid")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(read.len(), 3);
+    assert_eq!(read[0].1.as_deref(), Some("Lynx \"boréal\""));
+    assert_eq!(read[0].2.as_deref(), Some("2025-12-08"));
+    assert_eq!((read[1].1.as_deref(), read[1].4.as_ref()), (None, None));
+    assert_eq!(read[2].2.as_deref(), Some("2000-01-01"));
+    assert_eq!(read[2].3, 12);
+    let g = read[0].4.as_ref().unwrap();
+    assert_eq!(&g[..4], b"GP\x00\x03");
+    assert_eq!(&g[4..8], &4326i32.to_le_bytes());
+    // the R-tree holds the envelope of every non-empty geometry, keyed by fid
+    let rtree: Vec<(i64, f64, f64)> = db
+        .prepare("SELECT id, minx, maxy FROM rtree_faune_the_geom ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rtree, [(1, 6.5, 44.5), (3, 7.25, 45.0)]);
+    let (identifier, srs, min_x, max_y): (String, i64, f64, f64) = db
+        .query_row(
+            "SELECT identifier, srs_id, min_x, max_y FROM gpkg_contents WHERE table_name = 'faune'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (identifier.as_str(), srs, min_x, max_y),
+        ("Faune", 4326, 6.5, 45.0)
+    );
+    let geometry_type: String = db
+        .query_row(
+            "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE column_name = 'the_geom'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(geometry_type, "POINT");
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn a_geometry_postgis_could_not_prepare_names_the_export_and_the_row() {
+    let types = types();
+    let layout = layout(&types, Some("the_geom"), Some("id_synthese"));
+    let rows = vec![vec![
+        Value::Int(42),
+        Value::Null,
+        Value::Null,
+        Value::Int(1),
+        Value::GeometryError("point outside the projection's domain".into()),
+    ]];
+    let e = write(
+        Format::Gpkg,
+        &dataset("id_synthese"),
+        &types,
+        &layout,
+        4326,
+        &rows,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.code, pgrx::PgSqlErrorCode::ERRCODE_DATA_EXCEPTION);
+    assert_eq!(
+        e.message,
+        "export \"Faune\" (id 7), feature id 42: point outside the projection's domain"
+    );
+}
