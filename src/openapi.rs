@@ -5,7 +5,7 @@ use crate::catalog::definition::{check_definition, geometry_field};
 use crate::catalog::export;
 use crate::error::{GnResult, OrRaise};
 use crate::export::Export;
-use crate::relation::{view_columns, Category, ViewColumn};
+use crate::relation::{Category, ViewColumn};
 use crate::settings;
 use pgrx::prelude::*;
 use serde_json::{json, Map, Value};
@@ -159,7 +159,7 @@ pub fn document(e: &Export) -> GnResult<Value> {
         e.geometry_field.as_deref(),
         e.geometry_srid,
     )?;
-    let cols = view_columns(&rel)?;
+    let cols = &rel.columns;
     let notes = comments(rel.oid)?;
     let geom = geometry_field(e.geometry_field.as_deref());
     let view_comment = crate::spi::one::<String>(
@@ -194,7 +194,7 @@ pub fn document(e: &Export) -> GnResult<Value> {
         ));
     }
     let mut props = Map::new();
-    for c in &cols {
+    for c in cols {
         if geom.is_some() && c.is_spatial() {
             continue;
         }

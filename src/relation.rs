@@ -8,12 +8,15 @@ use pgrx::pg_sys::{self, Oid};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-/// The relation behind an export, as found in the system catalogs.
+/// The relation behind an export, as found in the system catalogs, with its columns in order:
+/// read once per statement, by the check of its definition (`catalog::relation`), for the query
+/// and the writers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Relation {
     pub oid: pg_sys::Oid,
     pub owner: pg_sys::Oid,
     pub qualified: String,
+    pub columns: Vec<ViewColumn>,
 }
 
 /// The SRID a PostGIS geometry typmod carries, or None for an unconstrained column.
@@ -49,9 +52,23 @@ pub struct ViewColumn {
     pub category: Category,
     /// SRID from a geometry typmod
     pub srid: Option<i32>,
+    /// the declared type is a domain over the type `category` describes
+    pub domain: bool,
 }
 
 impl ViewColumn {
+    /// Test helper: a column of a plain type (no domain, no typmod SRID).
+    #[cfg(test)]
+    pub fn of(name: &str, type_name: &str, category: Category) -> ViewColumn {
+        ViewColumn {
+            name: name.into(),
+            type_name: type_name.into(),
+            category,
+            srid: None,
+            domain: false,
+        }
+    }
+
     pub fn is_spatial(&self) -> bool {
         matches!(self.category, Category::Geometry | Category::Geography)
     }
@@ -76,7 +93,9 @@ pub fn category(base: Oid, typname: &str, postgis_type: bool) -> Category {
     }
 }
 
-pub fn view_columns(rel: &Relation) -> GnResult<Vec<ViewColumn>> {
+/// The columns of relation `oid`, in order (read by `catalog::relation`, after the caller's
+/// SELECT privilege is checked).
+pub fn view_columns(oid: Oid) -> GnResult<Vec<ViewColumn>> {
     Spi::connect(|client| {
         let rows = client.select(
             "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod),
@@ -84,14 +103,15 @@ pub fn view_columns(rel: &Relation) -> GnResult<Vec<ViewColumn>> {
                     bt.typname::text,
                     EXISTS (SELECT 1 FROM pg_catalog.pg_extension e
                              WHERE e.extname = 'postgis' AND e.extnamespace = bt.typnamespace),
-                    a.atttypmod
+                    a.atttypmod,
+                    t.typtype = 'd'
                FROM pg_catalog.pg_attribute a
                JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
             None,
-            &[rel.oid.into()],
+            &[oid.into()],
         )?;
         let mut out = Vec::new();
         for r in rows {
@@ -111,6 +131,7 @@ pub fn view_columns(rel: &Relation) -> GnResult<Vec<ViewColumn>> {
                 } else {
                     None
                 },
+                domain: r.get::<bool>(7)?.unwrap_or(false),
             });
         }
         Ok(out)
@@ -160,4 +181,21 @@ pub fn spatial_ref(srid: i32) -> GnResult<SpatialRef> {
         auth_srid,
         srtext,
     })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn srid_from_typmod() {
+        // geometry(Geometry,4326): srid 4326 << 8, type 0
+        assert_eq!(typmod_srid(4326 << 8), Some(4326));
+        // geometry(Point,2154) with the point type bits (1 << 2)
+        assert_eq!(typmod_srid((2154 << 8) | 4), Some(2154));
+        // geometry(PointZ,4326): Z flag is bit 1
+        assert_eq!(typmod_srid((4326 << 8) | 4 | 2), Some(4326));
+        assert_eq!(typmod_srid(-1), None);
+        assert_eq!(typmod_srid(4), None);
+    }
 }

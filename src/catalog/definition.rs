@@ -2,17 +2,16 @@
 //! geometry column is a PostGIS geometry whose SRID agrees with `geometry_srid`.
 
 use crate::error::{GnError, GnResult, OrRaise};
-use crate::relation::typmod_srid;
 pub use crate::relation::Relation;
+use crate::relation::{view_columns, Category, ViewColumn};
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode as Code;
 
-/// What the catalogs say about one column of that relation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    pub type_name: String,
-    pub is_geometry: bool,
-    pub typmod: i32,
+/// A relation found by its name, before its columns are read.
+struct Found {
+    oid: pg_sys::Oid,
+    owner: pg_sys::Oid,
+    qualified: String,
 }
 
 pub use crate::export::geometry_field;
@@ -25,7 +24,7 @@ pub fn is_system_schema(schema: &str) -> bool {
         || schema.starts_with("pg_toast_temp_")
 }
 
-pub fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Relation> {
+fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Found> {
     let qualified = format!(
         "{}.{}",
         spi::quote_identifier(schema),
@@ -45,7 +44,7 @@ pub fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Relation
         &[schema.into(), name.into()],
     ))?;
     match row {
-        Some((Some(oid), Some(owner))) => Ok(Relation {
+        Some((Some(oid), Some(owner))) => Ok(Found {
             oid,
             owner,
             qualified,
@@ -58,28 +57,6 @@ pub fn find_relation(label: &str, schema: &str, name: &str) -> GnResult<Relation
     }
 }
 
-pub fn find_column(rel: &Relation, name: &str) -> GnResult<Option<Column>> {
-    let row = crate::spi::three::<String, bool, i32>(
-        "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod),
-                t.typname = 'geometry' AND EXISTS (
-                    SELECT 1 FROM pg_catalog.pg_extension e
-                     WHERE e.extname = 'postgis' AND e.extnamespace = t.typnamespace),
-                a.atttypmod
-           FROM pg_catalog.pg_attribute a
-           JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-          WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
-        &[rel.oid.into(), name.into()],
-    );
-    match no_row_is_none(row)? {
-        Some((Some(type_name), Some(is_geometry), Some(typmod))) => Ok(Some(Column {
-            type_name,
-            is_geometry,
-            typmod,
-        })),
-        _ => Ok(None),
-    }
-}
-
 /// `Spi::get_*` report "no row" as an error; for catalog lookups it is an ordinary answer.
 fn no_row_is_none<T>(r: Result<T, pgrx::spi::Error>) -> GnResult<Option<T>> {
     match r {
@@ -87,6 +64,12 @@ fn no_row_is_none<T>(r: Result<T, pgrx::spi::Error>) -> GnResult<Option<T>> {
         Err(pgrx::spi::Error::InvalidPosition) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A feature geometry is PostGIS's own type: not geography, not a domain over geometry (whose
+/// functions and casts someone else may have defined).
+fn is_geometry(c: &ViewColumn) -> bool {
+    c.category == Category::Geometry && !c.domain
 }
 
 /// Checks one definition for the current user, who must be able to SELECT the relation (the
@@ -99,10 +82,21 @@ pub fn check_definition(
     geometry: Option<&str>,
     srid: Option<i32>,
 ) -> GnResult<Relation> {
-    let rel = find_relation(label, schema, view)?;
+    let Found {
+        oid,
+        owner,
+        qualified,
+    } = find_relation(label, schema, view)?;
     // before any column is looked at: a definition never probes what its writer cannot read
-    crate::definer::require_select(rel.oid, &format!("export \"{label}\""), &rel.qualified)?;
-    if find_column(&rel, pk)?.is_none() {
+    crate::definer::require_select(oid, &format!("export \"{label}\""), &qualified)?;
+    let rel = Relation {
+        oid,
+        owner,
+        qualified,
+        columns: view_columns(oid)?,
+    };
+    let find_column = |name: &str| rel.columns.iter().find(|c| c.name == name);
+    if find_column(pk).is_none() {
         return Err(GnError::new(
             Code::ERRCODE_UNDEFINED_COLUMN,
             format!(
@@ -113,7 +107,7 @@ pub fn check_definition(
         .hint("Set view_pk_column to a column of the view whose values are unique."));
     }
     if let Some(geom) = geometry_field(geometry) {
-        let col = find_column(&rel, geom)?.ok_or_else(|| {
+        let col = find_column(geom).ok_or_else(|| {
             GnError::new(
                 Code::ERRCODE_UNDEFINED_COLUMN,
                 format!(
@@ -123,7 +117,7 @@ pub fn check_definition(
             )
             .hint("Set geometry_field to the view's geometry column, or to NULL for an export without geometry.")
         })?;
-        if !col.is_geometry {
+        if !is_geometry(col) {
             return Err(GnError::new(
                 Code::ERRCODE_DATATYPE_MISMATCH,
                 format!(
@@ -133,7 +127,7 @@ pub fn check_definition(
             )
             .hint("Point geometry_field at a geometry column (cast geography with ::geometry in the view)."));
         }
-        if let (Some(declared), Some(actual)) = (srid, typmod_srid(col.typmod)) {
+        if let (Some(declared), Some(actual)) = (srid, col.srid) {
             if declared != actual {
                 return Err(GnError::new(
                     Code::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -191,18 +185,6 @@ pub fn check_definition_sql(
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    #[test]
-    fn srid_from_typmod() {
-        // geometry(Geometry,4326): srid 4326 << 8, type 0
-        assert_eq!(typmod_srid(4326 << 8), Some(4326));
-        // geometry(Point,2154) with the point type bits (1 << 2)
-        assert_eq!(typmod_srid((2154 << 8) | 4), Some(2154));
-        // geometry(PointZ,4326): Z flag is bit 1
-        assert_eq!(typmod_srid((4326 << 8) | 4 | 2), Some(4326));
-        assert_eq!(typmod_srid(-1), None);
-        assert_eq!(typmod_srid(4), None);
-    }
 
     #[test]
     fn blank_geometry_field_means_none() {

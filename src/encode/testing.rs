@@ -58,12 +58,7 @@ pub fn dataset(key: &str) -> Dataset {
 
 /// A column of the view: its name and its type as SQL spells it.
 pub fn view_column(name: &str, type_name: &str, category: Category) -> ViewColumn {
-    ViewColumn {
-        name: name.into(),
-        type_name: type_name.into(),
-        category,
-        srid: None,
-    }
+    ViewColumn::of(name, type_name, category)
 }
 
 /// The layout of these columns; `geometry` names the feature geometry, `id` its key.

@@ -358,12 +358,7 @@ mod unit {
     use super::*;
 
     fn col(name: &str, category: Category, type_name: &str) -> ViewColumn {
-        ViewColumn {
-            name: name.into(),
-            type_name: type_name.into(),
-            category,
-            srid: None,
-        }
+        ViewColumn::of(name, type_name, category)
     }
 
     fn columns() -> Vec<ViewColumn> {

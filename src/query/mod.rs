@@ -256,7 +256,7 @@ fn build(
     rel: Relation,
     definer: Definer,
 ) -> GnResult<Plan> {
-    let cols = columns::view_columns(&rel)?;
+    let cols = &rel.columns;
     let pg = columns::postgis_schema()?;
     let geom_name = crate::export::geometry_field(export.geometry_field.as_deref());
     let geom = geom_name.and_then(|g| cols.iter().find(|c| c.name == g));
@@ -274,7 +274,7 @@ fn build(
         id_index,
         wkt_columns,
         types,
-    } = select_list(export, format, &cols, geom_name, &pg);
+    } = select_list(export, format, cols, geom_name, &pg);
 
     let mut params = Vec::new();
     let built = match filters.filter(|f| !f.is_null()) {
@@ -289,7 +289,7 @@ fn build(
             let name = export.name();
             let ctx = filters::Ctx {
                 export: &name,
-                columns: &cols,
+                columns: cols,
                 geometry: geom.map(|g| (g, geom_srid, export.geometry_srid.unwrap_or(4326))),
                 postgis: &pg,
             };

@@ -235,12 +235,7 @@ mod unit {
     use crate::encode::hex;
 
     fn col(t: &str) -> ViewColumn {
-        ViewColumn {
-            name: "g".into(),
-            type_name: t.into(),
-            category: Category::Geometry,
-            srid: None,
-        }
+        ViewColumn::of("g", t, Category::Geometry)
     }
 
     #[test]

@@ -36,6 +36,12 @@ VALUES ('A', 'public', 'v_obs', 'nom', 1, 'id');
 INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, id_licence, view_pk_column)
 VALUES ('A', 'public', 'v_obs', 'geog', 1, 'id');
 \echo :LAST_ERROR_SQLSTATE
+-- nor is a domain over geometry (someone else's functions and casts may apply to it): 42804
+CREATE DOMAIN public.geom_d AS geometry;
+CREATE VIEW public.v_obs_domain AS SELECT id, geom::public.geom_d AS geom FROM public.obs;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, id_licence, view_pk_column)
+VALUES ('A', 'public', 'v_obs_domain', 'geom', 1, 'id');
+\echo :LAST_ERROR_SQLSTATE
 -- geometry_srid disagrees with the column's SRID: 22023
 INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, id_licence, view_pk_column)
 VALUES ('A', 'public', 'v_obs', 'geom', 4326, 1, 'id');

@@ -1,12 +1,7 @@
 use super::*;
 
 fn col(t: &str, c: Category) -> ViewColumn {
-    ViewColumn {
-        name: "c".into(),
-        type_name: t.into(),
-        category: c,
-        srid: None,
-    }
+    ViewColumn::of("c", t, c)
 }
 
 #[test]
