@@ -5,7 +5,7 @@ use crate::catalog::definition::{check_definition, geometry_field};
 use crate::catalog::export;
 use crate::error::{GnResult, OrRaise};
 use crate::export::Export;
-use crate::relation::{Category, ViewColumn};
+use crate::relation::{Category, ColumnType, ViewColumn};
 use crate::settings;
 use pgrx::prelude::*;
 use serde_json::{json, Map, Value};
@@ -13,26 +13,30 @@ use std::collections::HashMap;
 
 /// JSON Schema of a column's values as the API renders them.
 pub fn value_schema(c: &ViewColumn) -> Value {
-    let t = c.type_name.as_str();
-    let mut s = match c.category {
-        Category::Integer if t == "bigint" => json!({"type": "integer", "format": "int64"}),
-        Category::Integer => json!({"type": "integer", "format": "int32"}),
-        Category::Float => {
-            json!({"type": "number", "format": if t == "real" { "float" } else { "double" }})
-        }
-        Category::Numeric => json!({"type": "number", "description": "exact decimal"}),
-        Category::Bool => json!({"type": "boolean"}),
-        Category::Date => json!({"type": "string", "format": "date"}),
-        Category::Timestamp => {
+    let mut s = match c.ty {
+        _ if c.array => json!({"type": "array", "items": {}}),
+        ColumnType::Int8 => json!({"type": "integer", "format": "int64"}),
+        ColumnType::Int2 | ColumnType::Int4 => json!({"type": "integer", "format": "int32"}),
+        ColumnType::Float4 => json!({"type": "number", "format": "float"}),
+        ColumnType::Float8 => json!({"type": "number", "format": "double"}),
+        ColumnType::Numeric => json!({"type": "number", "description": "exact decimal"}),
+        ColumnType::Bool => json!({"type": "boolean"}),
+        ColumnType::Date => json!({"type": "string", "format": "date"}),
+        ColumnType::Timestamp => {
             json!({"type": "string", "description": "ISO 8601 local date and time, YYYY-MM-DDTHH:MM:SS[.ffffff]"})
         }
-        Category::TimestampTz => json!({"type": "string", "format": "date-time"}),
-        Category::Geometry | Category::Geography => json!({"type": "string", "description": "WKT"}),
-        Category::Text => json!({"type": "string"}),
-        Category::Other if t == "uuid" => json!({"type": "string", "format": "uuid"}),
-        Category::Other if t == "json" || t == "jsonb" => json!({}),
-        Category::Other if t.ends_with("[]") => json!({"type": "array", "items": {}}),
-        Category::Other => json!({"type": "string"}),
+        ColumnType::TimestampTz => json!({"type": "string", "format": "date-time"}),
+        ColumnType::Geometry | ColumnType::Geography => {
+            json!({"type": "string", "description": "WKT"})
+        }
+        ColumnType::Uuid => json!({"type": "string", "format": "uuid"}),
+        ColumnType::Json => json!({}),
+        ColumnType::Text
+        | ColumnType::Time
+        | ColumnType::TimeTz
+        | ColumnType::Interval
+        | ColumnType::Bytea
+        | ColumnType::Other => json!({"type": "string"}),
     };
     if let Value::Object(m) = &mut s {
         if !m.is_empty() {
@@ -74,10 +78,10 @@ pub fn column_parameters(c: &ViewColumn, comment: Option<&str>) -> Vec<Value> {
         ));
     }
     if matches!(
-        c.category,
+        c.category(),
         Category::Date | Category::Timestamp | Category::TimestampTz | Category::Integer
     ) {
-        let schema = if c.category == Category::Integer {
+        let schema = if c.category() == Category::Integer {
             json!({"type": "integer"})
         } else {
             json!({"type": "string", "format": "date"})
@@ -91,7 +95,7 @@ pub fn column_parameters(c: &ViewColumn, comment: Option<&str>) -> Vec<Value> {
         }
     }
     if matches!(
-        c.category,
+        c.category(),
         Category::Integer | Category::Float | Category::Numeric
     ) {
         for (p, what) in [("up", "at least"), ("lo", "at most")] {

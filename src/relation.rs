@@ -29,6 +29,7 @@ pub fn typmod_srid(typmod: i32) -> Option<i32> {
     (srid > 0).then_some(srid)
 }
 
+/// The coarse group of a column's type that filters and casts go by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
     Text,
@@ -44,52 +45,124 @@ pub enum Category {
     Other,
 }
 
+/// A column's type as every floor needs it: its base type (a domain's), or its elements' for
+/// an array, told apart by OID once, here. The query's filters and casts, each writer's column
+/// types and the API's schema all decide from it, never from the type's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric,
+    /// text, varchar, char, name and citext
+    Text,
+    /// json and jsonb
+    Json,
+    Date,
+    Time,
+    TimeTz,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    Uuid,
+    Bytea,
+    /// PostGIS's own geometry and geography (a type of that name elsewhere is `Other`)
+    Geometry,
+    Geography,
+    Other,
+}
+
+impl ColumnType {
+    /// The type of base type `base`, named `typname`, `postgis` when it is PostGIS's.
+    pub fn of(base: Oid, typname: &str, postgis: bool) -> ColumnType {
+        match base {
+            pg_sys::BOOLOID => ColumnType::Bool,
+            pg_sys::INT2OID => ColumnType::Int2,
+            pg_sys::INT4OID => ColumnType::Int4,
+            pg_sys::INT8OID => ColumnType::Int8,
+            pg_sys::FLOAT4OID => ColumnType::Float4,
+            pg_sys::FLOAT8OID => ColumnType::Float8,
+            pg_sys::NUMERICOID => ColumnType::Numeric,
+            pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID | pg_sys::NAMEOID => {
+                ColumnType::Text
+            }
+            pg_sys::JSONOID | pg_sys::JSONBOID => ColumnType::Json,
+            pg_sys::DATEOID => ColumnType::Date,
+            pg_sys::TIMEOID => ColumnType::Time,
+            pg_sys::TIMETZOID => ColumnType::TimeTz,
+            pg_sys::TIMESTAMPOID => ColumnType::Timestamp,
+            pg_sys::TIMESTAMPTZOID => ColumnType::TimestampTz,
+            pg_sys::INTERVALOID => ColumnType::Interval,
+            pg_sys::UUIDOID => ColumnType::Uuid,
+            pg_sys::BYTEAOID => ColumnType::Bytea,
+            _ if postgis && typname == "geometry" => ColumnType::Geometry,
+            _ if postgis && typname == "geography" => ColumnType::Geography,
+            _ if typname == "citext" => ColumnType::Text,
+            _ => ColumnType::Other,
+        }
+    }
+
+    fn category(self) -> Category {
+        match self {
+            ColumnType::Text => Category::Text,
+            ColumnType::Int2 | ColumnType::Int4 | ColumnType::Int8 => Category::Integer,
+            ColumnType::Float4 | ColumnType::Float8 => Category::Float,
+            ColumnType::Numeric => Category::Numeric,
+            ColumnType::Bool => Category::Bool,
+            ColumnType::Date => Category::Date,
+            ColumnType::Timestamp => Category::Timestamp,
+            ColumnType::TimestampTz => Category::TimestampTz,
+            ColumnType::Geometry => Category::Geometry,
+            ColumnType::Geography => Category::Geography,
+            _ => Category::Other,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewColumn {
     pub name: String,
-    /// the type as SQL spells it (`character varying(255)`, `geometry(Point,2154)`)
+    /// the type as SQL spells it (`character varying(255)`, `geometry(Point,2154)`): for
+    /// messages and documents only; decisions go by `ty`
     pub type_name: String,
-    pub category: Category,
+    /// the base type, or the elements' base type when `array`
+    pub ty: ColumnType,
+    /// a one-dimensional array type as declared (a domain over an array is not one: its
+    /// values are written as the array's text)
+    pub array: bool,
     /// SRID from a geometry typmod
     pub srid: Option<i32>,
-    /// the declared type is a domain over the type `category` describes
+    /// the declared type is a domain over `ty`
     pub domain: bool,
 }
 
 impl ViewColumn {
     /// Test helper: a column of a plain type (no domain, no typmod SRID).
     #[cfg(test)]
-    pub fn of(name: &str, type_name: &str, category: Category) -> ViewColumn {
+    pub fn of(name: &str, type_name: &str, ty: ColumnType) -> ViewColumn {
         ViewColumn {
             name: name.into(),
             type_name: type_name.into(),
-            category,
+            ty,
+            array: false,
             srid: None,
             domain: false,
         }
     }
 
-    pub fn is_spatial(&self) -> bool {
-        matches!(self.category, Category::Geometry | Category::Geography)
-    }
-}
-
-pub fn category(base: Oid, typname: &str, postgis_type: bool) -> Category {
-    match base {
-        pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID | pg_sys::NAMEOID => {
-            Category::Text
+    /// The coarse group filters and casts go by: an array's is `Other`.
+    pub fn category(&self) -> Category {
+        if self.array {
+            return Category::Other;
         }
-        pg_sys::INT2OID | pg_sys::INT4OID | pg_sys::INT8OID => Category::Integer,
-        pg_sys::FLOAT4OID | pg_sys::FLOAT8OID => Category::Float,
-        pg_sys::NUMERICOID => Category::Numeric,
-        pg_sys::BOOLOID => Category::Bool,
-        pg_sys::DATEOID => Category::Date,
-        pg_sys::TIMESTAMPOID => Category::Timestamp,
-        pg_sys::TIMESTAMPTZOID => Category::TimestampTz,
-        _ if postgis_type && typname == "geometry" => Category::Geometry,
-        _ if postgis_type && typname == "geography" => Category::Geography,
-        _ if typname == "citext" => Category::Text,
-        _ => Category::Other,
+        self.ty.category()
+    }
+
+    pub fn is_spatial(&self) -> bool {
+        matches!(self.category(), Category::Geometry | Category::Geography)
     }
 }
 
@@ -98,16 +171,18 @@ pub fn category(base: Oid, typname: &str, postgis_type: bool) -> Category {
 pub fn view_columns(oid: Oid) -> GnResult<Vec<ViewColumn>> {
     Spi::connect(|client| {
         let rows = client.select(
+            // t the declared type, e its elements' if it is an array (else t itself), b the
+            // base type of e (a domain's)
             "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod),
-                    CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END,
-                    bt.typname::text,
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_extension e
-                             WHERE e.extname = 'postgis' AND e.extnamespace = bt.typnamespace),
-                    a.atttypmod,
-                    t.typtype = 'd'
+                    b.oid, b.typname::text,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_extension x
+                             WHERE x.extname = 'postgis' AND x.extnamespace = b.typnamespace),
+                    a.atttypmod, t.typtype = 'd', e.oid <> t.oid
                FROM pg_catalog.pg_attribute a
                JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-               JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+               JOIN pg_catalog.pg_type e
+                 ON e.oid = CASE WHEN t.typtype = 'b' AND t.typcategory = 'A' THEN t.typelem ELSE t.oid END
+               JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN e.typtype = 'd' THEN e.typbasetype ELSE e.oid END
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
             None,
@@ -115,18 +190,19 @@ pub fn view_columns(oid: Oid) -> GnResult<Vec<ViewColumn>> {
         )?;
         let mut out = Vec::new();
         for r in rows {
-            let typname = r.get::<String>(4)?.unwrap_or_default();
-            let cat = category(
+            let ty = ColumnType::of(
                 r.get::<Oid>(3)?.unwrap_or(Oid::INVALID),
-                &typname,
+                &r.get::<String>(4)?.unwrap_or_default(),
                 r.get::<bool>(5)?.unwrap_or(false),
             );
+            let array = r.get::<bool>(8)?.unwrap_or(false);
             let typmod = r.get::<i32>(6)?.unwrap_or(-1);
             out.push(ViewColumn {
                 name: r.get::<String>(1)?.unwrap_or_default(),
                 type_name: r.get::<String>(2)?.unwrap_or_default(),
-                category: cat,
-                srid: if cat == Category::Geometry {
+                ty,
+                array,
+                srid: if ty == ColumnType::Geometry && !array {
                     typmod_srid(typmod)
                 } else {
                     None

@@ -69,7 +69,7 @@ fn no_row_is_none<T>(r: Result<T, pgrx::spi::Error>) -> GnResult<Option<T>> {
 /// A feature geometry is PostGIS's own type: not geography, not a domain over geometry (whose
 /// functions and casts someone else may have defined).
 fn is_geometry(c: &ViewColumn) -> bool {
-    c.category == Category::Geometry && !c.domain
+    c.category() == Category::Geometry && !c.domain
 }
 
 /// Checks one definition for the current user, who must be able to SELECT the relation (the

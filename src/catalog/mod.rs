@@ -79,6 +79,55 @@ mod tests {
     }
 
     #[pg_test]
+    fn columns_are_told_apart_by_their_base_type() {
+        use crate::relation::{view_columns, Category, ColumnType as T};
+        Spi::run(
+            "CREATE DOMAIN public.d_int2 AS smallint;
+             CREATE DOMAIN public.d_tags AS text[];
+             CREATE DOMAIN public.d_geom AS geometry;
+             CREATE DOMAIN public.d_uuid AS uuid;
+             CREATE TABLE public.t_kinds (a smallint, b public.d_int2, c integer[], d varchar(20)[],
+                 e public.d_tags, f geometry(Point, 2154), g geography, h public.d_geom, i jsonb,
+                 j uuid, k public.d_uuid[], l interval, m time with time zone, n name, o bytea,
+                 p geometry[], q numeric(10, 2), r timestamp(3) with time zone)",
+        )
+        .unwrap();
+        let oid = Spi::get_one::<pg_sys::Oid>("SELECT 'public.t_kinds'::regclass::oid")
+            .unwrap()
+            .unwrap();
+        let got: Vec<(String, T, bool, bool, Category, Option<i32>)> = view_columns(oid)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.name.clone(), c.ty, c.array, c.domain, c.category(), c.srid))
+            .collect();
+        let want = [
+            ("a", T::Int2, false, false, Category::Integer, None),
+            ("b", T::Int2, false, true, Category::Integer, None),
+            ("c", T::Int4, true, false, Category::Other, None),
+            ("d", T::Text, true, false, Category::Other, None),
+            // a domain over an array is written as the array's text, not as a list
+            ("e", T::Other, false, true, Category::Other, None),
+            ("f", T::Geometry, false, false, Category::Geometry, Some(2154)),
+            ("g", T::Geography, false, false, Category::Geography, None),
+            ("h", T::Geometry, false, true, Category::Geometry, None),
+            ("i", T::Json, false, false, Category::Other, None),
+            ("j", T::Uuid, false, false, Category::Other, None),
+            ("k", T::Uuid, true, false, Category::Other, None),
+            ("l", T::Interval, false, false, Category::Other, None),
+            ("m", T::TimeTz, false, false, Category::Other, None),
+            ("n", T::Text, false, false, Category::Text, None),
+            ("o", T::Bytea, false, false, Category::Other, None),
+            ("p", T::Geometry, true, false, Category::Other, None),
+            ("q", T::Numeric, false, false, Category::Numeric, None),
+            ("r", T::TimestampTz, false, false, Category::TimestampTz, None),
+        ];
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!((g.0.as_str(), g.1, g.2, g.3, g.4, g.5), w);
+        }
+    }
+
+    #[pg_test]
     fn unknown_export_is_no_data_found() {
         let err = export::load(-42).unwrap_err();
         assert_eq!(err.code, PgSqlErrorCode::ERRCODE_NO_DATA_FOUND);

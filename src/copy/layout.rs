@@ -2,12 +2,10 @@
 //! (GEOMETRY 'col', or the first geometry) and the id (ID 'col'), and how each is decoded.
 
 use super::options::{table_formats, CopyFormat, Request};
-use crate::encode::format::Crs;
 use crate::encode::value::write_text;
-use crate::encode::{Column, EncodeError, Encoder, Feature, Layout, Value};
+use crate::encode::{Column, EncodeError, Encoder, Value};
 use crate::error::{GnError, GnResult};
-use crate::settings;
-use crate::source::decode::{FeatureSrid, Postgis};
+use crate::source::decode::Postgis;
 use crate::source::{Attribute, Decoding};
 use pgrx::pg_sys;
 use pgrx::PgSqlErrorCode as Code;
@@ -58,32 +56,18 @@ pub fn describe(
         .as_deref()
         .map(|n| find(attrs, "ID", n))
         .transpose()?;
-    let layout = Layout {
-        columns: attrs
-            .iter()
-            .map(|a| Column {
-                name: a.name.clone(),
-                geometry: is_geom(a),
-            })
-            .collect(),
-        feature: feature_column.map(|g| Feature {
-            geometry: g,
-            id,
-            decimals: settings::geojson_decimals(),
-        }),
-        csv_separator: settings::csv_separator(),
-    };
+    let columns = attrs
+        .iter()
+        .map(|a| Column {
+            name: a.name.clone(),
+            geometry: is_geom(a),
+        })
+        .collect();
+    let layout = crate::query::layout(columns, feature_column, id);
     let decoding = Decoding {
         feature_column,
-        // any query: rows without SRID are taken as they are
-        feature_srid: FeatureSrid {
-            target: match rule.map(|r| r.crs) {
-                Some(Crs::Export) => 0,
-                _ => 4326,
-            },
-            default: 0,
-            drop_m: rule.is_some_and(|r| r.drop_m),
-        },
+        // any query: rows keep their own SRID, and rows without one are taken as they are
+        feature_srid: crate::query::feature_srid(rule, 0),
         wkt_columns: (0..attrs.len())
             .filter(|&i| is_geom(&attrs[i]) && Some(i) != feature_column)
             .collect(),

@@ -4,7 +4,7 @@
 
 use super::{Backend, Column, Dataset, Feature, FileJob, Format, Layout, Value};
 use crate::error::GnResult;
-use crate::relation::{Category, SpatialRef, ViewColumn};
+use crate::relation::{ColumnType, SpatialRef, ViewColumn};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -57,8 +57,8 @@ pub fn dataset(key: &str) -> Dataset {
 }
 
 /// A column of the view: its name and its type as SQL spells it.
-pub fn view_column(name: &str, type_name: &str, category: Category) -> ViewColumn {
-    ViewColumn::of(name, type_name, category)
+pub fn view_column(name: &str, type_name: &str, ty: ColumnType) -> ViewColumn {
+    ViewColumn::of(name, type_name, ty)
 }
 
 /// The layout of these columns; `geometry` names the feature geometry, `id` its key.

@@ -214,7 +214,7 @@ fn condition(
 ) -> GnResult<String> {
     let c = format!("t.{}", q(&col.name));
     Ok(match op {
-        Op::Eq if col.category == Category::Text => {
+        Op::Eq if col.category() == Category::Text => {
             format!("{c} = {}", push(params, Param::Text(value)))
         }
         Op::Eq => {
@@ -231,7 +231,7 @@ fn condition(
         }
         Op::NumGe | Op::NumLe => {
             if !matches!(
-                col.category,
+                col.category(),
                 Category::Integer | Category::Float | Category::Numeric
             ) {
                 return Err(GnError::new(
@@ -269,7 +269,7 @@ fn date_condition(
         Op::DateLe => "<=",
         _ => "=",
     };
-    Ok(match col.category {
+    Ok(match col.category() {
         Category::Integer => {
             let n = value.trim().parse::<i64>().map_err(|_| {
                 GnError::new(
@@ -286,7 +286,7 @@ fn date_condition(
             check(key, col, &value, "date")?;
             let p = push(params, Param::Text(value.trim().to_string()));
             let day = format!("CAST({p} AS date)");
-            match (col.category, op) {
+            match (col.category(), op) {
                 (Category::Date, _) => format!("{c} {cmp} {day}"),
                 (_, Op::DateGe) => format!("{c} >= {day}"),
                 (_, Op::DateLe) => format!("{c} < {day} + 1"),
@@ -294,7 +294,7 @@ fn date_condition(
             }
         }
         Category::Date | Category::Timestamp | Category::TimestampTz => {
-            let t = if col.category == Category::TimestampTz {
+            let t = if col.category() == Category::TimestampTz {
                 "timestamptz"
             } else {
                 "timestamp"
@@ -356,23 +356,24 @@ pub fn build(
 #[cfg(test)]
 mod unit {
     use super::*;
+    use crate::relation::ColumnType;
 
-    fn col(name: &str, category: Category, type_name: &str) -> ViewColumn {
-        ViewColumn::of(name, type_name, category)
+    fn col(name: &str, ty: ColumnType, type_name: &str) -> ViewColumn {
+        ViewColumn::of(name, type_name, ty)
     }
 
     fn columns() -> Vec<ViewColumn> {
         vec![
-            col("id", Category::Integer, "integer"),
-            col("nom", Category::Text, "character varying(50)"),
+            col("id", ColumnType::Int4, "integer"),
+            col("nom", ColumnType::Text, "character varying(50)"),
             col(
                 "date_debut",
-                Category::Timestamp,
+                ColumnType::Timestamp,
                 "timestamp without time zone",
             ),
-            col("jour", Category::Date, "date"),
-            col("x", Category::Float, "double precision"),
-            col("Geom", Category::Geometry, "geometry(Point,2154)"),
+            col("jour", ColumnType::Date, "date"),
+            col("x", ColumnType::Float8, "double precision"),
+            col("Geom", ColumnType::Geometry, "geometry(Point,2154)"),
         ]
     }
 

@@ -5,7 +5,7 @@
 pub mod filters;
 
 use crate::definer::Definer;
-use crate::encode::format::Crs;
+use crate::encode::format::{Crs, Features};
 use crate::encode::{Column, Feature, Format, Layout};
 use crate::error::{GnError, GnResult};
 use crate::export::Export;
@@ -227,7 +227,7 @@ fn select_list(
             // same PostGIS calls in SQL defeat the pull-up of the view and cost 5 times more
             s.select.push(q);
             s.feature = Some(idx);
-        } else if c.category == columns::Category::Geometry {
+        } else if c.category() == columns::Category::Geometry {
             // WKT while decoding, for the same reason as the feature geometry
             s.select.push(q);
             s.wkt_columns.push(idx);
@@ -314,19 +314,14 @@ fn build(
         types,
         sql,
         params,
-        layout: Layout {
-            columns: out_cols,
-            feature: feature.map(|g| Feature {
-                geometry: g,
-                id: id_index,
-                decimals: settings::geojson_decimals(),
-            }),
-            csv_separator: settings::csv_separator(),
-        },
+        layout: layout(out_cols, feature, id_index),
         decoding: Decoding {
             feature_column: feature,
             // by the format's rule: GeoJSON in EPSG:4326, a GeoPackage in the export's SRID
-            feature_srid: feature_srid(format, geom_srid, export.geometry_srid),
+            feature_srid: feature_srid(
+                format.features(),
+                geom_srid.or(export.geometry_srid).unwrap_or(0),
+            ),
             postgis: if feature.is_some() || !wkt_columns.is_empty() {
                 crate::source::decode::Postgis::lookup()?
             } else {
@@ -346,13 +341,25 @@ fn build(
     })
 }
 
-/// Where an export's feature geometries end up, by the format's rule: EPSG:4326 (GeoJSON), or
-/// the export's SRID (a GeoPackage layer: the column's, else the export's geometry_srid). Rows
-/// stored with SRID 0 are taken to be in the export's SRID; every other row is transformed
-/// from its own.
-fn feature_srid(format: Format, column: Option<i32>, declared: Option<i32>) -> FeatureSrid {
-    let export_srid = column.or(declared).unwrap_or(0);
-    let rule = format.features();
+/// What the encoders are told of the rows (an export's or a COPY query's): their columns, the
+/// feature geometry and id, and the settings that shape text, read once per statement.
+pub fn layout(columns: Vec<Column>, feature: Option<usize>, id: Option<usize>) -> Layout {
+    Layout {
+        columns,
+        feature: feature.map(|g| Feature {
+            geometry: g,
+            id,
+            decimals: settings::geojson_decimals(),
+        }),
+        csv_separator: settings::csv_separator(),
+    }
+}
+
+/// Where feature geometries end up, by the format's rule: EPSG:4326 (GeoJSON), or the export's
+/// SRID (a GeoPackage layer: the column's, else the export's geometry_srid; 0 for a COPY query,
+/// whose rows keep their own). Rows stored with SRID 0 are taken to be in `export_srid`; every
+/// other row is transformed from its own.
+pub fn feature_srid(rule: Option<Features>, export_srid: i32) -> FeatureSrid {
     FeatureSrid {
         target: match rule.map(|f| f.crs) {
             Some(Crs::Export) => export_srid,

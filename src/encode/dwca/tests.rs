@@ -3,7 +3,7 @@
 
 use crate::encode::testing::{dataset, layout, view_column, warnings, write};
 use crate::encode::{Format, Value};
-use crate::relation::Category;
+use crate::relation::ColumnType;
 use std::io::Read;
 
 fn entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> String {
@@ -15,11 +15,11 @@ fn entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> String {
 #[test]
 fn core_descriptor_and_metadata() {
     let types = vec![
-        view_column("occurrenceID", "uuid", Category::Other),
-        view_column("basisOfRecord", "text", Category::Text),
-        view_column("scientificName", "text", Category::Text),
-        view_column("eventDate", "date", Category::Date),
-        view_column("decimalLatitude", "double precision", Category::Float),
+        view_column("occurrenceID", "uuid", ColumnType::Uuid),
+        view_column("basisOfRecord", "text", ColumnType::Text),
+        view_column("scientificName", "text", ColumnType::Text),
+        view_column("eventDate", "date", ColumnType::Date),
+        view_column("decimalLatitude", "double precision", ColumnType::Float8),
     ];
     let layout = layout(&types, None, None);
     let id = [0x1bu8; 16];
@@ -94,7 +94,7 @@ fn core_descriptor_and_metadata() {
 
 #[test]
 fn a_view_without_gbifs_required_terms_is_refused() {
-    let types = vec![view_column("occurrenceID", "text", Category::Text)];
+    let types = vec![view_column("occurrenceID", "text", ColumnType::Text)];
     let e = write(
         Format::Dwca,
         &dataset("occurrenceID"),
@@ -117,11 +117,11 @@ fn a_view_without_gbifs_required_terms_is_refused() {
 #[test]
 fn columns_that_are_not_terms_and_a_licence_gbif_refuses_are_warned_of() {
     let types = vec![
-        view_column("occurrenceID", "text", Category::Text),
-        view_column("basisOfRecord", "text", Category::Text),
-        view_column("scientificName", "text", Category::Text),
-        view_column("id_synthese", "integer", Category::Integer),
-        view_column("nom_vern", "text", Category::Text),
+        view_column("occurrenceID", "text", ColumnType::Text),
+        view_column("basisOfRecord", "text", ColumnType::Text),
+        view_column("scientificName", "text", ColumnType::Text),
+        view_column("id_synthese", "integer", ColumnType::Int4),
+        view_column("nom_vern", "text", ColumnType::Text),
     ];
     let mut d = dataset("id_synthese");
     d.licence_name = Some("Licence Ouverte 2.0".into());

@@ -3,17 +3,17 @@
 
 use crate::encode::testing::{dataset, layout, point, view_column, write};
 use crate::encode::{Format, Value};
-use crate::relation::Category;
+use crate::relation::ColumnType;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
 #[test]
 fn rows_geometry_covering_and_geo_metadata() {
     let types = vec![
-        view_column("id_synthese", "integer", Category::Integer),
-        view_column("nom_cite", "text", Category::Text),
-        view_column("date_min", "date", Category::Date),
-        view_column("the_geom", "geometry(Point,4326)", Category::Geometry),
+        view_column("id_synthese", "integer", ColumnType::Int4),
+        view_column("nom_cite", "text", ColumnType::Text),
+        view_column("date_min", "date", ColumnType::Date),
+        view_column("the_geom", "geometry(Point,4326)", ColumnType::Geometry),
     ];
     let layout = layout(&types, Some("the_geom"), Some("id_synthese"));
     let (p1, p2) = (point(6.5, 44.5), point(7.25, 45.0));
@@ -114,8 +114,8 @@ fn rows_geometry_covering_and_geo_metadata() {
 #[test]
 fn a_value_its_column_cannot_take_names_the_export_the_row_and_the_column() {
     let types = vec![
-        view_column("id_synthese", "integer", Category::Integer),
-        view_column("the_geom", "geometry(Point,4326)", Category::Geometry),
+        view_column("id_synthese", "integer", ColumnType::Int4),
+        view_column("the_geom", "geometry(Point,4326)", ColumnType::Geometry),
     ];
     let layout = layout(&types, Some("the_geom"), Some("id_synthese"));
     let rows = vec![vec![Value::Text("not an integer"), Value::Null]];

@@ -5,22 +5,23 @@ use crate::encode::datetime;
 use crate::encode::value::write_text;
 use crate::encode::wkb::{envelope, WkbError};
 use crate::encode::Value;
-use crate::relation::{Category, ViewColumn};
+use crate::relation::{ColumnType, ViewColumn};
 use rusqlite::types::ValueRef;
 /// The GeoPackage type of a column (GeoPackage 1.2 §1.1.1.1.3, "Data Types"): integers by size
 /// (SMALLINT, MEDIUMINT, INTEGER), floats (FLOAT, DOUBLE), numeric keeps its exact digits as
 /// TEXT, booleans are BOOLEAN, dates DATE and DATETIME, JSON and arrays TEXT, bytea BLOB.
 pub fn column_type(c: &ViewColumn) -> &'static str {
-    match c.category {
-        Category::Integer if c.type_name == "smallint" => "SMALLINT",
-        Category::Integer if c.type_name == "integer" => "MEDIUMINT",
-        Category::Integer => "INTEGER",
-        Category::Float if c.type_name == "real" => "FLOAT",
-        Category::Float => "DOUBLE",
-        Category::Bool => "BOOLEAN",
-        Category::Date => "DATE",
-        Category::Timestamp | Category::TimestampTz => "DATETIME",
-        Category::Other if c.type_name == "bytea" => "BLOB",
+    match c.ty {
+        _ if c.array => "TEXT",
+        ColumnType::Int2 => "SMALLINT",
+        ColumnType::Int4 => "MEDIUMINT",
+        ColumnType::Int8 => "INTEGER",
+        ColumnType::Float4 => "FLOAT",
+        ColumnType::Float8 => "DOUBLE",
+        ColumnType::Bool => "BOOLEAN",
+        ColumnType::Date => "DATE",
+        ColumnType::Timestamp | ColumnType::TimestampTz => "DATETIME",
+        ColumnType::Bytea => "BLOB",
         _ => "TEXT",
     }
 }
@@ -235,7 +236,7 @@ mod unit {
     use crate::encode::hex;
 
     fn col(t: &str) -> ViewColumn {
-        ViewColumn::of("g", t, Category::Geometry)
+        ViewColumn::of("g", t, ColumnType::Geometry)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::encode::testing::{dataset, layout, point, view_column, write};
 use crate::encode::{Format, Value};
-use crate::relation::Category;
+use crate::relation::ColumnType;
 use rusqlite::Connection;
 
 /// A feature row as SQLite gives it back: id_synthese, nom_cite, date_min, fid_, the_geom.
@@ -10,11 +10,11 @@ type Feature = (i64, Option<String>, Option<String>, i64, Option<Vec<u8>>);
 
 fn types() -> Vec<crate::relation::ViewColumn> {
     vec![
-        view_column("id_synthese", "integer", Category::Integer),
-        view_column("nom_cite", "character varying(1000)", Category::Text),
-        view_column("date_min", "date", Category::Date),
-        view_column("fid", "bigint", Category::Integer),
-        view_column("the_geom", "geometry(Point,4326)", Category::Geometry),
+        view_column("id_synthese", "integer", ColumnType::Int4),
+        view_column("nom_cite", "character varying(1000)", ColumnType::Text),
+        view_column("date_min", "date", ColumnType::Date),
+        view_column("fid", "bigint", ColumnType::Int8),
+        view_column("the_geom", "geometry(Point,4326)", ColumnType::Geometry),
     ]
 }
 

@@ -5,7 +5,7 @@
 use crate::encode::datetime;
 use crate::encode::value::write_text;
 use crate::encode::Value;
-use crate::relation::{Category, ViewColumn};
+use crate::relation::{ColumnType, ViewColumn};
 use bytes::Bytes;
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::column::writer::ColumnWriter;
@@ -46,37 +46,29 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The kind of a type by the name `format_type()` gives it, without modifiers.
-    fn of_name(name: &str) -> Option<Kind> {
-        Some(match name {
-            "boolean" => Kind::Bool,
-            "smallint" => Kind::Int16,
-            "integer" => Kind::Int32,
-            "bigint" => Kind::Int64,
-            "real" => Kind::Float32,
-            "double precision" => Kind::Float64,
-            "date" => Kind::Date,
-            "timestamp without time zone" => Kind::Timestamp { utc: false },
-            "timestamp with time zone" => Kind::Timestamp { utc: true },
-            "time without time zone" => Kind::Time,
-            "uuid" => Kind::Uuid,
-            "json" | "jsonb" => Kind::Json,
-            "bytea" => Kind::Binary,
-            _ => return None,
-        })
-    }
-
-    /// A domain keeps its base type's category: the width of an integer domain is not
-    /// known, so it takes 64 bits.
-    fn of_category(c: Category) -> Kind {
-        match c {
-            Category::Bool => Kind::Bool,
-            Category::Integer => Kind::Int64,
-            Category::Float => Kind::Float64,
-            Category::Date => Kind::Date,
-            Category::Timestamp => Kind::Timestamp { utc: false },
-            Category::TimestampTz => Kind::Timestamp { utc: true },
-            _ => Kind::Text,
+    /// How values of a column's (base or element) type are stored.
+    fn of_type(ty: ColumnType) -> Kind {
+        match ty {
+            ColumnType::Bool => Kind::Bool,
+            ColumnType::Int2 => Kind::Int16,
+            ColumnType::Int4 => Kind::Int32,
+            ColumnType::Int8 => Kind::Int64,
+            ColumnType::Float4 => Kind::Float32,
+            ColumnType::Float8 => Kind::Float64,
+            ColumnType::Date => Kind::Date,
+            ColumnType::Timestamp => Kind::Timestamp { utc: false },
+            ColumnType::TimestampTz => Kind::Timestamp { utc: true },
+            ColumnType::Time => Kind::Time,
+            ColumnType::Uuid => Kind::Uuid,
+            ColumnType::Json => Kind::Json,
+            ColumnType::Bytea => Kind::Binary,
+            ColumnType::Numeric
+            | ColumnType::Text
+            | ColumnType::TimeTz
+            | ColumnType::Interval
+            | ColumnType::Geometry
+            | ColumnType::Geography
+            | ColumnType::Other => Kind::Text,
         }
     }
 
@@ -105,42 +97,12 @@ impl Kind {
     }
 }
 
-/// The type name without its modifiers: `character varying(255)` → `character varying`,
-/// `timestamp(3) without time zone` → `timestamp without time zone`.
-fn bare(type_name: &str) -> String {
-    let mut out = String::with_capacity(type_name.len());
-    let mut depth = 0;
-    for c in type_name.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// A column's kind, and whether it is a list (a one-dimensional array).
 pub fn kind_of(c: &ViewColumn, feature: bool) -> (Kind, bool) {
     if feature {
         return (Kind::Wkb, false);
     }
-    if c.is_spatial() {
-        return (Kind::Text, false);
-    }
-    let name = bare(&c.type_name);
-    if let Some(element) = name.strip_suffix("[]") {
-        return (Kind::of_name(element).unwrap_or(Kind::Text), true);
-    }
-    let kind = match c.category {
-        Category::Other | Category::Integer | Category::Float => {
-            Kind::of_name(&name).unwrap_or_else(|| Kind::of_category(c.category))
-        }
-        Category::Text | Category::Numeric => Kind::Text,
-        other => Kind::of_category(other),
-    };
-    (kind, false)
+    (Kind::of_type(c.ty), c.array)
 }
 
 /// The Parquet field of a column: optional, or a standard 3-level LIST of optional elements.

@@ -1,39 +1,33 @@
 use super::*;
 
-fn col(t: &str, c: Category) -> ViewColumn {
-    ViewColumn::of("c", t, c)
+fn col(ty: ColumnType, array: bool) -> ViewColumn {
+    let mut c = ViewColumn::of("c", "", ty);
+    c.array = array;
+    c
 }
 
 #[test]
 fn unit_kinds_from_postgresql_types() {
-    let k = |t: &str, c| kind_of(&col(t, c), false);
-    assert_eq!(k("smallint", Category::Integer), (Kind::Int16, false));
-    assert_eq!(k("bigint", Category::Integer), (Kind::Int64, false));
-    assert_eq!(k("my_int_domain", Category::Integer), (Kind::Int64, false));
-    assert_eq!(k("real", Category::Float), (Kind::Float32, false));
-    assert_eq!(k("numeric(10,2)", Category::Numeric), (Kind::Text, false));
+    let k = |ty, array| kind_of(&col(ty, array), false);
+    assert_eq!(k(ColumnType::Int2, false), (Kind::Int16, false));
+    assert_eq!(k(ColumnType::Int8, false), (Kind::Int64, false));
+    assert_eq!(k(ColumnType::Float4, false), (Kind::Float32, false));
+    assert_eq!(k(ColumnType::Numeric, false), (Kind::Text, false));
+    assert_eq!(k(ColumnType::Text, false), (Kind::Text, false));
     assert_eq!(
-        k("character varying(255)", Category::Text),
-        (Kind::Text, false)
-    );
-    assert_eq!(
-        k("timestamp(3) with time zone", Category::TimestampTz),
+        k(ColumnType::TimestampTz, false),
         (Kind::Timestamp { utc: true }, false)
     );
-    assert_eq!(k("jsonb", Category::Other), (Kind::Json, false));
-    assert_eq!(k("uuid", Category::Other), (Kind::Uuid, false));
-    assert_eq!(k("interval", Category::Other), (Kind::Text, false));
-    assert_eq!(k("integer[]", Category::Other), (Kind::Int32, true));
+    assert_eq!(k(ColumnType::Json, false), (Kind::Json, false));
+    assert_eq!(k(ColumnType::Uuid, false), (Kind::Uuid, false));
+    assert_eq!(k(ColumnType::Interval, false), (Kind::Text, false));
+    assert_eq!(k(ColumnType::TimeTz, false), (Kind::Text, false));
+    assert_eq!(k(ColumnType::Int4, true), (Kind::Int32, true));
+    assert_eq!(k(ColumnType::Text, true), (Kind::Text, true));
+    // a geometry that is not the feature's is WKT
+    assert_eq!(k(ColumnType::Geometry, false), (Kind::Text, false));
     assert_eq!(
-        k("character varying(20)[]", Category::Other),
-        (Kind::Text, true)
-    );
-    assert_eq!(
-        k("geometry(Point,2154)", Category::Geometry),
-        (Kind::Text, false)
-    );
-    assert_eq!(
-        kind_of(&col("geometry", Category::Geometry), true),
+        kind_of(&col(ColumnType::Geometry, false), true),
         (Kind::Wkb, false)
     );
 }
