@@ -98,7 +98,16 @@ mod tests {
         let got: Vec<(String, T, bool, bool, Category, Option<i32>)> = view_columns(oid)
             .unwrap()
             .into_iter()
-            .map(|c| (c.name.clone(), c.ty, c.array, c.domain, c.category(), c.srid))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.ty,
+                    c.array,
+                    c.domain,
+                    c.category(),
+                    c.srid,
+                )
+            })
             .collect();
         let want = [
             ("a", T::Int2, false, false, Category::Integer, None),
@@ -107,7 +116,14 @@ mod tests {
             ("d", T::Text, true, false, Category::Other, None),
             // a domain over an array is written as the array's text, not as a list
             ("e", T::Other, false, true, Category::Other, None),
-            ("f", T::Geometry, false, false, Category::Geometry, Some(2154)),
+            (
+                "f",
+                T::Geometry,
+                false,
+                false,
+                Category::Geometry,
+                Some(2154),
+            ),
             ("g", T::Geography, false, false, Category::Geography, None),
             ("h", T::Geometry, false, true, Category::Geometry, None),
             ("i", T::Json, false, false, Category::Other, None),
@@ -119,7 +135,14 @@ mod tests {
             ("o", T::Bytea, false, false, Category::Other, None),
             ("p", T::Geometry, true, false, Category::Other, None),
             ("q", T::Numeric, false, false, Category::Numeric, None),
-            ("r", T::TimestampTz, false, false, Category::TimestampTz, None),
+            (
+                "r",
+                T::TimestampTz,
+                false,
+                false,
+                Category::TimestampTz,
+                None,
+            ),
         ];
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want) {

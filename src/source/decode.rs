@@ -168,6 +168,7 @@ impl Kind {
                         pg_sys::get_typlenbyvalalign(base, &mut typlen, &mut byval, &mut align)
                     };
                     if typlen == -1 {
+                        // SAFETY: as above, for the element type
                         unsafe {
                             pg_sys::get_typlenbyvalalign(elem, &mut typlen, &mut byval, &mut align)
                         };
@@ -191,106 +192,124 @@ impl Kind {
     /// `d` must be a valid datum of the type this Kind was made for (unless `null`), and the
     /// current memory context must outlive `'a`.
     pub unsafe fn decode<'a>(&self, d: Datum, null: bool) -> Value<'a> {
-        // SAFETY: the caller upholds this function's # Safety contract, which is what the
-        // calls below need.
-        unsafe {
-            if null {
-                return Value::Null;
-            }
-            match self {
-                Kind::Bool => Value::Bool(d.value() != 0),
-                Kind::Int2 => Value::Int(d.value() as i16 as i64),
-                Kind::Int4 => Value::Int(d.value() as i32 as i64),
-                Kind::Int8 => Value::Int(d.value() as i64),
-                Kind::Oid => Value::Int(d.value() as u32 as i64),
-                Kind::Float4 => Value::Float4(f32::from_bits(d.value() as u32)),
-                Kind::Float8 => Value::Float8(f64::from_bits(d.value() as u64)),
-                Kind::Numeric(out) => Value::Numeric(out.call(d)),
-                Kind::Text => {
-                    let b = varlena_bytes(d);
-                    Value::Text(server_str(b.as_ptr(), b.len()))
-                }
-                Kind::Json => {
-                    let b = varlena_bytes(d);
-                    Value::Json(server_str(b.as_ptr(), b.len()))
-                }
-                Kind::Jsonb(out) => Value::Json(out.call(d)),
-                Kind::Date => Value::Date(d.value() as i32),
-                Kind::Time => Value::Time(d.value() as i64),
-                Kind::TimeTz => {
-                    let t = &*(d.cast_mut_ptr::<pg_sys::TimeTzADT>());
-                    Value::TimeTz(t.time, -t.zone)
-                }
-                Kind::Timestamp => Value::Timestamp(d.value() as i64),
-                Kind::TimestampTz => {
-                    let ts = d.value() as i64;
-                    if ts == i64::MIN || ts == i64::MAX {
-                        return Value::TimestampTz(ts, 0);
-                    }
-                    let mut tz = 0i32;
-                    let mut tm: pg_sys::pg_tm = std::mem::zeroed();
-                    let mut fsec: pg_sys::fsec_t = 0;
-                    // with a non-null tzp, timestamp2tm converts to the session time zone and
-                    // gives its offset in seconds west of UTC at that instant
-                    if pg_sys::timestamp2tm(
-                        ts,
-                        &mut tz,
-                        &mut tm,
-                        &mut fsec,
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                    ) != 0
-                    {
-                        return Value::TimestampTz(ts, 0);
-                    }
-                    Value::TimestampTz(ts - tz as i64 * 1_000_000, -tz)
-                }
-                Kind::Interval => {
-                    let i = &*(d.cast_mut_ptr::<pg_sys::Interval>());
-                    Value::Interval {
-                        months: i.month,
-                        days: i.day,
-                        micros: i.time,
-                    }
-                }
-                Kind::Uuid => {
-                    let p = d.cast_mut_ptr::<[u8; 16]>();
-                    Value::Uuid(*p)
-                }
-                Kind::Bytea => Value::Bytea(varlena_bytes(d)),
-                Kind::Feature(f) => match f.wkb(d) {
-                    Ok(w) => Value::Wkb(varlena_bytes(w)),
-                    Err(e) => Value::GeometryError(e),
-                },
-                Kind::Wkt(f) => {
-                    let b = varlena_bytes(f.call1(d));
-                    Value::Text(server_str(b.as_ptr(), b.len()))
-                }
-                Kind::Array(a) => decode_array(a, d),
-                Kind::Other(out) => Value::Text(out.call(d)),
-            }
+        if null {
+            return Value::Null;
         }
+        match self {
+            // passed by value: the datum is the value
+            Kind::Bool => Value::Bool(d.value() != 0),
+            Kind::Int2 => Value::Int(d.value() as i16 as i64),
+            Kind::Int4 => Value::Int(d.value() as i32 as i64),
+            Kind::Int8 => Value::Int(d.value() as i64),
+            Kind::Oid => Value::Int(d.value() as u32 as i64),
+            Kind::Float4 => Value::Float4(f32::from_bits(d.value() as u32)),
+            Kind::Float8 => Value::Float8(f64::from_bits(d.value() as u64)),
+            Kind::Date => Value::Date(d.value() as i32),
+            Kind::Time => Value::Time(d.value() as i64),
+            Kind::Timestamp => Value::Timestamp(d.value() as i64),
+            Kind::TimestampTz => timestamptz(d.value() as i64),
+            // SAFETY: text, varchar and char are varlenas (this function's contract)
+            Kind::Text => Value::Text(unsafe { varlena_str(d) }),
+            // SAFETY: json is a varlena of its text
+            Kind::Json => Value::Json(unsafe { varlena_str(d) }),
+            // SAFETY: bytea is a varlena
+            Kind::Bytea => Value::Bytea(unsafe { varlena_bytes(d) }),
+            // SAFETY: the output functions were looked up for this datum's type
+            Kind::Numeric(out) => Value::Numeric(unsafe { out.call(d) }),
+            // SAFETY: as for numeric
+            Kind::Jsonb(out) => Value::Json(unsafe { out.call(d) }),
+            // SAFETY: as for numeric
+            Kind::Other(out) => Value::Text(unsafe { out.call(d) }),
+            Kind::TimeTz => {
+                // SAFETY: a timetz datum points to a TimeTzADT
+                let t = unsafe { &*(d.cast_mut_ptr::<pg_sys::TimeTzADT>()) };
+                Value::TimeTz(t.time, -t.zone)
+            }
+            Kind::Interval => {
+                // SAFETY: an interval datum points to an Interval
+                let i = unsafe { &*(d.cast_mut_ptr::<pg_sys::Interval>()) };
+                Value::Interval {
+                    months: i.month,
+                    days: i.day,
+                    micros: i.time,
+                }
+            }
+            // SAFETY: a uuid datum points to its 16 bytes
+            Kind::Uuid => Value::Uuid(unsafe { *d.cast_mut_ptr::<[u8; 16]>() }),
+            // SAFETY: PostGIS's functions take this geometry datum and return a bytea (WKB)
+            Kind::Feature(f) => match unsafe { f.wkb(d) } {
+                // SAFETY: as above
+                Ok(w) => Value::Wkb(unsafe { varlena_bytes(w) }),
+                Err(e) => Value::GeometryError(e),
+            },
+            // SAFETY: st_astext takes this geometry datum and returns text
+            Kind::Wkt(f) => Value::Text(unsafe { varlena_str(f.call1(d)) }),
+            // SAFETY: an array datum of the element type this Kind was made for
+            Kind::Array(a) => unsafe { decode_array(a, d) },
+        }
+    }
+}
+
+/// A timestamptz as its UTC microseconds and the session time zone's offset at that instant
+/// (seconds east of UTC); the infinities, and instants the zone cannot place, with offset 0.
+fn timestamptz<'a>(ts: i64) -> Value<'a> {
+    if ts == i64::MIN || ts == i64::MAX {
+        return Value::TimestampTz(ts, 0);
+    }
+    let mut tz = 0i32;
+    let mut fsec: pg_sys::fsec_t = 0;
+    // SAFETY: pg_tm is plain integers, for which all zeroes is a value
+    let mut tm: pg_sys::pg_tm = unsafe { std::mem::zeroed() };
+    // SAFETY: out-parameters on this stack; with a non-null tzp, timestamp2tm converts to the
+    // session time zone and gives its offset in seconds west of UTC at that instant
+    let failed = unsafe {
+        pg_sys::timestamp2tm(
+            ts,
+            &mut tz,
+            &mut tm,
+            &mut fsec,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    } != 0;
+    if failed {
+        return Value::TimestampTz(ts, 0);
+    }
+    Value::TimestampTz(ts - tz as i64 * 1_000_000, -tz)
+}
+
+/// # Safety
+/// `d` must be a non-null varlena datum of text in the server's encoding that stays valid for
+/// `'a`.
+unsafe fn varlena_str<'a>(d: Datum) -> &'a str {
+    // SAFETY: the caller upholds this function's # Safety contract
+    unsafe {
+        let b = varlena_bytes(d);
+        server_str(b.as_ptr(), b.len())
     }
 }
 
 /// # Safety
 /// `d` must be a valid array datum whose element type is `a.elem_type`.
 unsafe fn decode_array<'a>(a: &Array, d: Datum) -> Value<'a> {
-    // SAFETY: the caller upholds this function's # Safety contract, which is what the
-    // calls below need.
+    // SAFETY: the caller's contract; detoasted into the current context
+    let arr = unsafe { pg_sys::pg_detoast_datum(d.cast_mut_ptr()) as *mut pg_sys::ArrayType };
+    // SAFETY: a valid array's header
+    let ndim = unsafe { (*arr).ndim as usize };
+    if ndim == 0 {
+        return Value::Array(Vec::new());
+    }
+    // SAFETY: ARR_DIMS: the `ndim` dimensions follow the fixed header
+    let dims: Vec<usize> = unsafe {
+        let p = (arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32;
+        (0..ndim).map(|i| *p.add(i) as usize).collect()
+    };
+    let mut elems: *mut Datum = std::ptr::null_mut();
+    let mut nulls: *mut bool = std::ptr::null_mut();
+    let mut n = 0i32;
+    // SAFETY: the element type's length, by-value flag and alignment, as the caller's contract
+    // gives them; fills the three out-parameters
     unsafe {
-        let arr = pg_sys::pg_detoast_datum(d.cast_mut_ptr()) as *mut pg_sys::ArrayType;
-        let ndim = (*arr).ndim as usize;
-        if ndim == 0 {
-            return Value::Array(Vec::new());
-        }
-        // ARR_DIMS: the dimensions follow the fixed header
-        let dims_ptr =
-            (arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32;
-        let dims: Vec<usize> = (0..ndim).map(|i| *dims_ptr.add(i) as usize).collect();
-        let mut elems: *mut Datum = std::ptr::null_mut();
-        let mut nulls: *mut bool = std::ptr::null_mut();
-        let mut n = 0i32;
         pg_sys::deconstruct_array(
             arr,
             a.elem_type,
@@ -300,10 +319,11 @@ unsafe fn decode_array<'a>(a: &Array, d: Datum) -> Value<'a> {
             &mut elems,
             &mut nulls,
             &mut n,
-        );
-        let mut flat = (0..n as usize).map(|i| a.elem.decode(*elems.add(i), *nulls.add(i)));
-        nest(&dims, &mut flat)
-    }
+        )
+    };
+    // SAFETY: `n` elements and null flags, each a datum of the element type
+    let mut flat = (0..n as usize).map(|i| unsafe { a.elem.decode(*elems.add(i), *nulls.add(i)) });
+    nest(&dims, &mut flat)
 }
 
 /// Rebuilds the nesting of a multi-dimensional array from its elements in row-major order.

@@ -217,41 +217,49 @@ fn execute(
         )
     })?;
     Spi::connect(|_client| {
-        // SAFETY: SPI is connected for the duration of this closure. The parameter list is
-        // allocated in the current (SPI procedure) memory context and filled completely before
-        // use; every datum is a fresh copy in that context; the receiver outlives the call.
-        unsafe {
-            let pl = pg_sys::makeParamList(params.len() as i32);
-            let slots = (*pl).params.as_mut_slice(params.len());
-            for (slot, p) in slots.iter_mut().zip(params) {
-                *slot = pg_sys::ParamExternData {
-                    value: p.to_datum(),
-                    isnull: false,
-                    pflags: pg_sys::PARAM_FLAG_CONST as u16,
-                    ptype: p.type_oid(),
-                };
-            }
-            let rc = with_receiver(decoding, &mut f, |dest| {
-                let opts = pg_sys::SPIExecuteOptions {
-                    params: pl,
-                    read_only: true,
-                    allow_nonatomic: false,
-                    must_return_tuples: false,
-                    tcount: 0,
-                    dest,
-                    owner: std::ptr::null_mut(),
-                };
-                pg_sys::SPI_execute_extended(csql.as_ptr(), &opts)
-            });
-            if rc < 0 {
-                return Err(crate::error::GnError::new(
-                    pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                    format!("gn_export: SPI_execute_extended failed ({rc})"),
-                ));
-            }
-            Ok(pg_sys::SPI_processed)
+        let pl = param_list(params);
+        let rc = with_receiver(decoding, &mut f, |dest| {
+            let opts = pg_sys::SPIExecuteOptions {
+                params: pl,
+                read_only: true,
+                allow_nonatomic: false,
+                must_return_tuples: false,
+                tcount: 0,
+                dest,
+                owner: std::ptr::null_mut(),
+            };
+            // SAFETY: SPI is connected for this closure; the text is NUL-terminated, and the
+            // parameter list and the receiver outlive the call
+            unsafe { pg_sys::SPI_execute_extended(csql.as_ptr(), &opts) }
+        });
+        if rc < 0 {
+            return Err(crate::error::GnError::new(
+                pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("gn_export: SPI_execute_extended failed ({rc})"),
+            ));
         }
+        // SAFETY: a read of SPI's global, set by the call above
+        Ok(unsafe { pg_sys::SPI_processed })
     })
+}
+
+/// The statement's parameters as PostgreSQL takes them: a list in the current memory context,
+/// filled completely, each datum a fresh copy in that context.
+fn param_list(params: &[Param]) -> pg_sys::ParamListInfo {
+    // SAFETY: makeParamList allocates room for exactly `params.len()` entries
+    unsafe {
+        let pl = pg_sys::makeParamList(params.len() as i32);
+        let slots = (*pl).params.as_mut_slice(params.len());
+        for (slot, p) in slots.iter_mut().zip(params) {
+            *slot = pg_sys::ParamExternData {
+                value: p.to_datum(),
+                isnull: false,
+                pflags: pg_sys::PARAM_FLAG_CONST as u16,
+                ptype: p.type_oid(),
+            };
+        }
+        pl
+    }
 }
 
 /// A column of a query's result.
@@ -275,11 +283,48 @@ pub unsafe fn run_query<T>(
     start: impl FnOnce(&[Attribute]) -> GnResult<(Decoding, T)>,
     mut f: impl FnMut(&mut T, &[Value]) -> GnResult<()>,
 ) -> GnResult<T> {
-    // SAFETY (whole body): the sequence of core COPY's BeginCopyTo/DoCopyTo/EndCopyTo: plan,
-    // push a copy of the active snapshot, create and start the query descriptor, run it, end
-    // and free it, pop the snapshot. An ERROR in between is cleaned up by the transaction's
-    // abort, as for core COPY. The receiver is set after ExecutorStart (which never calls it)
-    // and before ExecutorRun (which does), once the result's columns are known.
+    // the sequence of core COPY's BeginCopyTo/DoCopyTo/EndCopyTo: plan, push a copy of the
+    // active snapshot, create and start the query descriptor, run it, end and free it, pop the
+    // snapshot. An ERROR in between is cleaned up by the transaction's abort, as for core COPY.
+    // SAFETY: the caller's contract
+    let qd = unsafe { start_query(query, text, params) };
+    // SAFETY: ExecutorStart filled in the descriptor's result type
+    let started = start(&unsafe { attributes((*qd).tupDesc) });
+    let result = started.map(|(decoding, mut consumer)| {
+        let mut each = |row: &[Value]| f(&mut consumer, row);
+        with_receiver(&decoding, &mut each, |dest| {
+            // SAFETY: the receiver is set after ExecutorStart (which never calls it) and before
+            // ExecutorRun (which does), once the result's columns are known
+            unsafe {
+                (*qd).dest = dest;
+                pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
+                pg_sys::ExecutorFinish(qd);
+            }
+        });
+        consumer
+    });
+    // ended whether `start` refused the columns or not: a caller that does not raise the error
+    // leaves no executor state or snapshot behind
+    // SAFETY: the descriptor and the snapshot pushed by start_query
+    unsafe {
+        pg_sys::ExecutorEnd(qd);
+        pg_sys::FreeQueryDesc(qd);
+        pg_sys::PopActiveSnapshot();
+    }
+    result
+}
+
+/// Plans the query, pushes a copy of the active snapshot, and starts a query descriptor whose
+/// receiver is set later.
+///
+/// # Safety
+/// As [`run_query`]'s; the caller ends the descriptor and pops the snapshot.
+unsafe fn start_query(
+    query: *mut pg_sys::Query,
+    text: *const std::ffi::c_char,
+    params: pg_sys::ParamListInfo,
+) -> *mut pg_sys::QueryDesc {
+    // SAFETY: the caller's contract
     unsafe {
         let plan =
             pg_sys::pg_plan_query(query, text, pg_sys::CURSOR_OPT_PARALLEL_OK as i32, params);
@@ -296,22 +341,7 @@ pub unsafe fn run_query<T>(
             0,
         );
         pg_sys::ExecutorStart(qd, 0);
-        let started = start(&attributes((*qd).tupDesc));
-        let result = started.map(|(decoding, mut consumer)| {
-            let mut each = |row: &[Value]| f(&mut consumer, row);
-            with_receiver(&decoding, &mut each, |dest| {
-                (*qd).dest = dest;
-                pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
-                pg_sys::ExecutorFinish(qd);
-            });
-            consumer
-        });
-        // ended whether `start` refused the columns or not: a caller that does not raise the
-        // error leaves no executor state or snapshot behind
-        pg_sys::ExecutorEnd(qd);
-        pg_sys::FreeQueryDesc(qd);
-        pg_sys::PopActiveSnapshot();
-        result
+        qd
     }
 }
 

@@ -154,69 +154,96 @@ impl FeatureFns {
     ///
     /// # Safety
     /// `d` must be a valid geometry datum.
-    pub(super) unsafe fn wkb(&self, mut d: Datum) -> Result<Datum, String> {
-        // SAFETY: the caller upholds this function's # Safety contract, which is what the
-        // calls below need.
+    pub(super) unsafe fn wkb(&self, d: Datum) -> Result<Datum, String> {
+        // SAFETY: each step takes a valid geometry datum (the caller's, then the previous
+        // step's result) and returns one; ST_AsBinary returns a bytea
         unsafe {
-            if self.has_arc.call1(d).value() != 0 {
-                d = self.curve_to_line.call4(
-                    d,
-                    Datum::from(32.0f64.to_bits() as usize),
-                    Datum::from(0usize),
-                    Datum::from(0usize),
-                );
-            }
-            if let Some((zmflag, force_2d, force_3dz)) = &self.drop_m {
-                match zmflag.call1(d).value() as i16 {
-                    1 => d = force_2d.call1(d),
-                    3 => d = force_3dz.call2(d, Datum::from(0.0f64.to_bits() as usize)),
-                    _ => {}
-                }
-            }
-            if self.target != 0 {
-                let mut srid = self.srid.call1(d).value() as i32;
-                if srid == 0 && self.default_srid != 0 {
-                    // an unconstrained column may hold rows without SRID: they are in the export's
-                    d = self
-                        .set_srid
-                        .call2(d, Datum::from(self.default_srid as usize));
-                    srid = self.default_srid;
-                }
-                if srid != 0 && srid != self.target {
-                    d = self.transformed(d)?;
-                }
-            }
+            let d = self.linear(d);
+            let d = self.without_m(d);
+            let d = self.in_target(d)?;
             Ok(self.as_binary.call1(d))
         }
     }
 
+    /// Curves as their linear approximation (32 segments per quarter circle).
+    ///
+    /// # Safety
+    /// `d` must be a valid geometry datum.
+    unsafe fn linear(&self, d: Datum) -> Datum {
+        // SAFETY: the caller's contract; both functions take a geometry
+        unsafe {
+            if self.has_arc.call1(d).value() == 0 {
+                return d;
+            }
+            let segments = Datum::from(32.0f64.to_bits() as usize);
+            self.curve_to_line
+                .call4(d, segments, Datum::from(0usize), Datum::from(0usize))
+        }
+    }
+
+    /// M dropped, where the format says so (Z kept).
+    ///
+    /// # Safety
+    /// `d` must be a valid geometry datum.
+    unsafe fn without_m(&self, d: Datum) -> Datum {
+        let Some((zmflag, force_2d, force_3dz)) = &self.drop_m else {
+            return d;
+        };
+        // SAFETY: the caller's contract; the three functions take a geometry
+        unsafe {
+            match zmflag.call1(d).value() as i16 {
+                1 => force_2d.call1(d),
+                3 => force_3dz.call2(d, Datum::from(0.0f64.to_bits() as usize)),
+                _ => d,
+            }
+        }
+    }
+
+    /// In the target SRID, when there is one: rows without SRID are taken to be in the
+    /// export's (an unconstrained column may hold them), others are transformed from theirs.
+    ///
+    /// # Safety
+    /// `d` must be a valid geometry datum.
+    unsafe fn in_target(&self, mut d: Datum) -> Result<Datum, String> {
+        if self.target == 0 {
+            return Ok(d);
+        }
+        // SAFETY: the caller's contract; ST_SRID and ST_SetSRID take a geometry
+        let mut srid = unsafe { self.srid.call1(d).value() as i32 };
+        if srid == 0 && self.default_srid != 0 {
+            let default = Datum::from(self.default_srid as usize);
+            // SAFETY: as above
+            d = unsafe { self.set_srid.call2(d, default) };
+            srid = self.default_srid;
+        }
+        if srid != 0 && srid != self.target {
+            // SAFETY: as above
+            d = unsafe { self.transformed(d)? };
+        }
+        Ok(d)
+    }
+
     /// ST_Transform to the target, its failure (an unknown SRID, a point outside the
     /// projection's domain) caught as a message: the encoder raises it with the row's key.
+    ///
+    /// # Safety
+    /// `d` must be a valid geometry datum.
     unsafe fn transformed(&self, d: Datum) -> Result<Datum, String> {
-        // SAFETY: the caller upholds this function's # Safety contract, which is what the
-        // calls below need.
-        unsafe {
-            let cxt = pg_sys::CurrentMemoryContext;
-            let target = Datum::from(self.target as usize);
-            pgrx::PgTryBuilder::new(|| Ok(self.transform.call2(d, target)))
-                .catch_others(|e| {
-                    pg_sys::CurrentMemoryContext = cxt;
-                    let message = match &e {
-                        pgrx::pg_sys::panic::CaughtError::PostgresError(r)
-                        | pgrx::pg_sys::panic::CaughtError::ErrorReport(r) => {
-                            r.message().to_string()
-                        }
-                        pgrx::pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
-                            ereport.message().to_string()
-                        }
-                    };
-                    Err(format!(
-                        "its geometry cannot be transformed to EPSG:{}: {message}",
-                        self.target
-                    ))
-                })
-                .execute()
-        }
+        // SAFETY: a read of this backend's global
+        let cxt = unsafe { pg_sys::CurrentMemoryContext };
+        let target = Datum::from(self.target as usize);
+        // SAFETY: the caller's contract; ST_Transform takes a geometry and an SRID
+        pgrx::PgTryBuilder::new(|| Ok(unsafe { self.transform.call2(d, target) }))
+            .catch_others(|e| {
+                // SAFETY: back to the context the call began in, as PL/pgSQL does after an error
+                unsafe { pg_sys::CurrentMemoryContext = cxt };
+                Err(format!(
+                    "its geometry cannot be transformed to EPSG:{}: {}",
+                    self.target,
+                    crate::subxact::report(&e).message()
+                ))
+            })
+            .execute()
     }
 }
 

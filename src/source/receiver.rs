@@ -18,34 +18,35 @@ pub fn with_receiver<R>(
     let mut f = f;
     // the callback reaches the closure through a thin pointer to this fat reference
     let f_ptr = &mut f as *mut &mut dyn FnMut(&[Value]) -> GnResult<()> as *mut std::ffi::c_void;
-    // SAFETY: the receiver lives on this stack frame while `body` runs, and its callbacks only
-    // run during `body`; its memory context is a child of the current one and is deleted
-    // below (or with its parent if an ERROR unwinds through here).
-    unsafe {
-        let row_cxt = pg_sys::AllocSetContextCreateInternal(
+    // SAFETY: a child of the current context, deleted below (or with its parent if an ERROR
+    // unwinds through here)
+    let row_cxt = unsafe {
+        pg_sys::AllocSetContextCreateInternal(
             pg_sys::CurrentMemoryContext,
             c"gn_export row".as_ptr(),
             0,
             8 * 1024,
             8 * 1024 * 1024,
-        );
-        let mut rx = Receiver {
-            base: pg_sys::DestReceiver {
-                receiveSlot: Some(rx_receive),
-                rStartup: Some(rx_startup),
-                rShutdown: Some(rx_noop),
-                rDestroy: Some(rx_noop),
-                mydest: pg_sys::CommandDest::DestNone,
-            },
-            decoding: decoding.clone(),
-            kinds: Vec::new(),
-            row_cxt,
-            f: f_ptr,
-        };
-        let r = body(&mut rx.base);
-        pg_sys::MemoryContextDelete(row_cxt);
-        r
-    }
+        )
+    };
+    // lives on this stack frame while `body` runs, and its callbacks run only during `body`
+    let mut rx = Receiver {
+        base: pg_sys::DestReceiver {
+            receiveSlot: Some(rx_receive),
+            rStartup: Some(rx_startup),
+            rShutdown: Some(rx_noop),
+            rDestroy: Some(rx_noop),
+            mydest: pg_sys::CommandDest::DestNone,
+        },
+        decoding: decoding.clone(),
+        kinds: Vec::new(),
+        row_cxt,
+        f: f_ptr,
+    };
+    let r = body(&mut rx.base);
+    // SAFETY: made above; no row is decoded into it any more
+    unsafe { pg_sys::MemoryContextDelete(row_cxt) };
+    r
 }
 
 /// The DestReceiver a batch is fetched into.

@@ -95,43 +95,56 @@ type Destroy = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
 type AsProjjson =
     unsafe extern "C" fn(*mut c_void, *const c_void, *const *const c_char) -> *const c_char;
 
+/// A symbol of PROJ's library.
+///
+/// # Safety
+/// `T` must be the symbol's C signature (proj.h).
+unsafe fn sym<T: Copy>(lib: &Library, name: &[u8]) -> Result<T, String> {
+    // SAFETY: the caller's contract
+    unsafe { lib.get::<T>(name) }
+        .map(|s| *s)
+        .map_err(|e| e.to_string())
+}
+
 /// PROJ's PROJJSON of a CRS definition (`EPSG:2154`, or WKT).
 fn projjson(definition: &str) -> Result<String, String> {
     let lib = library()?;
     let def = CString::new(definition).map_err(|e| e.to_string())?;
-    // SAFETY: the symbols are PROJ's public C API (proj.h) with these signatures. A context
-    // is created for this call alone and destroyed with the object; the JSON string belongs
-    // to the object and is copied before the object is destroyed.
-    unsafe {
-        fn sym<T: Copy>(lib: &Library, name: &[u8]) -> Result<T, String> {
-            // SAFETY: T is the symbol's C signature (see the caller).
-            unsafe { lib.get::<T>(name) }
-                .map(|s| *s)
-                .map_err(|e| e.to_string())
-        }
-        let context_create: ContextCreate = sym(lib, b"proj_context_create\0")?;
-        let context_destroy: ContextDestroy = sym(lib, b"proj_context_destroy\0")?;
-        let create: Create = sym(lib, b"proj_create\0")?;
-        let destroy: Destroy = sym(lib, b"proj_destroy\0")?;
-        let as_projjson: AsProjjson = sym(lib, b"proj_as_projjson\0")?;
-        let ctx = context_create();
-        if ctx.is_null() {
-            return Err("proj_context_create failed".into());
-        }
-        let pj = create(ctx, def.as_ptr());
-        let out = if pj.is_null() {
-            Err(format!("PROJ does not know {definition}"))
-        } else {
+    // SAFETY: these are proj.h's signatures of these symbols
+    let (context_create, context_destroy, create, destroy, as_projjson) = unsafe {
+        (
+            sym::<ContextCreate>(lib, b"proj_context_create\0")?,
+            sym::<ContextDestroy>(lib, b"proj_context_destroy\0")?,
+            sym::<Create>(lib, b"proj_create\0")?,
+            sym::<Destroy>(lib, b"proj_destroy\0")?,
+            sym::<AsProjjson>(lib, b"proj_as_projjson\0")?,
+        )
+    };
+    // SAFETY: a context for this call alone, destroyed below
+    let ctx = unsafe { context_create() };
+    if ctx.is_null() {
+        return Err("proj_context_create failed".into());
+    }
+    // SAFETY: the context above and a NUL-terminated definition
+    let pj = unsafe { create(ctx, def.as_ptr()) };
+    let out = if pj.is_null() {
+        Err(format!("PROJ does not know {definition}"))
+    } else {
+        // SAFETY: the object above; the string belongs to it and is copied before the object
+        // is destroyed
+        let r = unsafe {
             let s = as_projjson(ctx, pj, std::ptr::null());
-            let r = if s.is_null() {
+            if s.is_null() {
                 Err(format!("{definition} has no PROJJSON form"))
             } else {
                 Ok(CStr::from_ptr(s).to_string_lossy().into_owned())
-            };
-            destroy(pj);
-            r
+            }
         };
-        context_destroy(ctx);
-        out
-    }
+        // SAFETY: the object above, not used again
+        unsafe { destroy(pj) };
+        r
+    };
+    // SAFETY: the context above, not used again
+    unsafe { context_destroy(ctx) };
+    out
 }
