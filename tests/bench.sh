@@ -7,6 +7,12 @@
 # writing every output to a local file. It prints one table: contender, format, rows, median
 # seconds, MB/s, output bytes, the backend's peak private memory (RssAnon) and the ratio of
 # the medians to native COPY CSV. Not part of the tests.
+#
+# AB=<another build's gn_export.so> compares two builds instead (before/after a change): each
+# run of a contender runs it with that library and with this build's, one after the other, on
+# the same database (the library is swapped by an atomic rename between runs, so that each new
+# session loads the one in place), and the table gives both medians and the ratio of this
+# build's to that one's.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROWS="${1:-${ROWS:-1000000}}"
@@ -80,6 +86,27 @@ fi
 export -f P psql_at; export PG_BIN PG_SOCKDIR PORT
 
 run_cmd() { bash -c "$1"; }
+LIB="$("$PG_BIN/pg_config" --pkglibdir)/gn_export.so"
+if [ -n "${AB:-}" ]; then
+  THIS="$STATE_DIR/bench-this.so"; cp "$LIB" "$THIS"
+  use_lib() { cp "$1" "$LIB.swap" && mv -f "$LIB.swap" "$LIB"; }
+  trap 'use_lib "$THIS"' EXIT
+  printf '# %s rows, %s runs each: this build against %s\n' "$ROWS" "$RUNS" "$AB"
+  printf '%-28s %-13s %9s %9s %7s\n' contender format this_s that_s ratio
+  for c in "${contenders[@]}"; do
+    IFS='|' read -r label format file cmd <<< "$c"
+    ts=(); os=()
+    for _ in $(seq 1 "$RUNS"); do
+      use_lib "$AB"; read -r o _ < <(timed_backend "$PORT" run_cmd "$cmd")
+      use_lib "$THIS"; read -r t _ < <(timed_backend "$PORT" run_cmd "$cmd")
+      os+=("$o"); ts+=("$t")
+    done
+    rm -f "$file"
+    awk -v l="$label" -v f="$format" -v t="$(printf '%s\n' "${ts[@]}" | median)" -v o="$(printf '%s\n' "${os[@]}" | median)" \
+      'BEGIN {printf "%-28s %-13s %9.2f %9.2f %6.3fx\n", l, f, t, o, t/o}'
+  done
+  exit 0
+fi
 baseline="P -c \"COPY (SELECT * FROM $VIEW) TO STDOUT WITH (FORMAT csv)\" > $OUT/native.csv"
 
 printf '# %s rows, %s runs each, %s, %s cores\n' "$ROWS" "$RUNS" "$(psql_at "$PORT" gn_demo -XAtc 'SELECT version()' | cut -d, -f1)" "$(nproc)"
