@@ -142,11 +142,13 @@ fn page_schema(e: &Export, features: bool) -> Value {
     } else {
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Item"}})
     };
-    json!({"type": "object", "required": ["items", "license", "limit", "page", "snapshot", "total", "total_filtered"], "properties": {
+    json!({"type": "object", "required": ["items", "ignored", "license", "limit", "page", "pages", "snapshot", "total", "total_filtered"], "properties": {
         "items": items,
+        "ignored": {"type": "array", "items": {"type": "string"}, "description": "query parameters that are neither the API's, nor a column of the export, nor a filter: ignored, as GeoNature ignores them"},
         "license": {"type": "object", "properties": {"name": {"type": "string", "nullable": true}, "href": {"type": "string", "nullable": true}}},
         "limit": {"type": "integer"},
         "page": {"type": "integer", "description": "the offset asked for (a page index)"},
+        "pages": {"type": "integer", "description": "pages of the snapshot at this limit: ⌈total_filtered / limit⌉. A page before the last may hold fewer than limit items (rows deleted since the snapshot was made): a harvest ends at offset pages − 1, not at the first short page"},
         "snapshot": {"type": "object", "required": ["id", "created_at"], "description": "the snapshot of the query's keys this page is a slice of",
             "properties": {"id": {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "pass it as the snapshot parameter to keep paging the same rows"},
                            "created_at": {"type": "string", "format": "date-time"}}},
@@ -187,8 +189,8 @@ pub fn document(e: &Export) -> GnResult<Value> {
                "description": format!("Id of the snapshot to page (from an earlier answer; it lives while used at least every {} s), or \"new\" for a new one; by default the newest snapshot of the same query", settings::api_snapshot_ttl().as_secs()),
                "schema": {"type": "string", "pattern": "^([0-9a-f]{32}|new)$"}}),
         json!({"name": "orderby", "in": "query", "required": false,
-               "description": format!("Column to sort by, optionally followed by :ASC or :DESC (default {})", e.view_pk_column),
-               "schema": {"type": "string", "pattern": "^[^:]+(:(ASC|DESC|asc|desc))?$"}}),
+               "description": format!("Columns to sort by, separated by ':', each optionally followed by :ASC or :DESC, e.g. date_debut:desc:id (default {}; ties are broken by it)", e.view_pk_column),
+               "schema": {"type": "string"}}),
     ];
     if geom.is_some() {
         params.push(param(

@@ -92,28 +92,28 @@ pub fn page_of(
         settings::api_default_limit(),
         settings::api_max_limit(),
     )?;
-    let pin = pin(&export, params)?;
+    let pin = pin(&export, params, p)?;
     // a snapshot's keys are text written by one session and read by others: every session
     // writes and reads them (and evaluates the filters) with PostgreSQL's default forms
     let _text = settings::GucScope::pinned_value_text();
-    let plan = query::plan(
-        &export,
-        crate::catalog::relation(&export)?,
-        format,
-        Some(&query_filters(&export, params)),
-    )?;
+    let relation = crate::catalog::relation(&export)?;
+    let (filters, ignored) = query_filters(&export, params, &relation.columns);
+    let plan = query::plan(&export, relation, format, Some(&filters))?;
     let snap = serve::serve(&export, &plan, &pin)?;
     let items = items(&plan, format, &snap, p, export.name())?;
 
     let mut out = String::with_capacity(items.len() + 512);
     out.push_str("{\"items\":");
     out.push_str(std::str::from_utf8(&items).unwrap_or("null"));
+    out.push_str(",\"ignored\":");
+    out.push_str(&JsonValue::from(ignored).to_string());
     out.push_str(",\"license\":");
     out.push_str(&license(&export));
     out.push_str(&format!(
-        ",\"limit\":{},\"page\":{},\"snapshot\":{},\"total\":{},\"total_filtered\":{}}}",
+        ",\"limit\":{},\"page\":{},\"pages\":{},\"snapshot\":{},\"total\":{},\"total_filtered\":{}}}",
         p.limit,
         p.page,
+        snap.footer.rows.div_ceil(p.limit as u64),
         snapshot_json(&snap),
         snap.footer.total,
         snap.footer.rows
@@ -122,21 +122,29 @@ pub fn page_of(
 }
 
 /// One page of the partner API, as GeoNature's `GET /exports/api/<id>` serves it:
-/// `{items, license: {name, href}, limit, page, snapshot: {id, created_at}, total,
-/// total_filtered}`. `items` is a GeoJSON FeatureCollection (feature id = pk, NULL geometries
-/// kept) when the export has a geometry, else an array of objects, rendered as the files are.
-/// `params` are the query parameters: `limit` (default gn_export.api_default_limit, at most
-/// gn_export.api_max_limit), `offset` (a page index: rows skipped = offset × limit), `orderby`
-/// (`col[:ASC|DESC]`, default the pk, ties broken by the pk), `geometry` (WKT in EPSG:4326),
-/// GeoNature's column filters, `snapshot` and `token` (or the argument).
+/// `{items, ignored, license: {name, href}, limit, page, pages, snapshot: {id, created_at},
+/// total, total_filtered}`. `items` is a GeoJSON FeatureCollection (feature id = pk, NULL
+/// geometries kept) when the export has a geometry, else an array of objects, rendered as the
+/// files are. `params` are the query parameters, as GeoNature's route passes its query string:
+/// `limit` (default gn_export.api_default_limit, at most gn_export.api_max_limit), `offset` (a
+/// page index: rows skipped = offset × limit), `orderby` (`col[:ASC|DESC]`, several separated
+/// by `:` as GN2PG writes them, `a:b:desc`; default the pk, ties broken by the pk), `geometry`
+/// (WKT in EPSG:4326), GeoNature's column filters, `snapshot` and `token` (or the argument).
+/// Any other name is ignored, as GeoNature ignores it, and listed in `ignored`.
 ///
 /// Pages are slices of a snapshot: the query's keys in order, made once and shared by every
-/// session of the server. Without `snapshot`, a page comes from the newest snapshot of the
-/// same query made less than gn_export.api_snapshot_ttl seconds ago, or from a new one;
-/// `snapshot` = an id of an earlier answer pages that snapshot while it is used at least every
-/// gn_export.api_snapshot_ttl seconds (rows inserted meanwhile are not in it, rows deleted are
-/// left out, rows read now); `snapshot` = "new" makes a new one. `total` counts the export and
-/// `total_filtered` the snapshot's rows, both as they were when it was made.
+/// session of the server. Without `snapshot` (GeoNature's clients know nothing of snapshots),
+/// the first page (offset 0) comes from the newest snapshot of the same query if it was made
+/// less than gn_export.api_snapshot_ttl seconds ago, or if another harvest paged it in the last
+/// minute and it was made less than a day ago, else from a new one; a later page (offset > 0)
+/// from the newest snapshot of the query that still lives (used at least every
+/// gn_export.api_snapshot_ttl seconds), whatever its age, so that a long harvest stays on one.
+/// `snapshot` = an id of an earlier answer pages that snapshot while it lives (rows inserted
+/// meanwhile are not in it, rows deleted are left out, rows read now); `snapshot` = "new" makes
+/// a new one. `total` counts the export and `total_filtered` the snapshot's rows, both as they
+/// were when it was made; `pages` = ⌈total_filtered / limit⌉. A page before the last may hold
+/// fewer than `limit` items (rows deleted since the snapshot): a harvest ends at offset
+/// `pages` − 1, not at the first short page.
 /// Returns `json` (not `jsonb`): keys in the view's order and every digit of numerics, exactly
 /// the value text of the files. Errors: P0002 unknown export, 42501 access refused (checked on
 /// every call), 22023 bad parameters (including JSON numbers beyond double precision or

@@ -3,6 +3,8 @@
 
 use crate::error::{GnError, GnResult};
 use crate::export::Export;
+use crate::query::filters::{parse_key, Op};
+use crate::relation::ViewColumn;
 use pgrx::PgSqlErrorCode as Code;
 use serde_json::{Map, Value as JsonValue};
 
@@ -26,8 +28,10 @@ impl Page {
 /// Which snapshot serves the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pin {
-    /// the newest live snapshot of the same query, or a new one (no `snapshot` parameter)
-    Latest,
+    /// no `snapshot` parameter, as GeoNature's clients page: the newest live snapshot of the
+    /// same query, or a new one; `continuing` for a page after the first (offset > 0), which
+    /// stays on the snapshot its harvest began on for as long as the harvest keeps paging
+    Latest { continuing: bool },
     /// a new snapshot, whatever exists (`"snapshot": "new"`)
     New,
     /// that snapshot (`"snapshot": "<id>"`), which must still live and hold the same query
@@ -95,10 +99,12 @@ pub fn is_snapshot_id(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The `snapshot` parameter.
-pub fn pin(export: &Export, params: &Map<String, JsonValue>) -> GnResult<Pin> {
+/// The `snapshot` parameter, for `page`.
+pub fn pin(export: &Export, params: &Map<String, JsonValue>, page: Page) -> GnResult<Pin> {
     match params.get("snapshot") {
-        None | Some(JsonValue::Null) => Ok(Pin::Latest),
+        None | Some(JsonValue::Null) => Ok(Pin::Latest {
+            continuing: page.page > 0,
+        }),
         Some(JsonValue::String(s)) if s == "new" => Ok(Pin::New),
         Some(JsonValue::String(s)) if is_snapshot_id(s) => Ok(Pin::Id(s.clone())),
         Some(v) => {
@@ -109,12 +115,37 @@ pub fn pin(export: &Export, params: &Map<String, JsonValue>) -> GnResult<Pin> {
     }
 }
 
-/// The query a snapshot holds the keys of: the parameters without the API's own keys, in a
-/// deterministic order (the pk unless `orderby` says otherwise; ties are broken by the pk).
-pub fn query_filters(export: &Export, params: &Map<String, JsonValue>) -> JsonValue {
-    let mut f = params.clone();
-    for k in ["limit", "offset", "token", "snapshot"] {
-        f.remove(k);
+/// The API's own parameters, which are not filters.
+const API_KEYS: [&str; 4] = ["limit", "offset", "token", "snapshot"];
+
+/// The query a snapshot holds the keys of, and the names it ignores. As GeoNature's
+/// `GenericQuery` does, a parameter that is neither one of the API's, nor `orderby`, nor a
+/// column of the view, nor a filter prefix (`ilike_`, `filter_d_…`, `filter_n_…`, `geometry`)
+/// is ignored: a harvester's `action=…`, a cache buster `_=…`, `f=json`. Ignored names are
+/// reported (sorted), and are not part of the query, so that a cache buster does not make a new
+/// snapshot at every page. The order is deterministic: the pk unless `orderby` says otherwise;
+/// ties are broken by the pk.
+pub fn query_filters(
+    export: &Export,
+    params: &Map<String, JsonValue>,
+    columns: &[ViewColumn],
+) -> (JsonValue, Vec<String>) {
+    let mut f = Map::new();
+    let mut ignored = Vec::new();
+    for (k, v) in params {
+        if API_KEYS.contains(&k.as_str()) {
+            continue;
+        }
+        let known = k == "orderby"
+            || match parse_key(k) {
+                (Op::Eq, name) => columns.iter().any(|c| c.name == name),
+                _ => true,
+            };
+        if known {
+            f.insert(k.clone(), v.clone());
+        } else {
+            ignored.push(k.clone());
+        }
     }
     if !f.contains_key("orderby") {
         f.insert(
@@ -122,7 +153,8 @@ pub fn query_filters(export: &Export, params: &Map<String, JsonValue>) -> JsonVa
             JsonValue::String(export.view_pk_column.clone()),
         );
     }
-    JsonValue::Object(f)
+    ignored.sort();
+    (JsonValue::Object(f), ignored)
 }
 
 #[cfg(test)]
@@ -199,9 +231,15 @@ mod unit {
 
     #[test]
     fn snapshot_parameter() {
-        let pin_of = |json: &str| pin(&export(), &map(json));
-        assert_eq!(pin_of("{}").unwrap(), Pin::Latest);
-        assert_eq!(pin_of(r#"{"snapshot": null}"#).unwrap(), Pin::Latest);
+        let first = Page { limit: 10, page: 0 };
+        let pin_of = |json: &str| pin(&export(), &map(json), first);
+        let latest = Pin::Latest { continuing: false };
+        assert_eq!(pin_of("{}").unwrap(), latest);
+        assert_eq!(pin_of(r#"{"snapshot": null}"#).unwrap(), latest);
+        assert_eq!(
+            pin(&export(), &map("{}"), Page { limit: 10, page: 1 }).unwrap(),
+            Pin::Latest { continuing: true }
+        );
         assert_eq!(pin_of(r#"{"snapshot": "new"}"#).unwrap(), Pin::New);
         let id = "0123456789abcdef0123456789abcdef";
         assert_eq!(
@@ -225,12 +263,29 @@ mod unit {
 
     #[test]
     fn the_query_leaves_out_the_api_keys_and_gets_an_order() {
-        let f = query_filters(
-            &export(),
-            &map(r#"{"token": "t", "limit": 10, "offset": 2, "snapshot": "new", "nom": "x"}"#),
-        );
+        use crate::relation::ColumnType;
+        let cols = [
+            ViewColumn::of("id", "integer", ColumnType::Int4),
+            ViewColumn::of("nom", "text", ColumnType::Text),
+        ];
+        let q = |json: &str| query_filters(&export(), &map(json), &cols);
+        let (f, ignored) =
+            q(r#"{"token": "t", "limit": 10, "offset": 2, "snapshot": "new", "nom": "x"}"#);
         assert_eq!(f, serde_json::json!({"nom": "x", "orderby": "id"}));
-        let f = query_filters(&export(), &map(r#"{"orderby": "nom:desc"}"#));
+        assert!(ignored.is_empty());
+        let (f, _) = q(r#"{"orderby": "nom:desc"}"#);
         assert_eq!(f, serde_json::json!({"orderby": "nom:desc"}));
+        // GN2PG's and browsers' extra names are ignored and reported; prefixed filters and
+        // the geometry filter stay filters (a missing column is still an error there)
+        let (f, ignored) = q(
+            r#"{"action": "['I','U']", "_": "1733", "f": "json", "nom": "x",
+                "filter_d_up_derniere_action": "2026-01-01", "ilike_absent": "a", "geometry": "POINT(1 2)"}"#,
+        );
+        assert_eq!(ignored, ["_", "action", "f"]);
+        assert_eq!(
+            f,
+            serde_json::json!({"nom": "x", "filter_d_up_derniere_action": "2026-01-01",
+                               "ilike_absent": "a", "geometry": "POINT(1 2)", "orderby": "id"})
+        );
     }
 }

@@ -75,17 +75,20 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
             }
             snap
         }
-        Pin::Latest => match newest(&dir, &pointer, &identity.bytes, ttl)? {
-            Some(s) => s,
-            None => {
-                // one session makes it, the others wait for it and take it
-                let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
-                match newest(&dir, &pointer, &identity.bytes, ttl)? {
-                    Some(s) => s,
-                    None => make(export, plan, &dir, &identity, &pointer, ttl)?,
+        Pin::Latest { continuing } => {
+            let reuse = |s: &Snapshot| reusable(s, *continuing, ttl);
+            match newest(&dir, &pointer, &identity.bytes, reuse)? {
+                Some(s) => s,
+                None => {
+                    // one session makes it, the others wait for it and take it
+                    let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
+                    match newest(&dir, &pointer, &identity.bytes, reuse)? {
+                        Some(s) => s,
+                        None => make(export, plan, &dir, &identity, &pointer, ttl)?,
+                    }
                 }
             }
-        },
+        }
         Pin::New => {
             let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
             make(export, plan, &dir, &identity, &pointer, ttl)?
@@ -95,16 +98,36 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
     Ok(found)
 }
 
-/// The newest snapshot of the query, if it was made less than `ttl` ago and still lives.
-fn newest(dir: &Dir, pointer: &str, identity: &[u8], ttl: Duration) -> GnResult<Option<Snapshot>> {
+/// Another harvest is paging a snapshot used this recently.
+const PAGING: Duration = Duration::from_secs(60);
+/// How old a snapshot that another harvest is paging may be for a new harvest to share it.
+const SHARED_AGE: Duration = Duration::from_secs(86_400);
+
+/// Whether a page asked for without a snapshot id takes `snap`, the newest of its query, which
+/// still lives (used in the last `ttl`). A page after the first (`continuing`) always does: a
+/// harvest stays on the snapshot it began on for as long as it keeps paging, however long it
+/// takes. A first page does if the snapshot was made less than `ttl` ago, or if another
+/// harvest is paging it and it is less than a day old: a new snapshot then would move that
+/// harvest's later pages to it in the middle (duplicates, and rows missed).
+fn reusable(snap: &Snapshot, continuing: bool, ttl: Duration) -> bool {
+    let (made, idle) = (age(snap.footer.created), snap.idle());
+    idle <= ttl && (continuing || made <= ttl || (idle <= PAGING && made <= SHARED_AGE))
+}
+
+/// The newest snapshot of the query, if it still lives and `reuse` takes it.
+fn newest(
+    dir: &Dir,
+    pointer: &str,
+    identity: &[u8],
+    reuse: impl Fn(&Snapshot) -> bool,
+) -> GnResult<Option<Snapshot>> {
     let Some(id) = snapshot::latest(dir, pointer)? else {
         return Ok(None);
     };
     let Some(snap) = Snapshot::open(dir, &id)? else {
         return Ok(None);
     };
-    let fresh = age(snap.footer.created) <= ttl && snap.idle() <= ttl;
-    Ok((fresh && snap.identity()? == identity).then_some(snap))
+    Ok((reuse(&snap) && snap.identity()? == identity).then_some(snap))
 }
 
 /// Makes a snapshot of the query: its keys in order and its counts, as they are now.

@@ -7,7 +7,7 @@
 //! | `filter_d_up_<col>` / `_lo_` / `_eq_` | `>=` / `<=` / `=` on date, timestamp or integer columns; a date-only value on a timestamp column covers the whole day (GeoNature silently ignored date columns) |
 //! | `filter_n_up_<col>` / `_lo_` | `>=` / `<=` on numeric columns |
 //! | `geometry…` | intersects a WKT geometry in EPSG:4326, compared in the export's own SRID |
-//! | `orderby` | `col[:ASC\|DESC]` |
+//! | `orderby` | `col[:ASC\|DESC]`, several separated by `:` (`date_debut:id_synthese`, `a:desc:b`) |
 //! | `limit`, `offset` | non-negative integers |
 //!
 //! Identifiers only ever come from the view's own columns, quoted; values are parameters.
@@ -143,26 +143,40 @@ fn is_date_only(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
-/// `orderby`: `column[:ASC|DESC]`.
+/// `orderby`: columns separated by `:`, each followed by `:ASC` or `:DESC` or not (GeoNature:
+/// `col[:asc|desc]`; GN2PG: `date_debut:id_synthese`). A column named `asc` or `desc` cannot be
+/// given here.
 fn order_by(ctx: &Ctx, key: &str, v: &Json) -> GnResult<String> {
     let spec = scalar(ctx, key, v)?.unwrap_or_default();
-    let (name, dir) = match spec.rsplit_once(':') {
-        Some((n, d)) => (n, d),
-        None => (spec.as_str(), "ASC"),
-    };
-    let dir = match dir.to_ascii_uppercase().as_str() {
-        "ASC" => "ASC",
-        "DESC" => "DESC",
-        _ => {
-            return Err(bad_value(
-                ctx,
-                key,
-                format!("direction \"{dir}\" is neither ASC nor DESC"),
-            ))
+    let mut terms: Vec<String> = Vec::new();
+    let mut last: Option<&str> = None;
+    for part in spec.split(':') {
+        let dir = match part.to_ascii_uppercase().as_str() {
+            "ASC" => Some("ASC"),
+            "DESC" => Some("DESC"),
+            _ => None,
+        };
+        match (dir, last.take()) {
+            (Some(d), Some(col)) => terms.push(format!("t.{} {d}", q(col))),
+            (Some(_), None) => {
+                return Err(bad_value(
+                    ctx,
+                    key,
+                    format!("\"{part}\" follows no column: write col:{part}"),
+                ))
+            }
+            (None, previous) => {
+                if let Some(col) = previous {
+                    terms.push(format!("t.{} ASC", q(col)));
+                }
+                last = Some(&column(ctx, key, part)?.name);
+            }
         }
-    };
-    let col = column(ctx, key, name)?;
-    Ok(format!("t.{} {dir}", q(&col.name)))
+    }
+    if let Some(col) = last {
+        terms.push(format!("t.{} ASC", q(col)));
+    }
+    Ok(terms.join(", "))
 }
 
 /// The geometry filter: rows whose geometry intersects a WKT geometry in EPSG:4326.
@@ -430,6 +444,21 @@ mod unit {
     }
 
     #[test]
+    fn orders_as_geonature_and_gn2pg_write_them() {
+        let order = |s: &str| run(&format!(r#"{{"orderby": "{s}"}}"#)).unwrap().0.order;
+        assert_eq!(order("nom").as_deref(), Some(r#"t."nom" ASC"#));
+        assert_eq!(order("nom:DeSc").as_deref(), Some(r#"t."nom" DESC"#));
+        assert_eq!(
+            order("date_debut:id").as_deref(),
+            Some(r#"t."date_debut" ASC, t."id" ASC"#)
+        );
+        assert_eq!(
+            order("jour:desc:nom:x:asc").as_deref(),
+            Some(r#"t."jour" DESC, t."nom" ASC, t."x" ASC"#)
+        );
+    }
+
+    #[test]
     fn geometry_in_the_export_srid_and_quoted_identifiers() {
         let (b, p) = run(r#"{"geometry": "POINT(6 45)"}"#).unwrap();
         assert_eq!(
@@ -453,9 +482,18 @@ mod unit {
             code(r#"{"orderby": "nope"}"#),
             Code::ERRCODE_UNDEFINED_COLUMN
         );
+        // a direction after no column
+        for bad in ["id:desc:asc", "asc", "DESC:id"] {
+            assert_eq!(
+                code(&format!(r#"{{"orderby": "{bad}"}}"#)),
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                "{bad}"
+            );
+        }
+        // not a direction: a column, which the view must have
         assert_eq!(
             code(r#"{"orderby": "id:sideways"}"#),
-            Code::ERRCODE_INVALID_PARAMETER_VALUE
+            Code::ERRCODE_UNDEFINED_COLUMN
         );
         assert_eq!(
             code(r#"{"limit": -1}"#),

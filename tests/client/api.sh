@@ -82,6 +82,22 @@ new=$(Q gn_api -c "SELECT (r->>'total_filtered') || '|' || json_array_length(r->
                     FROM gn_export.api($OBS, '{\"limit\": 1000, \"snapshot\": \"new\"}') r")
 check "a new snapshot sees the rows inserted since (200 rows: 101 inserted, 1 deleted)" "200|200|true" "$new"
 
+# a harvest without snapshot ids (GN2PG's) that lasts longer than api_snapshot_ttl stays on the
+# snapshot it began on while it keeps paging; another harvest beginning meanwhile shares it
+Q postgres -c "ALTER DATABASE gn_api SET gn_export.api_snapshot_ttl = 2"
+long=', "orderby": "v:desc"'
+s0=$(page 0 "$long" | cut -d'|' -f2); sleep 1.2
+s1=$(page 1 "$long" | cut -d'|' -f2); sleep 1.2
+s2=$(page 2 "$long" | cut -d'|' -f2); sleep 1.2
+s3=$(page 3 "$long" | cut -d'|' -f2)
+check "a harvest without ids, 3.6 s long with api_snapshot_ttl = 2 s, stays on one snapshot" "$s0 $s0 $s0" "$s1 $s2 $s3"
+check "a harvest beginning meanwhile (offset 0) shares the snapshot another harvest is paging" "$s0" \
+  "$(page 0 "$long" | cut -d'|' -f2)"
+sleep 2.5
+check "once nobody paged it for api_snapshot_ttl, a harvest's next page makes a new snapshot" "true" \
+  "$([ "$(page 4 "$long" | cut -d'|' -f2)" != "$s0" ] && echo true || echo false)"
+Q postgres -c "ALTER DATABASE gn_api RESET gn_export.api_snapshot_ttl"
+
 # keys that repeat and keys that are NULL (GeoNature filled view_pk_column with the view's first
 # column): pages partition the rows, for the key's own order and for another order
 Q gn_api <<'SQL'

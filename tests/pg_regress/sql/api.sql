@@ -80,6 +80,17 @@ SELECT (SELECT array_agg(f->'properties'->>'nom_cite' ORDER BY ord) FROM json_ar
      = (SELECT array_agg(nom_cite::text ORDER BY nom_cite DESC, id_synthese) FROM (SELECT * FROM gn_exports.v_synthese_sinp ORDER BY nom_cite DESC, id_synthese LIMIT 5) x) AS by_name_desc
 FROM gn_export.api(1, '{"limit": 5, "orderby": "nom_cite:DESC"}', 3) r;
 
+-- several columns, as GN2PG writes them (GeoNature's GenericQuery sorted by the first only)
+SELECT (SELECT array_agg(f->'properties'->>'nom_cite' || '/' || (f->>'id') ORDER BY ord) FROM json_array_elements(r->'items'->'features') WITH ORDINALITY f(f, ord))
+     = (SELECT array_agg(nom_cite || '/' || id_synthese ORDER BY nom_cite DESC, id_synthese DESC)
+          FROM (SELECT * FROM gn_exports.v_synthese_sinp ORDER BY nom_cite DESC, id_synthese DESC LIMIT 5) x) AS by_name_then_id_desc
+FROM gn_export.api(1, '{"limit": 5, "orderby": "nom_cite:desc:id_synthese:DESC"}', 3) r;
+-- names that are neither the API's, nor columns, nor filters are ignored as GeoNature ignores
+-- them (GN2PG's action, a cache buster, f=json), listed in "ignored", and not part of the query
+SELECT r->'ignored' AS ignored, r->'total_filtered' AS total_filtered, r->'pages' AS pages,
+       r->'snapshot'->>'id' = (gn_export.api(2, '{"limit": 2}')->'snapshot'->>'id') AS same_snapshot
+FROM gn_export.api(2, '{"limit": 2, "action": "[''I'', ''U'']", "_": "1733572800", "f": "json"}') r;
+
 -- paging through a filtered export: the pages' union is the filtered set, nothing twice,
 -- and total_filtered stays the same on every page (GeoNature subtracted the offset)
 WITH pages AS (
@@ -150,7 +161,9 @@ SELECT gn_export.api(2, '{"offset": 1.5}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT gn_export.api(2, '{"orderby": "absente"}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT gn_export.api(2, '{"absente": 1}');
+SELECT gn_export.api(2, '{"orderby": "jdd_nom:desc:asc"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT gn_export.api(2, '{"ilike_absente": "x"}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT gn_export.api(2, '{"id_dataset": "un"}');
 \echo :LAST_ERROR_SQLSTATE
