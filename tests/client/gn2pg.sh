@@ -83,12 +83,16 @@ EOF
 gn2pg() { (cd "$tmp" && HOME="$tmp" "$GN2PG" "$@" "$tmp/gn2pg.toml") >> "$tmp/gn2pg.out" 2>&1 || true; }
 # GN2PG exits 0 after most failures: what it did is read in its own tables
 last_status() { Q $DB -c "SELECT xfer_type || ' ' || xfer_status FROM gn2pg_import.import_log ORDER BY id DESC LIMIT 1"; }
-# the rows GN2PG holds that differ from the view's (items compared as JSON values), and the
-# view's rows it does not hold
+# the rows GN2PG holds that differ from the view's, and the view's rows it does not hold: each
+# item read back as a row of the view (values compared as values: 12:00:00.1234 is
+# 12:00:00.123400) with exactly the view's keys
 differences() {
   Q $DB -c "SELECT count(*) FROM gn_exports.v_gn2pg v
               FULL JOIN (SELECT * FROM gn2pg_import.data_json WHERE controler = 'data') d ON d.id_data = v.id_synthese
-             WHERE d.item IS DISTINCT FROM to_jsonb(v) OR d.uuid IS DISTINCT FROM v.id_perm_sinp"
+             WHERE jsonb_populate_record(NULL::gn_exports.v_gn2pg, d.item) IS DISTINCT FROM v
+                OR (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(d.item) k)
+                   IS DISTINCT FROM (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(to_jsonb(v)) k)
+                OR d.uuid IS DISTINCT FROM v.id_perm_sinp"
 }
 
 gn2pg db --json-tables-create
