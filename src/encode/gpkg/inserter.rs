@@ -10,7 +10,7 @@ use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Statement};
 
 /// Rows per SQLite transaction.
-const TRANSACTION_ROWS: usize = 50_000;
+const TRANSACTION_ROWS: i64 = 50_000;
 
 pub(super) fn run(
     db: Connection,
@@ -25,7 +25,7 @@ pub(super) fn run(
         let prepare = |sql: &str| db.prepare(sql).map_err(|e| sqlite_error("prepare", e));
         let mut insert = prepare(insert)?;
         let mut insert_rtree = prepare(insert_rtree)?;
-        let mut rows = 0;
+        let mut rows = 0i64;
         for message in rx {
             let layer = match message {
                 Message::Rows(batch) => {
@@ -56,7 +56,7 @@ pub(super) fn run(
                 Message::Finish(layer) => layer,
             };
             drop((insert, insert_rtree));
-            return register(db, &layer, extent);
+            return register(db, &layer, extent, rows);
         }
     }
     // the backend dropped its side without finishing: the file is abandoned
@@ -87,7 +87,7 @@ fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn register(db: Connection, l: &Layer, extent: Option<[f64; 4]>) -> GnResult<()> {
+fn register(db: Connection, l: &Layer, extent: Option<[f64; 4]>, features: i64) -> GnResult<()> {
     db.execute_batch("COMMIT")
         .map_err(|e| sqlite_error("commit", e))?;
     schema::register_layer(
@@ -101,6 +101,7 @@ fn register(db: Connection, l: &Layer, extent: Option<[f64; 4]>) -> GnResult<()>
             z: l.z,
             srid: l.srid,
             extent: extent.unwrap_or([0.0; 4]),
+            features,
         },
     )?;
     db.close().map_err(|(_, e)| sqlite_error("close", e))

@@ -1,6 +1,7 @@
 //! The GeoPackage's tables: the mandatory ones with the export's SRS from PostGIS, the feature
 //! table and its R-tree, and, once the rows are in, the layer's registration (contents with
-//! its extent, geometry column, the R-tree extension and its standard triggers).
+//! its extent, geometry column, the R-tree extension and its standard triggers, GDAL's feature
+//! count).
 
 use super::sqlite_error;
 use crate::error::GnResult;
@@ -123,12 +124,15 @@ pub struct LayerInfo<'a> {
     pub srid: i32,
     /// [min x, max x, min y, max y]
     pub extent: [f64; 4],
+    /// rows in the feature table
+    pub features: i64,
 }
 
 /// Registers the filled layer: its contents row with the extent, its geometry column, the
 /// R-tree extension and the standard triggers that keep the index right when others edit the
-/// file later (GDAL and QGIS provide the ST_* functions they call); our own rows were indexed
-/// as they came.
+/// file later (GDAL and QGIS provide the ST_* functions they call; our own rows were indexed
+/// as they came), and GDAL's feature count (`gpkg_ogr_contents`, kept by two triggers), which
+/// GDAL and QGIS read instead of counting millions of rows at every open.
 pub fn register_layer(db: &Connection, l: &LayerInfo) -> GnResult<()> {
     let e = l.extent;
     db.execute(
@@ -148,9 +152,36 @@ pub fn register_layer(db: &Connection, l: &LayerInfo) -> GnResult<()> {
     )
     .map_err(|e| sqlite_error("extensions", e))?;
     db.execute_batch(&rtree_triggers(l.layer, l.geom_name, "fid"))
-        .map_err(|e| sqlite_error("R-tree triggers", e))
+        .map_err(|e| sqlite_error("R-tree triggers", e))?;
+    db.execute_batch(
+        "CREATE TABLE gpkg_ogr_contents (table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL)",
+    )
+    .map_err(|e| sqlite_error("feature count", e))?;
+    db.execute(
+        "INSERT INTO gpkg_ogr_contents VALUES (?1, ?2)",
+        rusqlite::params![l.layer, l.features],
+    )
+    .map_err(|e| sqlite_error("feature count", e))?;
+    db.execute_batch(&count_triggers(l.layer))
+        .map_err(|e| sqlite_error("feature count triggers", e))
 }
 
+/// GDAL's triggers that keep `gpkg_ogr_contents` right when others add or remove features.
+fn count_triggers(t: &str) -> String {
+    let literal = format!("'{}'", t.replace('\'', "''"));
+    let tq = q(t);
+    format!(
+        "CREATE TRIGGER {ins} AFTER INSERT ON {tq} BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1
+           WHERE lower(table_name) = lower({literal}); END;
+         CREATE TRIGGER {del} AFTER DELETE ON {tq} BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1
+           WHERE lower(table_name) = lower({literal}); END;",
+        ins = q(&format!("trigger_insert_feature_count_{t}")),
+        del = q(&format!("trigger_delete_feature_count_{t}")),
+    )
+}
+
+/// The R-tree's triggers of GeoPackage 1.2, as GDAL 3.6 writes them (its validate_gpkg.py
+/// requires update1 to update4 by name; GeoPackage 1.4's update5 to update7 would fail it).
 fn rtree_triggers(t: &str, c: &str, i: &str) -> String {
     let name = |s: &str| q(&format!("rtree_{t}_{c}_{s}"));
     let (tq, cq, iq, r) = (q(t), q(c), q(i), rtree_table(t, c));

@@ -106,6 +106,36 @@ fn a_layer_with_its_rows_index_and_extent() {
         )
         .unwrap();
     assert_eq!(geometry_type, "POINT");
+    // GDAL's feature count, and the triggers of GeoPackage 1.2 and GDAL that keep the R-tree
+    // and the count right when others edit the file
+    let count: i64 = db
+        .query_row(
+            "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'faune'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(count, 3);
+    let triggers: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        triggers,
+        [
+            "rtree_faune_the_geom_delete",
+            "rtree_faune_the_geom_insert",
+            "rtree_faune_the_geom_update1",
+            "rtree_faune_the_geom_update2",
+            "rtree_faune_the_geom_update3",
+            "rtree_faune_the_geom_update4",
+            "trigger_delete_feature_count_faune",
+            "trigger_insert_feature_count_faune",
+        ]
+    );
     let ok: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
