@@ -49,6 +49,8 @@ def same(a, b):
         return a == str(b)
     if isinstance(b, (dict, list)) and isinstance(a, str):
         return json.loads(a) == b
+    if isinstance(b, datetime.time) and isinstance(a, str):
+        return datetime.time.fromisoformat(a) == b
     if isinstance(b, uuid.UUID):
         return (uuid.UUID(bytes=a) if isinstance(a, bytes) else uuid.UUID(str(a))) == b
     if isinstance(b, list):

@@ -9,7 +9,7 @@ use crate::relation::{ColumnType, ViewColumn};
 use bytes::Bytes;
 use parquet::basic::{LogicalType, Repetition, TimeUnit, Type as Physical};
 use parquet::column::writer::ColumnWriter;
-use parquet::data_type::{ByteArray, FixedLenByteArray};
+use parquet::data_type::ByteArray;
 use parquet::errors::Result as PqResult;
 use parquet::schema::types::Type;
 use std::sync::Arc;
@@ -33,13 +33,13 @@ pub enum Kind {
     Timestamp {
         utc: bool,
     },
-    /// microseconds since midnight
-    Time,
-    Uuid,
-    /// UTF-8 text: text, numeric (its exact digits), interval (ISO 8601), every other type
-    /// in PostgreSQL's text form, and geometries other than the feature's as WKT
+    /// UTF-8 text: text, numeric (its exact digits), uuid (canonical), time (ISO 8601),
+    /// interval (ISO 8601), json and jsonb (their text), every other type in PostgreSQL's text
+    /// form, and geometries other than the feature's as WKT. Not Parquet's UUID, TIME or JSON
+    /// logical types: pyarrow reads the first and the last as extension types that
+    /// data.gouv.fr's analysis (udata-hydra) refuses, with the whole file, and so it refuses
+    /// TIME; polars fails on UUID, GDAL shows it as a blob and QGIS shows TIME as an integer.
     Text,
-    Json,
     Binary,
     /// the feature geometry, ISO WKB
     Wkb,
@@ -58,11 +58,11 @@ impl Kind {
             ColumnType::Date => Kind::Date,
             ColumnType::Timestamp => Kind::Timestamp { utc: false },
             ColumnType::TimestampTz => Kind::Timestamp { utc: true },
-            ColumnType::Time => Kind::Time,
-            ColumnType::Uuid => Kind::Uuid,
-            ColumnType::Json => Kind::Json,
             ColumnType::Bytea => Kind::Binary,
-            ColumnType::Numeric
+            ColumnType::Time
+            | ColumnType::Uuid
+            | ColumnType::Json
+            | ColumnType::Numeric
             | ColumnType::Text
             | ColumnType::TimeTz
             | ColumnType::Interval
@@ -85,13 +85,7 @@ impl Kind {
                 Physical::INT64,
                 Some(LogicalType::timestamp(utc, TimeUnit::MICROS)),
             ),
-            Kind::Time => (
-                Physical::INT64,
-                Some(LogicalType::time(false, TimeUnit::MICROS)),
-            ),
-            Kind::Uuid => (Physical::FIXED_LEN_BYTE_ARRAY, Some(LogicalType::Uuid)),
             Kind::Text => (Physical::BYTE_ARRAY, Some(LogicalType::String)),
-            Kind::Json => (Physical::BYTE_ARRAY, Some(LogicalType::Json)),
             Kind::Binary | Kind::Wkb => (Physical::BYTE_ARRAY, None),
         }
     }
@@ -108,13 +102,12 @@ pub fn kind_of(c: &ViewColumn, feature: bool) -> (Kind, bool) {
 /// The Parquet field of a column: optional, or a standard 3-level LIST of optional elements.
 pub fn field(name: &str, kind: Kind, list: bool) -> PqResult<Arc<Type>> {
     let (physical, logical) = kind.physical();
-    let mut b = Type::primitive_type_builder(if list { "element" } else { name }, physical)
-        .with_repetition(Repetition::OPTIONAL)
-        .with_logical_type(logical);
-    if kind == Kind::Uuid {
-        b = b.with_length(16);
-    }
-    let leaf = Arc::new(b.build()?);
+    let leaf = Arc::new(
+        Type::primitive_type_builder(if list { "element" } else { name }, physical)
+            .with_repetition(Repetition::OPTIONAL)
+            .with_logical_type(logical)
+            .build()?,
+    );
     if !list {
         return Ok(leaf);
     }
@@ -161,8 +154,6 @@ enum Values {
     F64(Vec<f64>),
     /// byte strings one after the other, and where each ends (no allocation per value)
     Bytes(Arena),
-    /// uuids, 16 bytes each
-    Fixed(Arena),
 }
 
 #[derive(Default)]
@@ -210,11 +201,10 @@ impl Column {
         let values = match kind {
             Kind::Bool => Values::Bool(Vec::new()),
             Kind::Int16 | Kind::Int32 | Kind::Date => Values::I32(Vec::new()),
-            Kind::Int64 | Kind::Timestamp { .. } | Kind::Time => Values::I64(Vec::new()),
+            Kind::Int64 | Kind::Timestamp { .. } => Values::I64(Vec::new()),
             Kind::Float32 => Values::F32(Vec::new()),
             Kind::Float64 => Values::F64(Vec::new()),
-            Kind::Uuid => Values::Fixed(Arena::default()),
-            Kind::Text | Kind::Json | Kind::Binary | Kind::Wkb => Values::Bytes(Arena::default()),
+            Kind::Text | Kind::Binary | Kind::Wkb => Values::Bytes(Arena::default()),
         };
         Column {
             kind,
@@ -276,7 +266,6 @@ impl Column {
                 out.push(i32::try_from(*i).map_err(|_| mismatch())?)
             }
             (Values::I64(out), Kind::Int64, Value::Int(i)) => out.push(*i),
-            (Values::I64(out), Kind::Time, Value::Time(t)) => out.push(*t),
             (Values::I64(out), Kind::Timestamp { .. }, Value::Timestamp(ts)) => {
                 match unix_micros(*ts, 0) {
                     Some(t) => out.push(t),
@@ -292,7 +281,6 @@ impl Column {
             (Values::F32(out), _, Value::Float4(f)) => out.push(*f),
             (Values::F64(out), _, Value::Float8(f)) => out.push(*f),
             (Values::F64(out), _, Value::Float4(f)) => out.push(f64::from(*f)),
-            (Values::Fixed(out), _, Value::Uuid(u)) => out.push(u)?,
             (Values::Bytes(out), _, v) => {
                 let before = out.bytes.len();
                 match v {
@@ -300,7 +288,7 @@ impl Column {
                         out.push(t.as_bytes())?
                     }
                     Value::Bytea(b) | Value::Wkb(b) => out.push(b)?,
-                    // an array typed by a domain: its JSON text, as in CSV
+                    // uuid, time, an array typed by a domain…: their text, as in CSV
                     other => {
                         write_text(other, &mut out.bytes);
                         out.push(&[])?;
@@ -333,19 +321,6 @@ impl Column {
                     w.write_batch(&v, Some(def), rep)
                 })?
             }
-            (Values::Fixed(a), ColumnWriter::FixedLenByteArrayColumnWriter(w)) => {
-                let (bytes, ends) = a.slices();
-                let max = if self.list { 3 } else { 1 };
-                chunks(&self.def, &self.rep, self.list, max, |values, def, rep| {
-                    let v: Vec<FixedLenByteArray> = values
-                        .map(|i| {
-                            let b = ByteArray::from(bytes.slice(start(&ends, i)..ends[i] as usize));
-                            FixedLenByteArray::from(b)
-                        })
-                        .collect();
-                    w.write_batch(&v, Some(def), rep)
-                })?
-            }
             _ => {
                 return Err(parquet::errors::ParquetError::General(
                     "column writer of another type".into(),
@@ -363,7 +338,7 @@ impl Column {
             Values::I64(v) => v.clear(),
             Values::F32(v) => v.clear(),
             Values::F64(v) => v.clear(),
-            Values::Bytes(a) | Values::Fixed(a) => {
+            Values::Bytes(a) => {
                 a.bytes.clear();
                 a.ends.clear();
             }

@@ -18,8 +18,10 @@ fn unit_kinds_from_postgresql_types() {
         k(ColumnType::TimestampTz, false),
         (Kind::Timestamp { utc: true }, false)
     );
-    assert_eq!(k(ColumnType::Json, false), (Kind::Json, false));
-    assert_eq!(k(ColumnType::Uuid, false), (Kind::Uuid, false));
+    assert_eq!(k(ColumnType::Json, false), (Kind::Text, false));
+    assert_eq!(k(ColumnType::Uuid, false), (Kind::Text, false));
+    assert_eq!(k(ColumnType::Time, false), (Kind::Text, false));
+    assert_eq!(k(ColumnType::Uuid, true), (Kind::Text, true));
     assert_eq!(k(ColumnType::Interval, false), (Kind::Text, false));
     assert_eq!(k(ColumnType::TimeTz, false), (Kind::Text, false));
     assert_eq!(k(ColumnType::Int4, true), (Kind::Int32, true));
