@@ -6,7 +6,8 @@ set -euo pipefail
 PGRX_VERSION=0.18.1
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3 postgresql-15-cron
-      gdal-bin python3-gdal libclang-dev clang sudo pkg-config python3 jq libxml2-utils unzip)
+      gdal-bin python3-gdal libclang-dev clang sudo pkg-config python3 python3-venv jq libxml2-utils unzip
+      curl libmagic1)
 
 log() { printf '== setup: %s\n' "$*"; }
 
