@@ -69,6 +69,19 @@ check "dsw(limit 0) streams the whole view, read as the file is" \
 check "dsw(limit 10, offset 2): the third page of 10 rows by idSynthese" \
   "$(Q gn_dsw -c "SELECT string_agg(\"permId\"::text, ',' ORDER BY \"idSynthese\") FROM (SELECT * FROM $DSW_VIEW ORDER BY \"idSynthese\" LIMIT 10 OFFSET 20) p")" \
   "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw('{\"limit\": 10, \"offset\": 2}') c" | grep -o '^<urn:uuid:[^>#]*> a dwc:Occurrence' | sed 's/^<urn:uuid://; s/> a dwc:Occurrence//' | paste -sd,)"
+# pages concatenated into one document, as a harvester keeps them: every observation keeps
+# its own observers (blank node labels come from the row, not from its place in the page)
+for p in 0 1 2; do Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw('{\"limit\": 10, \"offset\": $p}') c"; done > "$tmp/pages.ttl"
+check "three pages of dsw() concatenated: no agent with two names, none recorded two observations" "0 0" \
+  "$("$PY" - "$tmp/pages.ttl" <<'PY'
+import sys, rdflib
+g = rdflib.Graph().parse(sys.argv[1], format="turtle")
+FOAF, DSW = rdflib.Namespace("http://xmlns.com/foaf/0.1/"), rdflib.Namespace("http://purl.org/dsw/")
+agents = set(g.subjects(rdflib.RDF.type, FOAF.Agent))
+print(sum(len(set(g.objects(a, FOAF.name))) > 1 for a in agents),
+      sum(len(set(g.subjects(DSW.recBy, a))) > 1 for a in agents))
+PY
+)"
 check "dsw() filters as GeoNature's API (cdNom)" \
   "$(Q gn_dsw -c "SELECT count(*) FROM $DSW_VIEW WHERE \"cdNom\" = (SELECT min(\"cdNom\") FROM $DSW_VIEW)")" \
   "$(Q gn_dsw -c "SELECT string_agg(c, '') FROM gn_export.dsw(json_build_object('limit', 0, 'cdNom', (SELECT min(\"cdNom\") FROM $DSW_VIEW))::jsonb) c" | grep -c ' a dwc:Occurrence ;')"

@@ -84,7 +84,6 @@ pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
     Ok(Box::new(Dsw {
         cols: COLUMNS.map(find),
         taxon: TAXON_COLUMNS.map(find),
-        rows: 0,
         text: Vec::with_capacity(256),
     }))
 }
@@ -92,11 +91,13 @@ pub fn encoder(layout: &Layout) -> GnResult<Box<dyn Encoder>> {
 pub struct Dsw {
     cols: [Option<usize>; 31],
     taxon: [Option<usize>; 4],
-    rows: u64,
     text: Vec<u8>,
 }
 
-/// A node of one observation: `<urn:uuid:U#part>`, or `_:rN_part` without a UUID.
+/// A node of one observation: `<urn:uuid:U#part>`, or `_:rH_part` without a UUID, H a hash of
+/// the row's values. Labels never depend on a row's place in the output: pages of dsw() or of
+/// run() concatenated into one document keep their observations apart, and an unchanged export
+/// gives the same bytes.
 #[derive(Clone, Copy)]
 enum Base<'a> {
     Uuid(&'a str),
@@ -104,6 +105,15 @@ enum Base<'a> {
 }
 
 impl Base<'_> {
+    /// What the labels of the observation's agents begin with: `u` and the UUID's digits, or
+    /// the row's hash.
+    fn stem(self) -> String {
+        match self {
+            Base::Uuid(u) => format!("u{}", u.replace('-', "")),
+            Base::Blank(h) => format!("r{h:016x}"),
+        }
+    }
+
     /// Written straight into the output: a row refers to its nodes some twenty times.
     fn node(self, part: &str, out: &mut Vec<u8>) {
         match self {
@@ -116,10 +126,8 @@ impl Base<'_> {
                 }
                 out.push(b'>');
             }
-            Base::Blank(n) => {
-                out.extend_from_slice(b"_:r");
-                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-                out.push(b'_');
+            Base::Blank(h) => {
+                out.extend_from_slice(format!("_:r{h:016x}_").as_bytes());
                 out.extend_from_slice(part.as_bytes());
             }
         }
@@ -208,6 +216,19 @@ impl Dsw {
             .is_some_and(|v| write_text(v, &mut self.text))
     }
 
+    /// FNV-1a of the row's values as text: the stable label of an observation without a UUID.
+    fn hash(&mut self, values: &[Value]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for v in values {
+            self.text.clear();
+            write_text(v, &mut self.text);
+            for b in self.text.iter().chain(std::iter::once(&0xff)) {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        h
+    }
+
     /// Where the rows hold column `i` of [`COLUMNS`] (`col!("name")`), if they do.
     fn column(&self, i: usize) -> Option<usize> {
         self.cols[i]
@@ -239,14 +260,14 @@ impl Dsw {
     }
 
     /// One `foaf:Agent` per name of a column's comma-separated list, linked from `s` by
-    /// `link`; their blank node labels are `_:r<row>_<part><k>`.
+    /// `link`; their blank node labels are `_:<stem>_<part><k>` (see [`Base::stem`]).
     fn agents(
         &mut self,
         s: &mut Subject,
         link: &str,
         values: &[Value],
         col: usize,
-        (row, part): (u64, &str),
+        (stem, part): (&str, &str),
     ) -> Vec<(String, String)> {
         if !self.text_of(values, self.column(col)) {
             return Vec::new();
@@ -259,7 +280,7 @@ impl Dsw {
             .filter(|n| !n.is_empty())
             .enumerate()
         {
-            let label = format!("_:r{row}_{part}{k}");
+            let label = format!("_:{stem}_{part}{k}");
             s.pred(link).extend_from_slice(label.as_bytes());
             agents.push((label, name.to_string()));
         }
@@ -282,8 +303,6 @@ impl Encoder for Dsw {
     }
 
     fn row(&mut self, values: &[Value], out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.rows += 1;
-        let row = self.rows;
         let id = if self.text_of(values, self.column(col!("permId"))) {
             uuid_text(&self.text)
         } else {
@@ -291,16 +310,17 @@ impl Encoder for Dsw {
         };
         let base = match &id {
             Some(u) => Base::Uuid(u),
-            None => Base::Blank(row),
+            None => Base::Blank(self.hash(values)),
         };
-        let mut agents = self.occurrence(values, base, row, out);
+        let stem = base.stem();
+        let mut agents = self.occurrence(values, base, &stem, out);
         self.event(values, base, out);
         self.location(values, base, out);
         let mut o = Subject::start(out, base, "organism", "dwc:Organism");
         o.node("dsw:hasOccurrence", base, "");
         o.node("dsw:hasIdentification", base, "identification");
         o.end();
-        agents.extend(self.identification(values, base, row, out));
+        agents.extend(self.identification(values, base, &stem, out));
         self.taxon(values, base, out);
         write_agents(&agents, out);
         Ok(())
@@ -315,7 +335,7 @@ impl Dsw {
         &mut self,
         values: &[Value],
         base: Base,
-        row: u64,
+        stem: &str,
         out: &mut Vec<u8>,
     ) -> Vec<(String, String)> {
         let mut s = Subject::start(out, base, "", "dwc:Occurrence");
@@ -367,7 +387,7 @@ impl Dsw {
             "dsw:recBy",
             values,
             col!("observer"),
-            (row, "recordedBy"),
+            (stem, "recordedBy"),
         );
         s.end();
         agents
@@ -445,7 +465,7 @@ impl Dsw {
         &mut self,
         values: &[Value],
         base: Base,
-        row: u64,
+        stem: &str,
         out: &mut Vec<u8>,
     ) -> Vec<(String, String)> {
         let mut s = Subject::start(out, base, "identification", "dwc:Identification");
@@ -475,7 +495,7 @@ impl Dsw {
             "dsw:idBy",
             values,
             col!("determiner"),
-            (row, "identifiedBy"),
+            (stem, "identifiedBy"),
         );
         s.end();
         agents
