@@ -49,6 +49,8 @@ check "the zip holds occurrence.txt, meta.xml and eml.xml at its root, dated tod
   "$(python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(' '.join(sorted(z.namelist())), min(i.date_time[0] for i in z.infolist()))" "$F")"
 (cd "$tmp" && python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall('.')" "$F")
 check "meta.xml and eml.xml are well-formed (xmllint)" "" "$(xmllint --noout "$tmp/meta.xml" "$tmp/eml.xml" 2>&1)"
+check "eml.xml names the licence by the URL GBIF's registry reads (the catalog has https://creativecommons.org/publicdomain/zero/1.0/)" 1 \
+  "$(grep -c '<ulink url="http://creativecommons.org/publicdomain/zero/1.0/legalcode"><citetitle>Public Domain (CC0 1.0)</citetitle></ulink>' "$tmp/eml.xml")"
 check "every line of occurrence.txt has the header's number of fields" 1 \
   "$(awk -F'\t' '{print NF}' "$tmp/occurrence.txt" | sort -u | wc -l)"
 check "occurrence.txt: a header line and one line per row of the view" "$((N + 1))" "$(wc -l < "$tmp/occurrence.txt")"

@@ -76,15 +76,20 @@ fn party(tag: &str, d: &Dataset) -> String {
 /// `eml.xml`: title, creator, metadata provider, publication date, language, abstract, licence
 /// and contact, in the order GBIF's schema wants them.
 pub fn eml_xml(d: &Dataset) -> String {
-    let rights = match (d.licence_name, d.licence_url) {
-        (Some(n), Some(u)) => format!(
+    let rights = match (gbif_licence(d.licence_name, d.licence_url), d.licence_name, d.licence_url) {
+        // the IPT's sentence, and the one URL GBIF's registry reads for the licence: another
+        // form of it (https, no legalcode) is not recognised, and GBIF applies its default
+        (Some((url, title)), _, _) => format!(
+            "<para>This work is licensed under a <ulink url=\"{url}\"><citetitle>{title}</citetitle></ulink>.</para>"
+        ),
+        (None, Some(n), Some(u)) => format!(
             "<para>This work is licensed under <ulink url=\"{}\"><citetitle>{}</citetitle></ulink>.</para>",
             escape(u),
             escape(n)
         ),
-        (Some(n), None) => format!("<para>{}</para>", escape(n)),
-        (None, Some(u)) => format!("<para><ulink url=\"{u}\"><citetitle>{u}</citetitle></ulink></para>", u = escape(u)),
-        (None, None) => "<para>No licence is declared for this export.</para>".into(),
+        (None, Some(n), None) => format!("<para>{}</para>", escape(n)),
+        (None, None, Some(u)) => format!("<para><ulink url=\"{u}\"><citetitle>{u}</citetitle></ulink></para>", u = escape(u)),
+        (None, None, None) => "<para>No licence is declared for this export.</para>".into(),
     };
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -109,22 +114,34 @@ pub fn eml_xml(d: &Dataset) -> String {
     )
 }
 
-/// Whether GBIF accepts the licence: CC0 1.0, CC BY 4.0 or CC BY-NC 4.0 (by URL or name).
-pub fn gbif_accepts(name: Option<&str>, url: Option<&str>) -> bool {
+/// The licences GBIF accepts (CC0 1.0, CC BY 4.0, CC BY-NC 4.0): how a catalog may name them
+/// (by name or URL), and the URL and title GBIF's registry and the IPT write for each.
+const GBIF_LICENCES: [(&[&str], &str, &str); 3] = [
+    (
+        &["cc0-1.0", "cc0 1.0", "publicdomain/zero/1.0"],
+        "http://creativecommons.org/publicdomain/zero/1.0/legalcode",
+        "Public Domain (CC0 1.0)",
+    ),
+    (
+        &["cc-by-nc-4.0", "cc by-nc 4.0", "licenses/by-nc/4.0"],
+        "http://creativecommons.org/licenses/by-nc/4.0/legalcode",
+        "Creative Commons Attribution Non Commercial (CC-BY-NC) 4.0 License",
+    ),
+    (
+        &["cc-by-4.0", "cc by 4.0", "licenses/by/4.0"],
+        "http://creativecommons.org/licenses/by/4.0/legalcode",
+        "Creative Commons Attribution (CC-BY) 4.0 License",
+    ),
+];
+
+/// The licence GBIF accepts that the catalog's name or URL names: its URL and title as GBIF
+/// reads them; None for any other licence.
+pub fn gbif_licence(name: Option<&str>, url: Option<&str>) -> Option<(&'static str, &'static str)> {
     let text = format!("{} {}", name.unwrap_or(""), url.unwrap_or("")).to_lowercase();
-    [
-        "cc0-1.0",
-        "cc0 1.0",
-        "publicdomain/zero/1.0",
-        "cc-by-4.0",
-        "cc by 4.0",
-        "licenses/by/4.0",
-        "cc-by-nc-4.0",
-        "cc by-nc 4.0",
-        "licenses/by-nc/4.0",
-    ]
-    .iter()
-    .any(|k| text.contains(k))
+    GBIF_LICENCES
+        .iter()
+        .find(|(keys, _, _)| keys.iter().any(|k| text.contains(k)))
+        .map(|&(_, url, title)| (url, title))
 }
 
 #[cfg(test)]
@@ -133,20 +150,53 @@ mod unit {
 
     #[test]
     fn licences_gbif_takes() {
-        assert!(gbif_accepts(
-            None,
-            Some("https://creativecommons.org/licenses/by/4.0/legalcode")
-        ));
-        assert!(gbif_accepts(Some("CC0-1.0"), None));
-        assert!(!gbif_accepts(
-            Some("Open Data Commons Open Database License v1.0 (ODbL-1.0)"),
-            Some("https://spdx.org/licenses/ODbL-1.0.html")
-        ));
-        assert!(!gbif_accepts(
-            Some("Creative Commons Attribution 1.0 Generic (CC-BY-1.0)"),
+        let url = |n, u| gbif_licence(n, u).map(|l| l.0);
+        assert_eq!(
+            url(None, Some("https://creativecommons.org/licenses/by/4.0/")),
+            Some("http://creativecommons.org/licenses/by/4.0/legalcode")
+        );
+        assert_eq!(
+            url(
+                Some("CC-BY-NC-4.0"),
+                Some("https://spdx.org/licenses/CC-BY-NC-4.0.html")
+            ),
+            Some("http://creativecommons.org/licenses/by-nc/4.0/legalcode")
+        );
+        assert_eq!(
+            url(Some("CC0-1.0"), None),
+            Some("http://creativecommons.org/publicdomain/zero/1.0/legalcode")
+        );
+        assert_eq!(
+            url(
+                Some("Open Data Commons Open Database License v1.0 (ODbL-1.0)"),
+                Some("https://spdx.org/licenses/ODbL-1.0.html")
+            ),
             None
-        ));
-        assert!(!gbif_accepts(None, None));
+        );
+        assert_eq!(
+            url(
+                Some("Creative Commons Attribution 1.0 Generic (CC-BY-1.0)"),
+                None
+            ),
+            None
+        );
+        assert_eq!(url(None, None), None);
+    }
+
+    #[test]
+    fn gbif_reads_its_own_licence_urls() {
+        let e = eml_xml(&Dataset {
+            package_id: "p/v1",
+            title: "T",
+            abstract_text: None,
+            licence_name: Some("Creative Commons Zero v1.0 Universal (CC0-1.0)"),
+            licence_url: Some("https://creativecommons.org/publicdomain/zero/1.0/"),
+            organization: "O",
+            email: None,
+            pub_date: "2026-01-01",
+            language: "fr",
+        });
+        assert!(e.contains("<intellectualRights><para>This work is licensed under a <ulink url=\"http://creativecommons.org/publicdomain/zero/1.0/legalcode\"><citetitle>Public Domain (CC0 1.0)</citetitle></ulink>.</para></intellectualRights>"), "{e}");
     }
 
     #[test]

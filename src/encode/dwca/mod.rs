@@ -98,10 +98,12 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         .iter()
         .position(|c| c.name == job.dataset.key)
         .unwrap_or(fields[0]);
-    if !metadata::gbif_accepts(
+    if metadata::gbif_licence(
         job.dataset.licence_name.as_deref(),
         job.dataset.licence_url.as_deref(),
-    ) {
+    )
+    .is_none()
+    {
         (job.backend.warning)(&format!(
             "gn_export: {}: GBIF accepts only CC0 1.0, CC BY 4.0 and CC BY-NC 4.0, not the export's licence ({})",
             job.dataset.name,
