@@ -36,9 +36,13 @@ SELECT s.unique_id_sinp::text AS "occurrenceID",
             WHEN src.l LIKE '%%collection%%' THEN 'PreservedSpecimen'
             WHEN src.l LIKE '%%littérature%%' OR src.l LIKE '%%litterature%%' THEN 'MaterialCitation'
             ELSE 'Occurrence' END AS "basisOfRecord",
-       to_char(s.date_min, 'YYYY-MM-DD"T"HH24:MI:SS')
+       -- an observation recorded without a time (GeoNature stores midnight) has its date alone
+       CASE WHEN s.date_min::time = '00:00' THEN to_char(s.date_min, 'YYYY-MM-DD')
+            ELSE to_char(s.date_min, 'YYYY-MM-DD"T"HH24:MI:SS') END
          || CASE WHEN s.date_max IS DISTINCT FROM s.date_min
-                 THEN '/' || to_char(s.date_max, 'YYYY-MM-DD"T"HH24:MI:SS') ELSE '' END AS "eventDate",
+                 THEN '/' || CASE WHEN s.date_max::time = '00:00' THEN to_char(s.date_max, 'YYYY-MM-DD')
+                                  ELSE to_char(s.date_max, 'YYYY-MM-DD"T"HH24:MI:SS') END
+                 ELSE '' END AS "eventDate",
        t.nom_complet AS "scientificName",
        t.lb_auteur AS "scientificNameAuthorship",
        CASE t.id_rang WHEN 'KD' THEN 'kingdom' WHEN 'PH' THEN 'phylum' WHEN 'CL' THEN 'class'

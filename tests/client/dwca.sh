@@ -28,6 +28,14 @@ check "the view: coordinates from the diffusion rule (ST_Y when precise), observ
                           (SELECT count(*) FROM $VIEW) = (SELECT count(*) FROM gn_exports.v_synthese_diffusion x JOIN gn_synthese.synthese y USING (id_synthese) WHERE x.diffusion <> 'withheld' AND y.unique_id_sinp IS NOT NULL)
                      FROM $VIEW v JOIN gn_synthese.synthese s ON s.unique_id_sinp::text = v.\"occurrenceID\"
                      JOIN gn_exports.v_synthese_diffusion d ON d.id_synthese = s.id_synthese" | tr '|' ' ')"
+# GBIF reads an eventDate at midnight as a time of observation: an observation recorded
+# without a time (GeoNature stores midnight) has its date alone; a time of day is kept
+read -r A B <<< "$(Q gn_dwca -c "SELECT string_agg(s.id_synthese::text, ' ' ORDER BY s.id_synthese) FROM (SELECT s.id_synthese FROM $VIEW v
+    JOIN gn_synthese.synthese s ON s.unique_id_sinp::text = v.\"occurrenceID\" ORDER BY 1 LIMIT 2) s")"
+Q gn_dwca -c "UPDATE gn_synthese.synthese SET date_min = '2024-05-01', date_max = '2024-05-01' WHERE id_synthese = $A" \
+          -c "UPDATE gn_synthese.synthese SET date_min = '2024-05-01 08:30', date_max = '2024-05-02' WHERE id_synthese = $B"
+check "eventDate: the date alone without a time, the time when there is one" "2024-05-01|2024-05-01T08:30:00/2024-05-02" \
+  "$(Q gn_dwca -c "SELECT string_agg(\"eventDate\", '|' ORDER BY s.id_synthese) FROM $VIEW v JOIN gn_synthese.synthese s ON s.unique_id_sinp::text = v.\"occurrenceID\" WHERE s.id_synthese IN ($A, $B)")"
 Q gn_dwca <<'SQL'
 -- values an archive must carry without breaking its lines
 UPDATE gn_synthese.synthese SET comment_description = E'deux\tcolonnes\net deux\r\nlignes' WHERE id_synthese = 3;

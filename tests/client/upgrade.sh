@@ -84,6 +84,12 @@ for OLD in $OLD_VERSIONS; do
     -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
         VALUES ('GBIF', 'gn_exports', 'v_synthese_dwc', true, 1, 'occurrenceID')" > /dev/null
   said=$(QE "$db" -c "ALTER EXTENSION gn_export UPDATE")
+  if [ "$(printf '%s\n' "$OLD" 0.4.0 | sort -V | head -1)" = 0.4.0 ]; then
+    # made under the rule: the DBA's view is left as it is, and its export still runs
+    check "$OLD: its Darwin Core view (under the rule) is left as the DBA made it, and its export runs" "v_synthese_dwc done" \
+      "$(Q "$db" -c "SELECT string_agg(relname, ',') FROM pg_class WHERE relname LIKE 'v_synthese_dwc%'") $(Q "$db" -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF'), 'dwca')" 2>/dev/null)"
+    continue
+  fi
   check "$OLD: its Darwin Core view (no SINP diffusion rule) is set aside, with a WARNING saying what to run" "v_synthese_dwc_before_0_4 1" \
     "$(Q "$db" -c "SELECT string_agg(relname, ',') FROM pg_class WHERE relname LIKE 'v_synthese_dwc%'") $(echo "$said" | grep -c 'WARNING:.*SELECT gn_export.install_dwc_view()')"
   check "$OLD: ... its export fails (42P01) rather than publish exact coordinates, until install_dwc_view()" "42P01 done" \
