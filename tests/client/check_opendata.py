@@ -14,18 +14,14 @@ database (the view), KEY names their key column. Prints one line per finding:
 """
 
 import asyncio
-import datetime
-import decimal
-import json
 import logging
-import math
 import shutil
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import psycopg
+from same_value import same
 
 logging.disable(logging.CRITICAL)
 from udata_hydra.analysis.helpers import get_python_type  # noqa: E402
@@ -81,31 +77,6 @@ with psycopg.connect(host="/tmp", port=port, dbname=db, user="postgres") as conn
     truth = {r[names.index(key)]: {names[i]: r[i] for i in kept} for r in cur.fetchall()}
 
 
-def same(a, b):
-    """a as a reader gives it, b from psycopg."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(b, bool) or isinstance(a, bool):
-        return a == b
-    if isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b or abs(a - b) <= abs(b) * 1e-7
-    if isinstance(b, decimal.Decimal):
-        return str(a) == str(b)
-    if isinstance(b, uuid.UUID):
-        return isinstance(a, str) and uuid.UUID(a) == b
-    if isinstance(b, datetime.time):
-        return isinstance(a, str) and datetime.time.fromisoformat(a) == b
-    if isinstance(b, (dict, list)) and isinstance(a, str):
-        return json.loads(a) == b
-    if isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(b, datetime.datetime) and isinstance(a, datetime.datetime):
-        if b.tzinfo is not None and a.tzinfo is None:
-            a = a.replace(tzinfo=datetime.timezone.utc)
-        return a == b
-    return a == b
-
-
 def compare(label, rows):
     bad = []
     for r in rows:
@@ -114,7 +85,7 @@ def compare(label, rows):
             bad.append(f"{label}: key {r.get(key)!r} is not the view's")
             continue
         for name, v in t.items():
-            if name in r and not isinstance(v, (bytes, memoryview)) and not same(r[name], v):
+            if name in r and not isinstance(v, (bytes, memoryview)) and not same(r[name], v, text_uuids=True):
                 bad.append(f"{label}: {key} {r.get(key)!r} {name}: read {r[name]!r}, view {v!r}")
     missing = len(truth) - len({r.get(key) for r in rows})
     print(f"{label}: {len(bad) + missing} values differ")

@@ -5,15 +5,15 @@ SQL selects the export's rows (the truth, as psycopg types them; other geometrie
 `__wkb`: the feature geometry as PostGIS writes it in the file's CRS. Rows are matched by the
 unique column KEY.
 Prints one line per finding, for the shell test to assert."""
-import datetime, decimal, json, math, sys, uuid
+import json, sys
 
 import warnings
 
 import geopandas
-import numpy as np
 import psycopg
 import pyarrow.parquet as pq
 import shapely
+from same_value import same
 
 warnings.filterwarnings("ignore", "GeoSeries.notna", UserWarning)
 path, port, db, key, sql = sys.argv[1:6]
@@ -35,27 +35,6 @@ with psycopg.connect(host="/tmp", port=port, dbname=db, user="postgres") as conn
     names = [d.name for d in cur.description]
     truth = cur.fetchall()
 print("rows: file =", table.num_rows, "view =", len(truth))
-
-
-def same(a, b):
-    """a from the file, b from psycopg."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(b, bool) or isinstance(a, bool):
-        return a == b
-    if isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b or np.float32(b) == np.float32(a)
-    if isinstance(b, decimal.Decimal):
-        return a == str(b)
-    if isinstance(b, (dict, list)) and isinstance(a, str):
-        return json.loads(a) == b
-    if isinstance(b, datetime.time) and isinstance(a, str):
-        return datetime.time.fromisoformat(a) == b
-    if isinstance(b, uuid.UUID):
-        return (uuid.UUID(bytes=a) if isinstance(a, bytes) else uuid.UUID(str(a))) == b
-    if isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 rows = table.select([n for n in names if n in table.column_names and n != primary]).to_pylist()
