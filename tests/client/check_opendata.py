@@ -8,7 +8,8 @@ FILE is a .parquet, .csv or .csv.gz file gn_export wrote; SQL selects the same r
 database (the view), KEY names their key column. Prints one line per finding:
   hydra: ok | hydra: <error>          hydra's analysis ran without error (or its error)
   type <column> <hydra's type>        the type hydra gives each column
-  rows: <n>                           rows hydra read (every value cast to its type)
+  rows: <n>                           rows hydra read (every value cast to its type); for
+                                      GeoJSON, the bytes of the PMTiles hydra made of it
   polars: <n> values differ           (Parquet) values polars reads that differ from the view
   duckdb: <n> values differ           (Parquet) the same with DuckDB
 """
@@ -33,8 +34,30 @@ path, port, db, sql, key = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], s
 is_parquet = path.endswith(".parquet")
 
 
+def pmtiles():
+    """hydra's analysis of GeoJSON: its conversion to PMTiles for the portal's map (tippecanoe,
+    as hydra calls it), into a directory of the test's own."""
+    import os
+
+    from udata_hydra.data_formats import Geojson
+    from udata_hydra.data_formats.geojson import to_pmtiles
+
+    out = Path(tempfile.mkdtemp())
+    to_pmtiles.storage_path = lambda name: str(out / name)  # hydra's local storage, not /tmp
+    # tippecanoe's progress goes to the process's stderr, and the findings to stdout
+    saved, quiet = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    try:
+        tiles = to_pmtiles.geojson_to_pmtiles(Geojson(file_name=str(Path(path).resolve())))
+    finally:
+        os.dup2(saved, 2)
+    return os.path.getsize(out / tiles.file_name)
+
+
 def hydra():
     """hydra's analysis: the columns' types, and every row cast to them."""
+    if path.endswith((".geojson", ".geojsonl")):
+        return {}, pmtiles()
     if is_parquet:
         import pyarrow.parquet as pq
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Open data: what data.gouv.fr and its users' programs make of gn_export's files. Every
-# GeoParquet, CSV and csv.gz file of the demo export (GeoNature's 70 Synthese columns) and of a
-# table of every type is analysed by data.gouv.fr's own code (udata-hydra and csv-detective,
-# check_opendata.py) without error, with each column's type as hydra sees it; polars and
+# GeoParquet, CSV, csv.gz, GeoJSON and GeoJSON lines file of the demo export (GeoNature's 70
+# Synthese columns) and the GeoParquet of a table of every type is analysed by data.gouv.fr's
+# own code (udata-hydra and csv-detective, check_opendata.py) without error, with each
+# column's type as hydra sees it; polars and
 # DuckDB read every Parquet value back equal to the database's (a uuid as its text, a time as
 # its ISO 8601 text).
 set -euo pipefail
@@ -49,5 +50,11 @@ for format in csv csv.gz; do
   check "the demo export as $format: csv-detective's types of the key, the SINP uuid, dates, counts and jsonb" \
     "type date_debut datetime_naive|type date_fin datetime_naive|type donnees_additionnelles json|type id_perm_sinp uuid|type id_synthese int|type nombre_max int" \
     "$(echo "$res" | grep -E '^type (date_debut|date_fin|donnees_additionnelles|id_perm_sinp|id_synthese|nombre_max) ' | sort | paste -sd'|')"
+done
+for format in geojson geojsonseq; do
+  f=$(file_of 1 "$format")
+  res=$(opendata "$f" "SELECT 1" id_synthese 2>&1)
+  check "the demo export as $format: data.gouv.fr's analysis (udata-hydra's tippecanoe conversion to PMTiles) succeeds" \
+    "hydra: ok" "$(echo "$res" | grep -E '^hydra:')"
 done
 finish
