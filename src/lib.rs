@@ -20,6 +20,7 @@ mod encode;
 mod error;
 mod export;
 mod files;
+mod fnv;
 mod generate;
 mod history;
 mod identity;

@@ -7,6 +7,7 @@ use super::page::Pin;
 use super::snapshot::{self, Snapshot, Writer};
 use crate::error::{GnError, GnResult};
 use crate::export::Export;
+use crate::fnv::fnv1a;
 use crate::query::Plan;
 use crate::settings;
 use crate::sink::dir::Dir;
@@ -81,7 +82,7 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
                 Some(s) => s,
                 None => {
                     // one session makes it, the others wait for it and take it
-                    let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
+                    let _query = locks::query(fnv1a(&identity.bytes) as u32)?;
                     match newest(&dir, &pointer, &identity.bytes, reuse)? {
                         Some(s) => s,
                         None => make(export, plan, &dir, &identity, &pointer, ttl)?,
@@ -90,7 +91,7 @@ fn serve_from(export: &Export, plan: &Plan, pin: &Pin) -> GnResult<Snapshot> {
             }
         }
         Pin::New => {
-            let _query = locks::query(snapshot::fnv1a(&identity.bytes) as u32)?;
+            let _query = locks::query(fnv1a(&identity.bytes) as u32)?;
             make(export, plan, &dir, &identity, &pointer, ttl)?
         }
     };

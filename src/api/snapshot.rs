@@ -20,6 +20,7 @@
 
 use crate::error::io_error;
 use crate::error::{GnError, GnResult};
+use crate::fnv::fnv1a;
 use crate::sink::dir::{random_hex, Dir, Temp};
 use pgrx::PgSqlErrorCode as Code;
 use std::fs::File;
@@ -158,14 +159,8 @@ pub fn decode_entries(b: &[u8], ranked: bool, skip: u64, count: u64) -> Option<V
     Some(out)
 }
 
-/// 64-bit FNV-1a: names a query's pointer file (a collision only makes the query's snapshot
+/// A query's pointer file: FNV-1a of its identity (a collision only makes the query's snapshot
 /// harder to find: the identity in the file is always compared in full).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 pub fn pointer_name(identity: &[u8]) -> String {
     format!("{:016x}.latest", fnv1a(identity))
 }

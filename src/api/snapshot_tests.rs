@@ -99,8 +99,7 @@ fn footers_round_trip_and_refuse_what_is_not_ours() {
 
 #[test]
 fn names() {
-    // FNV-1a's published test vector: the name of a query never changes between releases
-    assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+    // the name of a query never changes between releases
     assert_eq!(pointer_name(b"a"), "af63dc4c8601ec8c.latest");
     assert!(is_snapshot_file("0123456789abcdef0123456789abcdef"));
     assert!(!is_snapshot_file("0123456789abcdef0123456789abcdef.tmp"));

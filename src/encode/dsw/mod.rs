@@ -13,8 +13,10 @@ mod lexical;
 use super::value::{write_text, Value};
 use super::{EncodeError, Encoder, Layout};
 use crate::error::{GnError, GnResult};
+use crate::fnv::{fnv1a, fnv1a_more};
 use lexical::{basis_of_record, is_xsd_datetime, occurrence_status, string, uuid_text};
 use pgrx::PgSqlErrorCode as Code;
+use std::fmt::Write as _;
 
 const PREFIXES: &str = "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -105,13 +107,21 @@ enum Base<'a> {
 }
 
 impl Base<'_> {
-    /// What the labels of the observation's agents begin with: `u` and the UUID's digits, or
-    /// the row's hash.
-    fn stem(self) -> String {
+    /// The blank node label of the observation's `k`th agent of `part`:
+    /// `_:u<the UUID's digits>_<part><k>`, or `_:r<the row's hash>_<part><k>`.
+    fn agent_label(self, part: &str, k: usize) -> String {
+        let mut label = String::with_capacity(56);
         match self {
-            Base::Uuid(u) => format!("u{}", u.replace('-', "")),
-            Base::Blank(h) => format!("r{h:016x}"),
+            Base::Uuid(u) => {
+                label.push_str("_:u");
+                label.extend(u.chars().filter(|c| *c != '-'));
+            }
+            Base::Blank(h) => {
+                let _ = write!(label, "_:r{h:016x}");
+            }
         }
+        let _ = write!(label, "_{part}{k}");
+        label
     }
 
     /// Written straight into the output: a row refers to its nodes some twenty times.
@@ -127,8 +137,7 @@ impl Base<'_> {
                 out.push(b'>');
             }
             Base::Blank(h) => {
-                out.extend_from_slice(format!("_:r{h:016x}_").as_bytes());
-                out.extend_from_slice(part.as_bytes());
+                let _ = std::io::Write::write_fmt(out, format_args!("_:r{h:016x}_{part}"));
             }
         }
     }
@@ -216,15 +225,15 @@ impl Dsw {
             .is_some_and(|v| write_text(v, &mut self.text))
     }
 
-    /// FNV-1a of the row's values as text: the stable label of an observation without a UUID.
+    /// FNV-1a of the row's values as text, each followed by 0xff (which UTF-8 text never
+    /// holds): the stable label of an observation without a UUID.
     fn hash(&mut self, values: &[Value]) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut h = fnv1a(b"");
         for v in values {
             self.text.clear();
             write_text(v, &mut self.text);
-            for b in self.text.iter().chain(std::iter::once(&0xff)) {
-                h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-            }
+            self.text.push(0xff);
+            h = fnv1a_more(h, &self.text);
         }
         h
     }
@@ -260,14 +269,14 @@ impl Dsw {
     }
 
     /// One `foaf:Agent` per name of a column's comma-separated list, linked from `s` by
-    /// `link`; their blank node labels are `_:<stem>_<part><k>` (see [`Base::stem`]).
+    /// `link`; their blank node labels are the observation's (see [`Base::agent_label`]).
     fn agents(
         &mut self,
         s: &mut Subject,
         link: &str,
         values: &[Value],
         col: usize,
-        (stem, part): (&str, &str),
+        (base, part): (Base, &str),
     ) -> Vec<(String, String)> {
         if !self.text_of(values, self.column(col)) {
             return Vec::new();
@@ -280,7 +289,7 @@ impl Dsw {
             .filter(|n| !n.is_empty())
             .enumerate()
         {
-            let label = format!("_:{stem}_{part}{k}");
+            let label = base.agent_label(part, k);
             s.pred(link).extend_from_slice(label.as_bytes());
             agents.push((label, name.to_string()));
         }
@@ -312,15 +321,14 @@ impl Encoder for Dsw {
             Some(u) => Base::Uuid(u),
             None => Base::Blank(self.hash(values)),
         };
-        let stem = base.stem();
-        let mut agents = self.occurrence(values, base, &stem, out);
+        let mut agents = self.occurrence(values, base, out);
         self.event(values, base, out);
         self.location(values, base, out);
         let mut o = Subject::start(out, base, "organism", "dwc:Organism");
         o.node("dsw:hasOccurrence", base, "");
         o.node("dsw:hasIdentification", base, "identification");
         o.end();
-        agents.extend(self.identification(values, base, &stem, out));
+        agents.extend(self.identification(values, base, out));
         self.taxon(values, base, out);
         write_agents(&agents, out);
         Ok(())
@@ -335,7 +343,6 @@ impl Dsw {
         &mut self,
         values: &[Value],
         base: Base,
-        stem: &str,
         out: &mut Vec<u8>,
     ) -> Vec<(String, String)> {
         let mut s = Subject::start(out, base, "", "dwc:Occurrence");
@@ -387,7 +394,7 @@ impl Dsw {
             "dsw:recBy",
             values,
             col!("observer"),
-            (stem, "recordedBy"),
+            (base, "recordedBy"),
         );
         s.end();
         agents
@@ -465,7 +472,6 @@ impl Dsw {
         &mut self,
         values: &[Value],
         base: Base,
-        stem: &str,
         out: &mut Vec<u8>,
     ) -> Vec<(String, String)> {
         let mut s = Subject::start(out, base, "identification", "dwc:Identification");
@@ -495,7 +501,7 @@ impl Dsw {
             "dsw:idBy",
             values,
             col!("determiner"),
-            (stem, "identifiedBy"),
+            (base, "identifiedBy"),
         );
         s.end();
         agents
