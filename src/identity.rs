@@ -71,12 +71,13 @@ impl Drop for UserSwitch {
     }
 }
 
-/// Runs `f` as `role` in a security-restricted operation with `search_path = <path>`: what it
-/// runs of `role`'s code (a view's functions, a table's triggers and policies) has `role`'s
-/// rights and no more, cannot create temporary objects, and its changes to settings are undone.
+/// Runs `f` as `role` in a security-restricted operation with `search_path = <path>` (and
+/// without JIT, see `GucScope::owner_code`): what it runs of `role`'s code (a view's
+/// functions, a table's triggers and policies) has `role`'s rights and no more, cannot create
+/// temporary objects, and its changes to settings are undone.
 pub fn restricted<R>(role: Oid, path: &str, f: impl FnOnce() -> R) -> R {
     let _user = UserSwitch::to(role, true);
-    let _gucs = GucScope::search_path(path);
+    let _gucs = GucScope::owner_code(path);
     f()
 }
 

@@ -277,10 +277,18 @@ impl GucScope {
         GucScope::pinned(&[(c"search_path", c"pg_catalog, pg_temp")])
     }
 
-    /// `search_path = <path>` until the scope ends.
-    pub fn search_path(path: &str) -> GucScope {
+    /// `search_path = <path>` and `jit = off` until the scope ends: the settings another
+    /// role's code (an export's view, an adopted table's triggers) is planned and run with.
+    ///
+    /// JIT is off because an export pays it and never gets it back: the planner's estimate of
+    /// a view that looks rows up (the SINP diffusion rule, the EXPORT module's RDF view) passes
+    /// `jit_optimize_above_cost` at 100,000 rows, and LLVM then spends 1.5 s (Darwin Core view)
+    /// to 5 s (RDF view) before the first row, to save 0.4 µs a row: it would take some four
+    /// million rows to break even, and an API page would pay it on every call.
+    /// docs/performance.md gives the figures.
+    pub fn owner_code(path: &str) -> GucScope {
         let value = std::ffi::CString::new(path).unwrap_or_else(|_| c"pg_catalog, pg_temp".into());
-        GucScope::pinned(&[(c"search_path", value.as_c_str())])
+        GucScope::pinned(&[(c"search_path", value.as_c_str()), (c"jit", c"off")])
     }
 
     /// PostgreSQL's default text forms of values (ISO dates, `postgres` intervals, exact

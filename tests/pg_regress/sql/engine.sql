@@ -105,6 +105,20 @@ DROP VIEW public.v_ephemere;
 SELECT count(*) FROM gn_export.run((SELECT id FROM gn_exports.t_exports WHERE label = 'Éphémère'));
 \echo :LAST_ERROR_SQLSTATE
 
+-- the view's code is planned and run with the settings gn_export pins, whatever the session's:
+-- search_path, and no JIT (whose compilation an export pays before its first row)
+CREATE VIEW public.v_settings AS
+SELECT 1 AS id, current_setting('search_path') AS search_path, current_setting('jit') AS jit;
+INSERT INTO gn_exports.t_exports (label, schema_name, view_name, id_licence, view_pk_column, public)
+VALUES ('Réglages', 'public', 'v_settings', 1, 'id', true);
+SET jit = on;
+SET search_path = public, pg_catalog;
+SELECT c FROM gn_export.run((SELECT id FROM gn_exports.t_exports WHERE label = 'Réglages'), 'csv') c;
+RESET jit;
+RESET search_path;
+DELETE FROM gn_exports.t_exports WHERE label = 'Réglages';
+DROP VIEW public.v_settings;
+
 -- generate(): export_dir unset, then set to a directory that does not exist
 SELECT status FROM gn_export.generate(2);
 \echo :LAST_ERROR_SQLSTATE
