@@ -20,7 +20,7 @@ BEGIN
     END IF;
     PERFORM gn_export.install_diffusion_view();
     owner := gn_export.sinp_view_owner('gn_export.install_dsw_view()',
-        ARRAY['gn_exports.v_exports_synthese_sinp_rdf', 'gn_exports.v_synthese_diffusion']);
+        ARRAY['gn_exports.v_exports_synthese_sinp_rdf', 'gn_synthese.synthese', 'gn_exports.v_synthese_diffusion']);
     CREATE OR REPLACE VIEW gn_exports.v_synthese_dsw AS
     SELECT r."idSynthese", r."permId", r."permIdGrp", r."dateDebut", r."dateFin",
            CASE WHEN p.precise THEN r."obsCtx" END AS "obsCtx",
@@ -40,8 +40,13 @@ BEGIN
            dif.data_generalizations AS "dataGeneralizations",
            dif.information_withheld AS "informationWithheld"
     FROM gn_exports.v_exports_synthese_sinp_rdf r
-    JOIN gn_exports.v_synthese_diffusion dif ON dif.id_synthese = r."idSynthese" AND dif.diffusion <> 'withheld'
-    CROSS JOIN LATERAL (SELECT dif.diffusion = 'precise' AS precise) p;
+    JOIN gn_synthese.synthese s ON s.id_synthese = r."idSynthese"
+    -- the SINP rule, applied to the observation's row (the function is inlined here)
+    CROSS JOIN LATERAL gn_exports.synthese_diffusion(s.id_synthese, s.id_nomenclature_sensitivity,
+                                                     s.id_nomenclature_diffusion_level, s.the_geom_point,
+                                                     s.the_geom_4326, s."precision") dif
+    CROSS JOIN LATERAL (SELECT dif.diffusion = 'precise' AS precise) p
+    WHERE dif.diffusion <> 'withheld';
     EXECUTE format('ALTER VIEW gn_exports.v_synthese_dsw OWNER TO %I', owner);
     COMMENT ON VIEW gn_exports.v_synthese_dsw IS
         'GeoNature''s RDF view for Darwin-SW (gn_export.dsw()), under the SINP diffusion rule of gn_exports.v_synthese_diffusion (made by gn_export.install_dsw_view()).';

@@ -3,7 +3,7 @@
 -- database's (not a member of the extension), owned by the Synthese's owner (see
 -- gn_export.sinp_view_owner()), and is registered in
 -- gn_exports.t_exports like any export. Locations follow the SINP diffusion rule of
--- gn_exports.v_synthese_diffusion (install_diffusion_view(), which this calls): exact, generalised
+-- gn_exports.synthese_diffusion() (install_diffusion_view(), which this calls): exact, generalised
 -- to an area and said so in Darwin Core's terms, or the observation is left out.
 CREATE FUNCTION gn_export.install_dwc_view() RETURNS text
 LANGUAGE plpgsql
@@ -91,7 +91,10 @@ SELECT s.unique_id_sinp::text AS "occurrenceID",
        dif.data_generalizations AS "dataGeneralizations",
        dif.information_withheld AS "informationWithheld"
 FROM gn_synthese.synthese s
-JOIN gn_exports.v_synthese_diffusion dif ON dif.id_synthese = s.id_synthese AND dif.diffusion <> 'withheld'
+-- the SINP rule, applied to this row (the function is inlined here: no second scan)
+CROSS JOIN LATERAL gn_exports.synthese_diffusion(s.id_synthese, s.id_nomenclature_sensitivity,
+                                                 s.id_nomenclature_diffusion_level, s.the_geom_point,
+                                                 s.the_geom_4326, s."precision") dif
 CROSS JOIN LATERAL (SELECT dif.diffusion = 'precise' AS precise) p
 JOIN taxonomie.taxref t ON t.cd_nom = s.cd_nom
 JOIN gn_meta.t_datasets d ON d.id_dataset = s.id_dataset
@@ -100,7 +103,7 @@ LEFT JOIN label obs ON obs.id_nomenclature = s.id_nomenclature_observation_statu
 LEFT JOIN label cnt ON cnt.id_nomenclature = s.id_nomenclature_obj_count
 LEFT JOIN label sex ON sex.id_nomenclature = s.id_nomenclature_sex
 LEFT JOIN label stage ON stage.id_nomenclature = s.id_nomenclature_life_stage
-WHERE s.unique_id_sinp IS NOT NULL
+WHERE s.unique_id_sinp IS NOT NULL AND dif.diffusion <> 'withheld'
 $view$, pg);
     EXECUTE format('ALTER VIEW gn_exports.v_synthese_dwc OWNER TO %I', owner);
     COMMENT ON VIEW gn_exports.v_synthese_dwc IS

@@ -88,6 +88,11 @@ for OLD in $OLD_VERSIONS; do
     # made under the rule: the DBA's view is left as it is, and its export still runs
     check "$OLD: its Darwin Core view (under the rule) is left as the DBA made it, and its export runs" "v_synthese_dwc done" \
       "$(Q "$db" -c "SELECT string_agg(relname, ',') FROM pg_class WHERE relname LIKE 'v_synthese_dwc%'") $(Q "$db" -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF'), 'dwca')" 2>/dev/null)"
+    # made again by this version's install_dwc_view() over the old one (and the old diffusion
+    # view it depends on): the same rows, and the export runs
+    before=$(Q "$db" -c "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM gn_exports.v_synthese_dwc t")
+    check "$OLD: install_dwc_view() again makes this version's view over the old one, with the same rows, and its export runs" "$before done" \
+      "$(Q "$db" -c "SELECT gn_export.install_dwc_view()" > /dev/null; Q "$db" -c "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM gn_exports.v_synthese_dwc t") $(Q "$db" -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF'), 'dwca')" 2>/dev/null)"
     continue
   fi
   check "$OLD: its Darwin Core view (no SINP diffusion rule) is set aside, with a WARNING saying what to run" "v_synthese_dwc_before_0_4 1" \
