@@ -68,6 +68,14 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
         format.format,
         None,
     )?;
+    // a file published under a stable name (schedules/) is a version of the export: the same
+    // data must give the same bytes, so that portals and GBIF see a new version only when the
+    // data changed. A user's download (usr_generated/) keeps the faster order of the plan.
+    let plan = if target.is_user() {
+        plan
+    } else {
+        plan.in_key_order()
+    };
     let progress = Progress::start(plan.relid, true);
     target.dir.remove_abandoned_temps();
     let mut temp = target.dir.create_temp(&target.name)?;
@@ -107,6 +115,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 stem: &target.stem,
                 path: &path,
                 file: &file,
+                rows_in_key_order: plan.rows_in_key_order(),
                 backend: SERVER,
             };
             let mut writer = make(&job)?;
@@ -408,16 +417,12 @@ REVOKE EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval) 
 );
 
 /// What a container writer is told of the export (see `encode::Dataset`): a Darwin Core
-/// Archive's package id is a UUID stable for this database and export (md5 of both) followed by
-/// the generation's time, so that each version has its own.
+/// Archive's package id is a UUID stable for this database and export (md5 of both), to which
+/// the writer adds the version of the data.
 fn dataset(e: &Export) -> GnResult<Dataset> {
-    let (package, date, local_time) = crate::spi::three::<String, String, Vec<i32>>(
-        "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text
-                || '/v' || pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDDHH24MISS'),
-                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD'),
-                ARRAY[extract(year FROM t), extract(month FROM t), extract(day FROM t),
-                      extract(hour FROM t), extract(minute FROM t), floor(extract(second FROM t))]::int[]
-           FROM (SELECT LOCALTIMESTAMP AS t) n",
+    let (package, date) = crate::spi::two::<String, String>(
+        "SELECT pg_catalog.md5(pg_catalog.current_database() || '/gn_export/' || $1)::uuid::text,
+                pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD')",
         &[e.id.into()],
     )?;
     let organization = settings::dwca_organization().unwrap_or_else(|| {
@@ -426,10 +431,7 @@ fn dataset(e: &Export) -> GnResult<Dataset> {
             .flatten()
             .unwrap_or_default()
     });
-    let local_time = local_time.unwrap_or_default();
-    let part = |i: usize| local_time.get(i).copied().unwrap_or(0);
     Ok(Dataset {
-        local_time: [part(0), part(1), part(2), part(3), part(4), part(5)],
         name: e.name(),
         label: e.label.clone(),
         description: e.description.clone(),

@@ -71,13 +71,12 @@ pub struct Dataset {
     /// the view's key column
     pub key: String,
     /// a Darwin Core Archive's metadata: its package id (a UUID stable for the database and the
-    /// export, then the generation's time), its date, and who publishes it
+    /// export; the writer adds the data's version), the generation's date (when the rows carry
+    /// none), and who publishes it
     pub package_id: String,
     pub pub_date: String,
     pub organization: String,
     pub email: Option<String>,
-    /// the generation's local time (year, month, day, hour, minute, second): a zip's dates
-    pub local_time: [i32; 6],
 }
 
 /// What a container writer may ask of the backend that runs it. generate() gives the server's
@@ -107,6 +106,9 @@ pub struct FileJob<'a> {
     pub path: &'a Path,
     /// ... and as an open file (for writers that take one: never reopened by its name)
     pub file: &'a std::fs::File,
+    /// whether the rows come ordered by the export's key (`Dataset::key`): then equal keys
+    /// are next to each other, and a writer can tell a repeated one as it streams
+    pub rows_in_key_order: bool,
     pub backend: Backend,
 }
 

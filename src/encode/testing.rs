@@ -48,11 +48,10 @@ pub fn dataset(key: &str) -> Dataset {
         licence_name: Some("CC BY 4.0".into()),
         licence_url: Some("https://creativecommons.org/licenses/by/4.0/".into()),
         key: key.into(),
-        package_id: "1b3f6a8e-3c8e-4c1e-9a8e-5c2f0d1e2a3b/v20261207130000".into(),
+        package_id: "1b3f6a8e-3c8e-4c1e-9a8e-5c2f0d1e2a3b".into(),
         pub_date: "2026-12-07".into(),
         organization: "Parc national".into(),
         email: Some("data@example.org".into()),
-        local_time: [2026, 12, 7, 13, 0, 0],
     }
 }
 
@@ -123,6 +122,7 @@ pub fn write(
         stem: "faune",
         path: scratch.path(),
         file: &file,
+        rows_in_key_order: true,
         backend: TEST,
     };
     let mut writer = make(&job)?;

@@ -106,6 +106,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Whether the file is a user's download (usr_generated/), not a published one.
+    pub fn is_user(&self) -> bool {
+        self.user
+    }
+
     /// The target of a generation; for a schedule file, waits for another generation of it.
     pub fn new(export: &Export, format: FileFormat, user: bool) -> GnResult<Target> {
         Target::reserved(export, format, user, true)?.ok_or_else(|| {

@@ -38,6 +38,24 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan with its rows in the order of the export's key, for a file published under a
+    /// stable name: the same data then gives the same file, byte for byte, whatever plan
+    /// PostgreSQL picks (a parallel one hands rows over in whichever order its workers read
+    /// them). Only an unfiltered plan is reordered: a filtered one keeps its own order.
+    pub fn in_key_order(mut self) -> Plan {
+        let ordered = self.sql.ends_with(&self.paging.order_by);
+        if self.params.is_empty() && self.paging.conditions.is_none() && !ordered {
+            self.sql.push_str(&self.paging.order_by);
+        }
+        self
+    }
+
+    /// Whether the rows come in the order of the export's key.
+    pub fn rows_in_key_order(&self) -> bool {
+        self.sql.ends_with(&self.paging.order_by)
+            && self.paging.order_by == format!(" ORDER BY {}", self.paging.pk)
+    }
+
     /// The export's query, to run as the plan's definer.
     pub fn statement(&self) -> Statement<'_> {
         self.other(&self.sql, &self.params)

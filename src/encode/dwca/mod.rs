@@ -4,6 +4,13 @@
 //! metadata profile). The export's view names its columns after Darwin Core terms; the other
 //! columns are left out with a WARNING that lists them. Rows stream into the zip's deflate
 //! stream: memory stays flat.
+//!
+//! The same rows give the same bytes (GBIF and portals see a new version only when the data
+//! changed): the entries are dated 1980-01-01 00:00 (zip's first date, as reproducible builds
+//! date theirs), the package id's version is the CRC-32 of `occurrence.txt`, and `pubDate` is
+//! the latest `modified` of the rows where the view has that term (the generation's date
+//! otherwise). Rows in the order of the key (a published file) also show repeated ids, which
+//! make GBIF and the IPT reject a whole archive: refused (23505), naming them.
 
 pub mod metadata;
 pub mod terms;
@@ -33,12 +40,22 @@ fn zip_error(what: &str, e: ZipError) -> GnError {
     }
 }
 
+/// How many repeated ids an error names before the archive is given up.
+const REPEATS_NAMED: usize = 5;
+
 pub struct Archive {
     zip: ZipWriter<BufWriter<File>>,
-    /// the entries' date
-    modified: DateTime,
     /// the id (the export's key) and the term columns, by index in the row
     id: usize,
+    /// with rows in key order: the last id, and the ids seen on more than one row
+    ids_in_order: bool,
+    last_id: Vec<u8>,
+    repeated: Vec<String>,
+    /// the `modified` term's column, and the latest date (YYYY-MM-DD) it held
+    modified: Option<usize>,
+    latest: Vec<u8>,
+    /// of occurrence.txt: its package version
+    crc: crc32fast::Hasher,
     fields: Vec<usize>,
     term_iris: Vec<String>,
     line: Vec<u8>,
@@ -116,13 +133,18 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         .try_clone()
         .map_err(|e| io_error("Darwin Core Archive", e))?;
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 17, file));
-    let modified = now(&job.dataset.local_time)?;
-    zip.start_file("occurrence.txt", options(modified))
+    zip.start_file("occurrence.txt", options())
         .map_err(|e| zip_error("occurrence.txt", e))?;
+    let modified = job.layout.columns.iter().position(|c| c.name == "modified");
     let mut a = Archive {
         zip,
-        modified,
         id,
+        ids_in_order: job.rows_in_key_order,
+        last_id: Vec::new(),
+        repeated: Vec::new(),
+        modified,
+        latest: Vec::new(),
+        crc: crc32fast::Hasher::new(),
         fields,
         term_iris,
         line: Vec::with_capacity(1 << 12),
@@ -140,26 +162,21 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     Ok(Box::new(a))
 }
 
-fn options(modified: DateTime) -> SimpleFileOptions {
+/// Every entry is dated 1980-01-01 00:00, zip's first date: a date of the generation would make
+/// each night's archive a new one.
+fn options() -> SimpleFileOptions {
     SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(1))
         .large_file(true)
-        .last_modified_time(modified)
+        .last_modified_time(DateTime::default())
 }
 
-/// The generation's local time, for the entries' dates (zip has no time zone).
-fn now(parts: &[i32; 6]) -> GnResult<DateTime> {
-    let p = |i: usize| parts.get(i).copied().unwrap_or(0);
-    Ok(DateTime::from_date_and_time(
-        p(0).clamp(1980, 2107) as u16,
-        p(1) as u8,
-        p(2) as u8,
-        p(3) as u8,
-        p(4) as u8,
-        p(5) as u8,
-    )
-    .unwrap_or_default())
+/// The date (YYYY-MM-DD) a `modified` value begins with, if it does.
+fn date_of(text: &[u8]) -> Option<&[u8]> {
+    let d = text.get(..10)?;
+    let digits = |r: std::ops::Range<usize>| d[r].iter().all(u8::is_ascii_digit);
+    (digits(0..4) && d[4] == b'-' && digits(5..7) && d[7] == b'-' && digits(8..10)).then_some(d)
 }
 
 impl Archive {
@@ -177,8 +194,52 @@ impl Archive {
         }
     }
 
+    /// Notes the row's id (in `field`) when it repeats the last one; refuses the archive once
+    /// enough are named.
+    fn check_id(&mut self) -> GnResult<()> {
+        if self.last_id == self.field {
+            let id = String::from_utf8_lossy(&self.field).into_owned();
+            if self.repeated.last() != Some(&id) {
+                self.repeated.push(id);
+            }
+            if self.repeated.len() >= REPEATS_NAMED {
+                return Err(self.repeated_ids());
+            }
+        } else {
+            self.last_id.clear();
+            self.last_id.extend_from_slice(&self.field);
+        }
+        Ok(())
+    }
+
+    fn repeated_ids(&self) -> GnError {
+        let some = if self.repeated.len() >= REPEATS_NAMED {
+            " (the first ones)"
+        } else {
+            ""
+        };
+        GnError::new(
+            Code::ERRCODE_UNIQUE_VIOLATION,
+            format!(
+                "{}: {} values are on more than one row: {}{some}; GBIF and the IPT reject a whole archive whose ids repeat",
+                self.dataset.name,
+                self.dataset.key,
+                self.repeated
+                    .iter()
+                    .map(|id| format!("\"{id}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .hint(format!(
+            "Each record needs an id of its own (on GeoNature, the Synthese's unique_id_sinp); list them all with SELECT \"{k}\", count(*) FROM <the view> GROUP BY 1 HAVING count(*) > 1.",
+            k = self.dataset.key.replace('"', "\"\"")
+        ))
+    }
+
     fn end_line(&mut self) -> GnResult<()> {
         self.line.push(b'\n');
+        self.crc.update(&self.line);
         self.zip
             .write_all(&self.line)
             .map_err(|e| io_error("Darwin Core Archive occurrence.txt", e))?;
@@ -190,7 +251,18 @@ impl Archive {
 
 impl FileWriter for Archive {
     fn row(&mut self, values: &[Value]) -> GnResult<()> {
+        if let Some(m) = self.modified {
+            self.push_field(&values[m]);
+            if let Some(d) = date_of(&self.field) {
+                if d > self.latest.as_slice() {
+                    self.latest = d.to_vec();
+                }
+            }
+        }
         self.push_field(&values[self.id]);
+        if self.ids_in_order {
+            self.check_id()?;
+        }
         for k in 0..self.fields.len() {
             self.line.push(b'\t');
             self.push_field(&values[self.fields[k]]);
@@ -204,11 +276,24 @@ impl FileWriter for Archive {
 
     fn finish(self: Box<Self>) -> GnResult<()> {
         let mut me = *self;
+        if !me.repeated.is_empty() {
+            return Err(me.repeated_ids());
+        }
         let meta = metadata::meta_xml(&me.term_iris);
-        let eml = eml(&me.dataset);
+        let version = format!(
+            "{}/v{:08x}",
+            me.dataset.package_id,
+            me.crc.clone().finalize()
+        );
+        let date = if me.latest.is_empty() {
+            me.dataset.pub_date.clone()
+        } else {
+            String::from_utf8_lossy(&me.latest).into_owned()
+        };
+        let eml = eml(&me.dataset, &version, &date);
         for (name, text) in [("meta.xml", meta), ("eml.xml", eml)] {
             me.zip
-                .start_file(name, options(me.modified))
+                .start_file(name, options())
                 .and_then(|_| me.zip.write_all(text.as_bytes()).map_err(Into::into))
                 .map_err(|e| zip_error(name, e))?;
         }
@@ -220,17 +305,17 @@ impl FileWriter for Archive {
     }
 }
 
-/// The export's `eml.xml`.
-fn eml(d: &super::Dataset) -> String {
+/// The export's `eml.xml`, for this version of its data, published on that date.
+fn eml(d: &super::Dataset, package_id: &str, pub_date: &str) -> String {
     metadata::eml_xml(&metadata::Dataset {
-        package_id: &d.package_id,
+        package_id,
         title: &d.label,
         abstract_text: d.description.as_deref(),
         licence_name: d.licence_name.as_deref(),
         licence_url: d.licence_url.as_deref(),
         organization: &d.organization,
         email: d.email.as_deref(),
-        pub_date: &d.pub_date,
+        pub_date,
         language: "fr",
     })
 }

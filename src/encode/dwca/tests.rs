@@ -81,8 +81,12 @@ fn core_descriptor_and_metadata() {
         "{meta}"
     );
     let eml = entry(&mut zip, "eml.xml");
+    // the version is the CRC-32 of occurrence.txt
+    let version = format!("{:08x}", crc32fast::hash(core.as_bytes()));
     assert!(
-        eml.contains("packageId=\"1b3f6a8e-3c8e-4c1e-9a8e-5c2f0d1e2a3b/v20261207130000\""),
+        eml.contains(&format!(
+            "packageId=\"1b3f6a8e-3c8e-4c1e-9a8e-5c2f0d1e2a3b/v{version}\""
+        )),
         "{eml}"
     );
     assert!(
@@ -154,5 +158,124 @@ fn columns_that_are_not_terms_and_a_licence_gbif_refuses_are_warned_of() {
     assert_eq!(
         entry(&mut zip, "occurrence.txt"),
         "id\toccurrenceID\tbasisOfRecord\tscientificName\n1\ta\tHumanObservation\tLynx lynx\n"
+    );
+}
+
+/// Rows of an occurrence core with a `modified` term: the id, then its value.
+fn archive_of(rows: &[(&'static str, &'static str)]) -> crate::error::GnResult<Vec<u8>> {
+    let types = vec![
+        view_column("occurrenceID", "text", ColumnType::Text),
+        view_column("basisOfRecord", "text", ColumnType::Text),
+        view_column("scientificName", "text", ColumnType::Text),
+        view_column("modified", "text", ColumnType::Text),
+    ];
+    let rows: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|(id, modified)| {
+            vec![
+                Value::Text(id),
+                Value::Text("HumanObservation"),
+                Value::Text("Lynx lynx"),
+                Value::Text(modified),
+            ]
+        })
+        .collect();
+    let file = write(
+        Format::Dwca,
+        &dataset("occurrenceID"),
+        &types,
+        &layout(&types, None, None),
+        4326,
+        &rows,
+    )?;
+    Ok(std::fs::read(file.path()).unwrap())
+}
+
+#[test]
+fn the_same_rows_give_the_same_bytes_dated_by_the_data() {
+    let rows = [
+        ("a", "2024-03-01T10:00:00"),
+        ("b", "2025-06-30T08:00:00"),
+        ("c", ""),
+    ];
+    let first = archive_of(&rows).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    assert!(
+        first == archive_of(&rows).unwrap(),
+        "two archives of the same rows differ"
+    );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(first)).unwrap();
+    for i in 0..zip.len() {
+        let e = zip.by_index(i).unwrap();
+        let t = e.last_modified().unwrap();
+        assert_eq!(
+            (t.year(), t.month(), t.day()),
+            (1980, 1, 1),
+            "{:?}",
+            e.name()
+        );
+    }
+    let mut eml = String::new();
+    zip.by_name("eml.xml")
+        .unwrap()
+        .read_to_string(&mut eml)
+        .unwrap();
+    // the latest modified, not the generation's date
+    assert!(eml.contains("<pubDate>2025-06-30</pubDate>"), "{eml}");
+    // another row: another version
+    let other = archive_of(&[("a", "2024-03-01T10:00:00"), ("b", "2025-06-30T08:00:01")]).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(other)).unwrap();
+    let mut eml2 = String::new();
+    zip.by_name("eml.xml")
+        .unwrap()
+        .read_to_string(&mut eml2)
+        .unwrap();
+    let package = |e: &str| {
+        e.split("packageId=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(package(&eml), package(&eml2));
+}
+
+#[test]
+fn repeated_ids_are_refused_naming_them() {
+    let e = archive_of(&[
+        ("a", ""),
+        ("b", ""),
+        ("b", ""),
+        ("b", ""),
+        ("c", ""),
+        ("c", ""),
+    ])
+    .err()
+    .unwrap();
+    assert_eq!(e.code, pgrx::PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION);
+    assert!(
+        e.message
+            .contains("occurrenceID values are on more than one row: \"b\", \"c\";"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("export \"Faune\" (id 7)"),
+        "{}",
+        e.message
+    );
+    // given up at the fifth: the rest is not read
+    let many: Vec<(&str, &str)> = ["1", "1", "2", "2", "3", "3", "4", "4", "5", "5", "6", "6"]
+        .iter()
+        .map(|id| (*id, ""))
+        .collect();
+    let e = archive_of(&many).err().unwrap();
+    assert!(
+        e.message
+            .contains("\"1\", \"2\", \"3\", \"4\", \"5\" (the first ones)"),
+        "{}",
+        e.message
     );
 }
