@@ -449,3 +449,66 @@ COMMENT ON FUNCTION gn_export.install_dsw_view() IS
     'Creates (or replaces) gn_exports.v_synthese_diffusion and gn_exports.v_synthese_dsw, the EXPORT module''s RDF view under the SINP diffusion rule, which gn_export.dsw() serves. Not executable by PUBLIC.';
 REVOKE EXECUTE ON FUNCTION gn_export.install_dsw_view() FROM PUBLIC;
 
+
+-- 0.6.0 adds the procedure gn_export.run_schedules(), which commits each schedule on its own
+-- (in_process seen by GeoNature while a file is made; no lock or snapshot held between
+-- schedules), and the three functions it calls; as the install script makes them
+CREATE FUNCTION gn_export."begin_schedule"(
+	"id_export_schedule" INT /* i32 */
+) RETURNS bool /* bool */
+STRICT VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'begin_schedule_wrapper';
+
+CREATE FUNCTION gn_export."run_schedule"(
+	"id_export_schedule" INT /* i32 */
+) RETURNS TABLE (
+	"id_export_schedule" INT,  /* i32 */
+	"id_export" INT,  /* i32 */
+	"format" TEXT,  /* String */
+	"status" TEXT,  /* String */
+	"path" TEXT,  /* Option < String > */
+	"rows" bigint,  /* Option < i64 > */
+	"bytes" bigint,  /* Option < i64 > */
+	"error" TEXT,  /* Option < String > */
+	"started_at" timestamp with time zone,  /* Option < TimestampWithTimeZone > */
+	"finished_at" timestamp with time zone  /* Option < TimestampWithTimeZone > */
+)
+STRICT VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'run_schedule_wrapper';
+
+CREATE FUNCTION gn_export."schedule_ids"() RETURNS SETOF INT /* i32 */
+STRICT STABLE PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'schedule_ids_wrapper';
+
+REVOKE EXECUTE ON FUNCTION gn_export.schedule_ids() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION gn_export.begin_schedule(integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION gn_export.run_schedule(integer) FROM PUBLIC;
+-- Every schedule that is due, each committed on its own: in_process is committed (GeoNature's
+-- admin sees it) before the file is made, and nothing (row locks, snapshot, the xmin horizon
+-- VACUUM waits on) is held from one schedule to the next. For pg_cron:
+-- CALL gn_export.run_schedules(). A procedure with a SET clause cannot commit: every name in
+-- it is schema-qualified and it uses no operator, so the caller's search_path finds nothing.
+CREATE PROCEDURE gn_export.run_schedules()
+LANGUAGE plpgsql
+AS $procedure$
+DECLARE
+    s integer;
+BEGIN
+    FOR s IN SELECT x FROM gn_export.schedule_ids() AS x LOOP
+        IF gn_export.begin_schedule(s) THEN
+            COMMIT;
+        END IF;
+        PERFORM gn_export.run_schedule(s);
+        COMMIT;
+    END LOOP;
+END
+$procedure$;
+COMMENT ON PROCEDURE gn_export.run_schedules() IS
+    'Generates every due schedule of gn_exports.t_export_schedules as run_scheduled() does, but commits each on its own (in_process visible while it runs; no lock or snapshot held between schedules). For pg_cron: CALL gn_export.run_schedules(). Not executable by PUBLIC.';
+REVOKE EXECUTE ON PROCEDURE gn_export.run_schedules() FROM PUBLIC;

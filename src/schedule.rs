@@ -97,6 +97,62 @@ fn set_in_process(id: i32, value: bool) -> GnResult<()> {
     })
 }
 
+thread_local! {
+    /// The schedules this session has marked in_process and holds the lock of, from
+    /// begin_schedule() to the end of run_schedule(): run_schedules() commits in between.
+    static BEGUN: std::cell::RefCell<HashSet<i32>> = std::cell::RefCell::new(HashSet::new());
+}
+
+fn begun(id: i32) -> bool {
+    BEGUN.with_borrow(|b| b.contains(&id))
+}
+
+/// Marks a due schedule in_process under a session-level lock, for run_schedules() to commit
+/// before it generates: GeoNature's admin then sees the schedule at work. False (nothing done)
+/// when it is not due, busy, gone or unreadable: run_schedule() says which.
+fn begin(id: i32) -> GnResult<bool> {
+    crate::access::require_primary("begin_schedule()", "it writes the schedules' state")?;
+    if begun(id) {
+        return Ok(true);
+    }
+    let Some(s) = schedules()?.into_iter().find(|s| s.id == id) else {
+        return Ok(false);
+    };
+    let Ok(format) = FileFormat::parse_for(&s.format, false) else {
+        return Ok(false);
+    };
+    let locked = crate::spi::one::<bool>(
+        "SELECT pg_catalog.pg_try_advisory_lock($1, $2)",
+        &[LOCK_CLASS.into(), id.into()],
+    )?
+    .unwrap_or(false);
+    if !locked {
+        return Ok(false);
+    }
+    let due = export::load(s.id_export).and_then(|ex| {
+        let max_age = due_age(s.frequency, settings::schedule_tolerance());
+        Ok(match Target::for_schedule(&ex, format)? {
+            Some(target) => target.fresh(max_age)?.is_none(),
+            None => false,
+        })
+    });
+    if !matches!(due, Ok(true)) {
+        unlock(id)?;
+        return due;
+    }
+    set_in_process(id, true)?;
+    BEGUN.with_borrow_mut(|b| b.insert(id));
+    Ok(true)
+}
+
+fn unlock(id: i32) -> GnResult<()> {
+    crate::spi::one::<bool>(
+        "SELECT pg_catalog.pg_advisory_unlock($1, $2)",
+        &[LOCK_CLASS.into(), id.into()],
+    )?;
+    Ok(())
+}
+
 fn run_one(s: &Schedule) -> GnResult<Outcome> {
     let format = match FileFormat::parse_for(&s.format, false) {
         Ok(f) => f,
@@ -108,11 +164,14 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
             return Ok(Outcome::simple(Status::Failed, Some(error)));
         }
     };
-    let locked = crate::spi::one::<bool>(
-        "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
-        &[LOCK_CLASS.into(), s.id.into()],
-    )?
-    .unwrap_or(false);
+    // begun: this session holds the lock, and found the schedule due
+    let begun = begun(s.id);
+    let locked = begun
+        || crate::spi::one::<bool>(
+            "SELECT pg_catalog.pg_try_advisory_xact_lock($1, $2)",
+            &[LOCK_CLASS.into(), s.id.into()],
+        )?
+        .unwrap_or(false);
     if !locked {
         return Ok(Outcome::simple(Status::Busy, None));
     }
@@ -121,7 +180,12 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
         // an administrator's generation of the same file has not committed yet
         return Ok(Outcome::simple(Status::Busy, None));
     };
-    if let Some(f) = target.fresh(due_age(s.frequency, settings::schedule_tolerance()))? {
+    let fresh = if begun {
+        None
+    } else {
+        target.fresh(due_age(s.frequency, settings::schedule_tolerance()))?
+    };
+    if let Some(f) = fresh {
         let mut o = Outcome::simple(Status::Skipped, None);
         o.path = Some(
             target
@@ -167,45 +231,54 @@ fn run_all() -> GnResult<Vec<Row>> {
     )?;
     let mut out = Vec::new();
     for s in schedules()? {
-        let o = match try_work(|| run_one(&s)) {
-            Ok(o) => o,
-            Err(e) => Outcome::simple(
-                Status::Failed,
-                Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
-            ),
-        };
-        // GeoNature left in_process true forever after a crash; whatever happened, it is
-        // false once this schedule is over
-        set_in_process(s.id, false)?;
-        if o.status == Status::Busy || (o.status == Status::Failed && o.started_at.is_none()) {
-            history::record(&history::Run {
-                id_export: s.id_export,
-                label: export::load(s.id_export)
-                    .map(|e| e.label)
-                    .unwrap_or_default(),
-                format: s.format.clone(),
-                id_export_schedule: Some(s.id),
-                requested_by: current_user_name(),
-                status: o.status,
-                error: o.error.clone(),
-                ..Default::default()
-            })?;
-        }
-        out.push((
-            s.id,
-            s.id_export,
-            s.format.clone(),
-            o.status.as_str().to_string(),
-            o.path,
-            o.rows,
-            o.bytes,
-            o.error,
-            o.started_at,
-            o.finished_at,
-        ));
+        out.push(run_and_record(&s)?);
         pg_sys::check_for_interrupts!();
     }
     Ok(out)
+}
+
+/// One schedule, in a subtransaction; its history row when generate() wrote none; in_process
+/// false and its lock released (the session's, when begin_schedule() took it) whatever happened.
+fn run_and_record(s: &Schedule) -> GnResult<Row> {
+    let o = match try_work(|| run_one(s)) {
+        Ok(o) => o,
+        Err(e) => Outcome::simple(
+            Status::Failed,
+            Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
+        ),
+    };
+    // GeoNature left in_process true forever after a crash; whatever happened, it is
+    // false once this schedule is over
+    set_in_process(s.id, false)?;
+    if BEGUN.with_borrow_mut(|b| b.remove(&s.id)) {
+        unlock(s.id)?;
+    }
+    if o.status == Status::Busy || (o.status == Status::Failed && o.started_at.is_none()) {
+        history::record(&history::Run {
+            id_export: s.id_export,
+            label: export::load(s.id_export)
+                .map(|e| e.label)
+                .unwrap_or_default(),
+            format: s.format.clone(),
+            id_export_schedule: Some(s.id),
+            requested_by: current_user_name(),
+            status: o.status,
+            error: o.error.clone(),
+            ..Default::default()
+        })?;
+    }
+    Ok((
+        s.id,
+        s.id_export,
+        s.format.clone(),
+        o.status.as_str().to_string(),
+        o.path,
+        o.rows,
+        o.bytes,
+        o.error,
+        o.started_at,
+        o.finished_at,
+    ))
 }
 
 /// Generates every schedule of gn_exports.t_export_schedules that is due: its file is missing or
@@ -214,8 +287,9 @@ fn run_all() -> GnResult<Vec<Row>> {
 /// subtransaction: a failure is recorded ('failed' and the error) and the loop goes on; a
 /// schedule another session is generating is reported 'busy'; one that is not due 'skipped'.
 /// in_process is true only while a schedule is being generated and never stays true.
-/// Cancellation aborts the whole run. Meant for pg_cron:
-/// `SELECT cron.schedule('gn-export-scheduled', '0 3 * * *', 'SELECT * FROM gn_export.run_scheduled()')`.
+/// Cancellation aborts the whole run. All of it is one transaction, which holds the schedules'
+/// row locks and a snapshot until the end: pg_cron should rather `CALL gn_export.run_schedules()`,
+/// which commits each schedule on its own.
 /// Each export's query runs as its definer, never as the scheduler (docs/security.md). Not
 /// executable by PUBLIC: the EXECUTE grant is the privilege.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
@@ -238,6 +312,108 @@ fn run_scheduled() -> TableIterator<
 > {
     TableIterator::new(run_all().or_raise())
 }
+
+/// The ids of gn_exports.t_export_schedules, in order, read as the table's owner: what
+/// run_schedules() loops over, so that its caller needs no privilege on GeoNature's table.
+/// Not executable by PUBLIC.
+#[pg_extern(stable, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn schedule_ids() -> SetOfIterator<'static, i32> {
+    SetOfIterator::new(
+        schedules()
+            .map(|v| v.into_iter().map(|s| s.id).collect::<Vec<_>>())
+            .or_raise(),
+    )
+}
+
+/// Marks a due schedule `in_process` and keeps its lock for this session until
+/// `run_schedule(id)` ends, so that `run_schedules()` can commit in between and GeoNature's
+/// admin sees the schedule at work. Returns true when it did; false (nothing done) when the
+/// schedule is not due, is busy in another session, has gone or has a format gn_export does not
+/// write: `run_schedule(id)` then reports which. Not executable by PUBLIC.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn begin_schedule(id_export_schedule: i32) -> bool {
+    begin(id_export_schedule).or_raise()
+}
+
+/// Generates one schedule if it is due, as `run_scheduled()` does each (same row, same
+/// history, `in_process` false at the end); after `begin_schedule(id)` in this session, without
+/// checking again, and releasing the lock it took. Errors: P0002 when no schedule has that id.
+/// Not executable by PUBLIC.
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelt out here
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn run_schedule(
+    id_export_schedule: i32,
+) -> TableIterator<
+    'static,
+    (
+        name!(id_export_schedule, i32),
+        name!(id_export, i32),
+        name!(format, String),
+        name!(status, String),
+        name!(path, Option<String>),
+        name!(rows, Option<i64>),
+        name!(bytes, Option<i64>),
+        name!(error, Option<String>),
+        name!(started_at, Option<TimestampWithTimeZone>),
+        name!(finished_at, Option<TimestampWithTimeZone>),
+    ),
+> {
+    let row = crate::access::require_primary(
+        "run_schedule()",
+        "it writes the run history and the schedules' state",
+    )
+    .and_then(|_| schedules())
+    .and_then(|all| {
+        let s = all
+            .into_iter()
+            .find(|s| s.id == id_export_schedule)
+            .ok_or_else(|| {
+                GnError::new(
+                    Code::ERRCODE_NO_DATA_FOUND,
+                    format!("no schedule {id_export_schedule} in gn_exports.t_export_schedules"),
+                )
+            })?;
+        run_and_record(&s)
+    })
+    .or_raise();
+    TableIterator::new(vec![row])
+}
+
+pgrx::extension_sql!(
+    r#"
+REVOKE EXECUTE ON FUNCTION gn_export.schedule_ids() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION gn_export.begin_schedule(integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION gn_export.run_schedule(integer) FROM PUBLIC;
+-- Every schedule that is due, each committed on its own: in_process is committed (GeoNature's
+-- admin sees it) before the file is made, and nothing (row locks, snapshot, the xmin horizon
+-- VACUUM waits on) is held from one schedule to the next. For pg_cron:
+-- CALL gn_export.run_schedules(). A procedure with a SET clause cannot commit: every name in
+-- it is schema-qualified and it uses no operator, so the caller's search_path finds nothing.
+CREATE PROCEDURE gn_export.run_schedules()
+LANGUAGE plpgsql
+AS $procedure$
+DECLARE
+    s integer;
+BEGIN
+    FOR s IN SELECT x FROM gn_export.schedule_ids() AS x LOOP
+        IF gn_export.begin_schedule(s) THEN
+            COMMIT;
+        END IF;
+        PERFORM gn_export.run_schedule(s);
+        COMMIT;
+    END LOOP;
+END
+$procedure$;
+COMMENT ON PROCEDURE gn_export.run_schedules() IS
+    'Generates every due schedule of gn_exports.t_export_schedules as run_scheduled() does, but commits each on its own (in_process visible while it runs; no lock or snapshot held between schedules). For pg_cron: CALL gn_export.run_schedules(). Not executable by PUBLIC.';
+REVOKE EXECUTE ON PROCEDURE gn_export.run_schedules() FROM PUBLIC;
+"#,
+    name = "run_schedules",
+    requires = [schedule_ids, begin_schedule, run_schedule]
+);
 
 type Removed = (String, String, i64, Option<TimestampWithTimeZone>);
 

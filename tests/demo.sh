@@ -82,8 +82,8 @@ stream_copy() {
   echo "$(P -XAtc "SELECT count(*) FROM gn_exports.v_synthese_sinp")|$(stat -c %s "$EXPORT_DIR/streamed.geojson")"
 }
 timed "COPY (SELECT run(1,'geojson',3)) TO STDOUT raw" stream_copy
-say "scheduled exports (what pg_cron would run): SELECT * FROM gn_export.run_scheduled()"
-P -c "SELECT id_export_schedule AS schedule, id_export, format, status, rows, pg_size_pretty(bytes) AS size, finished_at - started_at AS took, error FROM gn_export.run_scheduled()"
+say "scheduled exports (what pg_cron runs): CALL gn_export.run_schedules(), each schedule committed on its own"
+P -c "CALL gn_export.run_schedules()"
 P -c "SELECT id_run, label, format, requested_for, status, rows, size, duration FROM gn_export.v_runs ORDER BY id_run DESC LIMIT 6"
 echo "   files in $EXPORT_DIR:"
 ls -l "$EXPORT_DIR"/schedules "$EXPORT_DIR"/streamed.geojson | sed 's/^/     /'

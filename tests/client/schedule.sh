@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Scheduling seen from several sessions: a real pg_cron job produces a file, two concurrent
+# Scheduling seen from several sessions: a real pg_cron job (CALL gn_export.run_schedules())
+# produces a file, the procedure commits each schedule on its own, two concurrent
 # run_scheduled() calls generate each schedule exactly once, a cancel leaves in_process false
 # and no temporary file, a LISTEN client receives the pg_notify payload, and another session
 # sees a large generation's progress in pg_stat_progress_copy.
@@ -80,11 +81,34 @@ check "the payload describes the generation" '"done" 1 4' \
 tokens=$(Q gn_sched -c "SELECT string_agg(token, '|') FROM gn_exports.cor_exports_roles")
 check "the payload carries no token" 0 "$(echo "$payload" | grep -cE "$tokens" || true)"
 
+# CALL gn_export.run_schedules() commits each schedule on its own: while one is made, another
+# session sees it in_process, and an earlier one's history; its row is not locked any more
+runner="${SCHEDULE_RUNNER:-CALL gn_export.run_schedules()}"
+Q gn_sched -c "UPDATE public.ctl SET n = 1500, sleep_every = 100"
+rm -f "$EXPORTS"/schedules/Lent_*.csv
+since=$(Q gn_sched -c "SELECT clock_timestamp()")
+first=$(Q gn_sched -c "SELECT min(id_export_schedule) FROM gn_exports.t_export_schedules")
+done_first="SELECT count(*) FROM gn_export.t_runs WHERE id_export_schedule = $first AND status = 'done' AND started_at > '$since'"
+psql_at "$CLIENT_PORT" gn_sched -XAtq -c "$runner" > /dev/null 2>&1 &
+c=$!
+sleep 0.8
+making=$(Q gn_sched -c "SELECT in_process FROM gn_exports.t_export_schedules WHERE id_export_schedule = $first")
+for _ in $(seq 1 60); do [ "$(Q gn_sched -c "$done_first")" = 1 ] && break; sleep 0.1; done
+recorded=$(Q gn_sched -c "$done_first")
+unlocked=$(QE gn_sched -c "BEGIN" -c "SELECT 'unlocked' FROM gn_exports.t_export_schedules WHERE id_export_schedule = $first FOR UPDATE NOWAIT" -c "ROLLBACK" | grep -o 'unlocked\|could not obtain lock' | head -1)
+still=$(kill -0 $c 2>/dev/null && echo "while the next is made" || echo "only once all were made")
+wait $c
+check "$runner: another session sees the schedule being made in_process" t "$making"
+check "$runner: a schedule's run is recorded (committed) before the next is made, and its row is not locked" "1 unlocked while the next is made" "$recorded $unlocked $still"
+check "$runner: every due schedule made, none left in_process" "3 0" \
+  "$(Q gn_sched -c "SELECT count(DISTINCT id_export_schedule) FROM gn_export.t_runs WHERE status = 'done' AND started_at > '$since'") $(Q gn_sched -c "SELECT count(*) FROM gn_exports.t_export_schedules WHERE in_process")"
+Q gn_sched -c "UPDATE public.ctl SET n = 1500, sleep_every = 0"
+
 # a real pg_cron job runs the schedules
 rm -f "$EXPORTS/schedules/Lent_2.csv"
 since=$(Q gn_sched -c "SELECT now()")
 Q postgres -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
-           -c "SELECT cron.schedule_in_database('gn-export-scheduled', '* * * * *', 'SELECT * FROM gn_export.run_scheduled()', 'gn_sched')" > /dev/null
+           -c "SELECT cron.schedule_in_database('gn-export-scheduled', '* * * * *', 'CALL gn_export.run_schedules()', 'gn_sched')" > /dev/null
 for _ in $(seq 1 90); do
   [ -s "$EXPORTS/schedules/Lent_2.csv" ] && break
   sleep 1
