@@ -28,6 +28,15 @@ WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'gn_export')
 ORDER BY 1;
 
+-- every function and procedure of the extension runs with a pinned search_path, but the one
+-- procedure that commits (a SET clause forbids COMMIT): its names are all schema-qualified
+SELECT p.oid::regprocedure AS without_pinned_search_path
+FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid AND d.classid = 'pg_proc'::regclass
+WHERE d.refclassid = 'pg_extension'::regclass
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'gn_export')
+  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=pg\_catalog, %')
+ORDER BY 1;
+
 -- the schema gn_export holds the API
 SELECT gn_export.version() = (SELECT extversion FROM pg_extension WHERE extname = 'gn_export') AS version_ok;
 
