@@ -76,16 +76,19 @@ RESET ROLE;
 SQL
 ESC=$(Q gn_trust -c "SELECT id FROM gn_exports.t_exports WHERE label = 'Escalade'")
 Q gn_trust -c "SELECT status FROM gn_export.run_scheduled() WHERE id_export = $ESC" > /dev/null
+# the procedure pg_cron calls, on the same schedule made due again
+rm -f "$EXPORTS/schedules/Escalade.csv"
+Q gn_trust -c "CALL gn_export.run_schedules()" > /dev/null
 Q gn_trust -c "SELECT status FROM gn_export.generate($ESC, 'json')" > /dev/null
 psql_at "$CLIENT_PORT" gn_trust -c "COPY (SELECT gn_export.run($ESC)) TO STDOUT WITH (FORMAT raw)" > /dev/null
 Q gn_trust -c "SELECT gn_export.run($ESC, 'json')" > /dev/null
 Q gn_trust -c "SELECT gn_export.api($ESC)" > /dev/null
 check "the pg_cron-style superuser run left geonatadmin a plain role" f \
   "$(Q gn_trust -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'geonatadmin'")"
-check "run_scheduled, generate, COPY run(), run() and api() ran the view's function as the view's owner only" \
+check "run_scheduled, run_schedules, generate, COPY run(), run() and api() ran the view's function as the view's owner only" \
   "geonatadmin" "$(Q gn_trust -c "SELECT string_agg(DISTINCT who::text, ',') FROM public.pwned WHERE what = 'view function'")"
-check "... and each of the five paths did run it" t \
-  "$(Q gn_trust -c "SELECT count(*) >= 5 FROM public.pwned WHERE what = 'view function'")"
+check "... and each of the six paths did run it" t \
+  "$(Q gn_trust -c "SELECT count(*) >= 6 FROM public.pwned WHERE what = 'view function'")"
 check "a trigger on GeoNature's schedule table runs as that table's owner, not as the scheduler" \
   "geonatadmin" "$(Q gn_trust -c "SELECT string_agg(DISTINCT who::text, ',') FROM public.pwned WHERE what = 'catalog trigger'")"
 
@@ -291,6 +294,10 @@ GRANT USAGE ON SCHEMA gn_exports, gn_meta TO exporter;
 GRANT SELECT ON ALL TABLES IN SCHEMA gn_exports, gn_meta TO exporter;
 GRANT EXECUTE ON FUNCTION gn_export.generate(integer, text, integer, interval),
                           gn_export.run_scheduled(), gn_export.clean_files(integer) TO exporter;
+-- the procedure pg_cron calls, with the grants docs/security.md gives
+GRANT EXECUTE ON PROCEDURE gn_export.run_schedules() TO exporter;
+GRANT EXECUTE ON FUNCTION gn_export.schedule_ids(), gn_export.begin_schedule(integer),
+                          gn_export.run_schedule(integer) TO exporter;
 CREATE ROLE file_writer LOGIN IN ROLE pg_write_server_files;
 GRANT USAGE ON SCHEMA gn_exports, gn_meta TO file_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA gn_exports, gn_meta TO file_writer;
@@ -298,9 +305,11 @@ SQL
 check "a role granted EXECUTE on generate() generates, and its run is in the history" "done|exporter" \
   "$(Q gn_trust -c "SET ROLE exporter" -c "SELECT status FROM gn_export.generate(2, 'json')" \
      -c "RESET ROLE" -c "SELECT requested_by FROM gn_export.t_runs ORDER BY id_run DESC LIMIT 1" | paste -sd'|')"
-check "... and may run the schedules and clean the files" "ok" \
+check "... and may run the schedules (both ways) and clean the files" "ok" \
   "$(Q gn_trust -c "SET ROLE exporter" -c "SELECT count(*) FROM gn_export.run_scheduled()" \
-      -c "SELECT count(*) FROM gn_export.clean_files()" > /dev/null && echo ok)"
+      -c "CALL gn_export.run_schedules()" -c "SELECT count(*) FROM gn_export.clean_files()" > /dev/null && echo ok)"
+check "without those grants, the procedure is refused (42501)" 42501 \
+  "$(sqlstate "SET ROLE carol; CALL gn_export.run_schedules()")"
 check "without that grant, generate() is refused (42501), even to pg_write_server_files" "42501 42501" \
   "$(sqlstate "SET ROLE carol; SELECT gn_export.generate(2)") $(sqlstate "SET ROLE file_writer; SELECT gn_export.generate(2)")"
 check "COPY TO a server file with our formats still needs pg_write_server_files (42501)" 42501 \

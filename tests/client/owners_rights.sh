@@ -89,6 +89,10 @@ swap() {
   Q gn_atk -c "SET ROLE geonatadmin" -c "DROP VIEW $t" -c "ALTER TABLE $schema.${name}_data RENAME TO $name"
 }
 swap gn_exports.t_export_schedules "SELECT * FROM gn_export.run_scheduled()"
+swap gn_exports.t_export_schedules "SELECT * FROM gn_export.schedule_ids()"
+swap gn_exports.t_export_schedules "SELECT gn_export.begin_schedule(1)"
+swap gn_exports.t_export_schedules "SELECT * FROM gn_export.run_schedule(1)"
+swap gn_exports.t_export_schedules "CALL gn_export.run_schedules()"
 swap gn_exports.t_licences "SELECT * FROM gn_export.exports()"
 swap gn_exports.t_licences "SELECT sqlstate, error FROM gn_export.generate(2, 'csv')"
 swap gn_exports.t_exports "SELECT gn_export.can_read(1)"

@@ -91,8 +91,10 @@ first=$(Q gn_sched -c "SELECT min(id_export_schedule) FROM gn_exports.t_export_s
 done_first="SELECT count(*) FROM gn_export.t_runs WHERE id_export_schedule = $first AND status = 'done' AND started_at > '$since'"
 psql_at "$CLIENT_PORT" gn_sched -XAtq -c "$runner" > /dev/null 2>&1 &
 c=$!
-sleep 0.8
-making=$(Q gn_sched -c "SELECT in_process FROM gn_exports.t_export_schedules WHERE id_export_schedule = $first")
+for _ in $(seq 1 30); do
+  making=$(Q gn_sched -c "SELECT in_process FROM gn_exports.t_export_schedules WHERE id_export_schedule = $first")
+  [ "$making" = t ] && break; sleep 0.1
+done
 for _ in $(seq 1 60); do [ "$(Q gn_sched -c "$done_first")" = 1 ] && break; sleep 0.1; done
 recorded=$(Q gn_sched -c "$done_first")
 unlocked=$(QE gn_sched -c "BEGIN" -c "SELECT 'unlocked' FROM gn_exports.t_export_schedules WHERE id_export_schedule = $first FOR UPDATE NOWAIT" -c "ROLLBACK" | grep -o 'unlocked\|could not obtain lock' | head -1)

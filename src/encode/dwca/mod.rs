@@ -252,10 +252,13 @@ impl Archive {
 impl FileWriter for Archive {
     fn row(&mut self, values: &[Value]) -> GnResult<()> {
         if let Some(m) = self.modified {
-            self.push_field(&values[m]);
-            if let Some(d) = date_of(&self.field) {
-                if d > self.latest.as_slice() {
-                    self.latest = d.to_vec();
+            // read, not written: the term has its own column further on
+            self.field.clear();
+            if write_text(&values[m], &mut self.field) {
+                if let Some(d) = date_of(&self.field) {
+                    if d > self.latest.as_slice() {
+                        self.latest = d.to_vec();
+                    }
                 }
             }
         }

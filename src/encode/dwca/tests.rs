@@ -7,6 +7,10 @@ use crate::relation::ColumnType;
 use std::io::Read;
 
 fn entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> String {
+    entry_of(zip, name)
+}
+
+fn entry_of<R: Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> String {
     let mut s = String::new();
     zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
     s
@@ -215,6 +219,13 @@ fn the_same_rows_give_the_same_bytes_dated_by_the_data() {
             e.name()
         );
     }
+    // each line: the id, then the terms, modified last (it is read, never written twice)
+    let core = entry_of(&mut zip, "occurrence.txt");
+    assert_eq!(
+        core.lines().nth(1),
+        Some("a\ta\tHumanObservation\tLynx lynx\t2024-03-01T10:00:00"),
+        "{core}"
+    );
     let mut eml = String::new();
     zip.by_name("eml.xml")
         .unwrap()
