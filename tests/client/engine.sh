@@ -21,10 +21,12 @@ check "the data holds ; , \" \\ TAB LF CRLF CR \\. \\N é 漢字 🦅" 13 "$awkw
 check "the data holds empty strings and NULLs" "t|t" \
   "$(Q gn_engine -c "SELECT bool_or(comment_releve = ''), bool_or(comment_releve IS NULL) FROM gn_exports.v_synthese_sinp")"
 
+# a published file's rows come in the order of the export's key: run() is asked for that order
+KEY="filters => '{\"orderby\": \"id_synthese\"}'"
 for fmt in csv json geojson geojsonseq; do
   ext=$fmt; [ "$fmt" = geojsonseq ] && ext=geojsonl
-  psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT gn_export.run(1, '$fmt', 3)) TO STDOUT WITH (FORMAT raw)" > "$tmp/copy.$ext"
-  psql_at "$CLIENT_PORT" gn_engine -qc "\\copy (SELECT gn_export.run(1, '$fmt', 3)) TO '$tmp/bscopy.$ext' WITH (FORMAT raw)"
+  psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT gn_export.run(1, '$fmt', 3, $KEY)) TO STDOUT WITH (FORMAT raw)" > "$tmp/copy.$ext"
+  psql_at "$CLIENT_PORT" gn_engine -qc "\\copy (SELECT gn_export.run(1, '$fmt', 3, $KEY)) TO '$tmp/bscopy.$ext' WITH (FORMAT raw)"
   gen=$(Q gn_engine -c "SELECT path FROM gn_export.generate(1, '$fmt')")
   check "$fmt: COPY raw and \\copy give the same bytes" "" "$(cmp "$tmp/copy.$ext" "$tmp/bscopy.$ext" 2>&1 || true)"
   check "$fmt: COPY raw and generate()'s file give the same bytes" "" "$(cmp "$tmp/copy.$ext" "$gen" 2>&1 || true)"
@@ -32,7 +34,7 @@ for fmt in csv json geojson geojsonseq; do
 done
 # COPY (SELECT gn_export.run(...)) takes a fast path (the export's query runs at once, in
 # parallel if PostgreSQL wants); the same call in a FROM clause streams the SRF's chunks: same bytes
-psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT c FROM gn_export.run(1, 'geojson', 3) c) TO STDOUT WITH (FORMAT raw)" > "$tmp/srf.geojson"
+psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT c FROM gn_export.run(1, 'geojson', 3, $KEY) c) TO STDOUT WITH (FORMAT raw)" > "$tmp/srf.geojson"
 check "COPY fast path and the streamed SRF give the same bytes" "" "$(cmp "$tmp/copy.geojson" "$tmp/srf.geojson" 2>&1 || true)"
 fast_tag=$(psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT gn_export.run(2, 'json')) TO '/dev/null' WITH (FORMAT raw)")
 srf_tag=$(psql_at "$CLIENT_PORT" gn_engine -c "COPY (SELECT c FROM gn_export.run(2, 'json') c) TO '/dev/null' WITH (FORMAT raw)")

@@ -30,7 +30,8 @@ for case in "1 csv" "1 tsv" "2 json" "1 geojson" "3 geojsonseq" "$DSW ttl" "$EMP
   check "generate($id, '$f.gz') writes <stem>.$ext.gz" "done|${plain#done|}.gz" "$gz"
   check "gunzip of $f.gz ($id) gives exactly generate($id, '$f')" "" \
     "$(gunzip -c "${gz#done|}" | cmp - "${plain#done|}" 2>&1)"
-  psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes($id, '$f.gz', 3)) TO STDOUT (FORMAT raw)" > "$tmp/copy.gz"
+  # in the order of the export's key, as the published file is
+  psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes($id, '$f.gz', 3, filters => jsonb_build_object('orderby', (SELECT view_pk_column FROM gn_exports.t_exports WHERE id = $id)))) TO STDOUT (FORMAT raw)" > "$tmp/copy.gz"
   check "COPY run_bytes($id, '$f.gz') (FORMAT raw) is byte for byte the generated file" "" \
     "$(cmp "$tmp/copy.gz" "${gz#done|}" 2>&1)"
 done
@@ -38,10 +39,10 @@ check "a 0-row export is a valid gzip file of the empty FeatureCollection" '{"ty
   "$(gunzip -c "$S/Rien.geojson.gz" | jq -c .)"
 
 # the SRF itself (not the COPY fast path), computed arguments, and a plain format as bytes
-psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT b FROM gn_export.run_bytes(1 + 0, 'CSV.GZ', 3) AS b) TO STDOUT (FORMAT raw)" > "$tmp/srf.gz"
+psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT b FROM gn_export.run_bytes(1 + 0, 'CSV.GZ', 3, filters => '{\"orderby\": \"id_synthese\"}') AS b) TO STDOUT (FORMAT raw)" > "$tmp/srf.gz"
 check "run_bytes() in FROM (no fast path) gives the same bytes" "" "$(cmp "$tmp/srf.gz" "$S/Synthese_SINP.csv.gz" 2>&1)"
 check "run_bytes() of a plain format is the file's bytes" "" \
-  "$(psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes(3, 'geojsonseq', 3)) TO STDOUT (FORMAT raw)" | cmp - "$S/Synthese_Lambert-93.geojsonl" 2>&1)"
+  "$(psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes(3, 'geojsonseq', 3, filters => jsonb_build_object('orderby', (SELECT view_pk_column FROM gn_exports.t_exports WHERE id = 3)))) TO STDOUT (FORMAT raw)" | cmp - "$S/Synthese_Lambert-93.geojsonl" 2>&1)"
 check "COPY's count is the number of bytea blocks, as SELECT returns them" \
   "$(Q gn_gz -c "SELECT count(*) FROM gn_export.run_bytes(1, 'geojson.gz', 3)")" \
   "$(psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes(1, 'geojson.gz', 3)) TO '/dev/null' (FORMAT raw)" | sed 's/COPY //')"
