@@ -70,8 +70,9 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
     )?;
     // a file published under a stable name (schedules/) is a version of the export: the same
     // data must give the same bytes, so that portals and GBIF see a new version only when the
-    // data changed. A user's download (usr_generated/) keeps the faster order of the plan.
-    let plan = if target.is_user() {
+    // data changed. A user's download (usr_generated/) keeps the faster order of the plan, and
+    // so does every file where gn_export.stable_files is off (a large view to sort).
+    let plan = if target.is_user() || !settings::stable_files() {
         plan
     } else {
         plan.in_key_order()

@@ -37,6 +37,8 @@ pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 pub static GZIP_LEVEL: GucSetting<i32> = GucSetting::<i32>::new(1);
 /// Whether `dsw()` serves GeoNature's semantic export (GeoNature's `expose_dsw_api`, off).
 pub static DSW_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(false);
+/// Whether a published file reads its rows in the order of the export's key (on).
+pub static STABLE_FILES: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 pub fn init() {
     define_strings();
@@ -49,11 +51,23 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"gn_export.stable_files",
+        c"Whether a published file (schedules/) reads its rows in the order of the export's key, so that the same data gives the same file, byte for byte.",
+        c"On: portals and GBIF see a new version only when the data changed, and a Darwin Core Archive's repeated ids are refused; PostgreSQL may sort the rows first. Off: the plan's order, faster on a large view that has to be sorted.",
+        &STABLE_FILES,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     reserve_prefix();
 }
 
 pub fn dsw_enabled() -> bool {
     DSW_ENABLED.get()
+}
+
+pub fn stable_files() -> bool {
+    STABLE_FILES.get()
 }
 
 /// The string settings: where files go, how they are named and published.
