@@ -72,10 +72,11 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
     // data must give the same bytes, so that portals and GBIF see a new version only when the
     // data changed. A user's download (usr_generated/) keeps the faster order of the plan, and
     // so does every file where gn_export.stable_files is off (a large view to sort).
-    let plan = if target.is_user() || !settings::stable_files() {
-        plan
-    } else {
+    let in_key_order = !target.is_user() && settings::stable_files();
+    let plan = if in_key_order {
         plan.in_key_order()
+    } else {
+        plan
     };
     let progress = Progress::start(plan.relid, true);
     target.dir.remove_abandoned_temps();
@@ -116,7 +117,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 stem: &target.stem,
                 path: &path,
                 file: &file,
-                rows_in_key_order: plan.rows_in_key_order(),
+                rows_in_key_order: in_key_order,
                 backend: SERVER,
             };
             let mut writer = make(&job)?;

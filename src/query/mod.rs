@@ -50,12 +50,6 @@ impl Plan {
         self
     }
 
-    /// Whether the rows come in the order of the export's key.
-    pub fn rows_in_key_order(&self) -> bool {
-        self.sql.ends_with(&self.paging.order_by)
-            && self.paging.order_by == format!(" ORDER BY {}", self.paging.pk)
-    }
-
     /// The export's query, to run as the plan's definer.
     pub fn statement(&self) -> Statement<'_> {
         self.other(&self.sql, &self.params)

@@ -283,11 +283,7 @@ impl FileWriter for Archive {
             return Err(me.repeated_ids());
         }
         let meta = metadata::meta_xml(&me.term_iris);
-        let version = format!(
-            "{}/v{:08x}",
-            me.dataset.package_id,
-            me.crc.clone().finalize()
-        );
+        let version = format!("{}/v{:08x}", me.dataset.package_id, me.crc.finalize());
         let date = if me.latest.is_empty() {
             me.dataset.pub_date.clone()
         } else {
