@@ -7,7 +7,7 @@ use crate::adopted;
 use crate::catalog::export;
 use crate::encode::format::FileFormat;
 use crate::error::{GnError, GnResult, OrRaise};
-use crate::files::names::{all_stems, is_schedule_file, is_user_file};
+use crate::files::names::{all_stems, is_schedule_file, is_user_file, published_name};
 use crate::files::target::{export_dir, Target};
 use crate::generate::generate_at;
 use crate::history::{self, Status};
@@ -66,6 +66,7 @@ struct Outcome {
     rows: Option<i64>,
     bytes: Option<i64>,
     error: Option<String>,
+    sqlstate: Option<String>,
     started_at: Option<TimestampWithTimeZone>,
     finished_at: Option<TimestampWithTimeZone>,
 }
@@ -78,10 +79,48 @@ impl Outcome {
             rows: None,
             bytes: None,
             error,
+            sqlstate: None,
             started_at: None,
             finished_at: None,
         }
     }
+
+    fn failed(e: GnError) -> Outcome {
+        let mut o = Outcome::simple(
+            Status::Failed,
+            Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
+        );
+        o.sqlstate = Some(sqlstate_text(e.code));
+        o
+    }
+}
+
+/// The format of a schedule, spelt as GeoNature's admin finds its file: the admin and
+/// GeoNature's own beat look for `schedules/<label>.<format as the row writes it>`, and a
+/// published file is named after the format's canonical name, so an alias or another case
+/// would be a schedule whose file the admin never lists.
+fn schedule_format(s: &Schedule) -> GnResult<FileFormat> {
+    let format = FileFormat::parse_for(&s.format, false)?;
+    if format.name() != s.format {
+        return Err(GnError::new(
+            Code::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "schedule {}: format \"{}\" is spelt \"{}\" in gn_export, which names the file \
+                 schedules/<label>.{}; GeoNature's admin would look for schedules/<label>.{}",
+                s.id,
+                s.format,
+                format.name(),
+                format.name(),
+                s.format
+            ),
+        )
+        .hint(format!(
+            "UPDATE gn_exports.t_export_schedules SET format = '{}' WHERE id_export_schedule = {};",
+            format.name(),
+            s.id
+        )));
+    }
+    Ok(format)
 }
 
 /// As the table's owner: the EXECUTE grant on run_scheduled() is all a scheduler role needs,
@@ -118,7 +157,7 @@ fn begin(id: i32) -> GnResult<bool> {
     let Some(s) = schedules()?.into_iter().find(|s| s.id == id) else {
         return Ok(false);
     };
-    let Ok(format) = FileFormat::parse_for(&s.format, false) else {
+    let Ok(format) = schedule_format(&s) else {
         return Ok(false);
     };
     let locked = crate::spi::one::<bool>(
@@ -154,14 +193,16 @@ fn unlock(id: i32) -> GnResult<()> {
 }
 
 fn run_one(s: &Schedule) -> GnResult<Outcome> {
-    let format = match FileFormat::parse_for(&s.format, false) {
+    let format = match schedule_format(s) {
         Ok(f) => f,
         Err(e) => {
-            let error = match e.hint {
-                Some(hint) => format!("{}: {hint}", e.message),
-                None => e.message,
-            };
-            return Ok(Outcome::simple(Status::Failed, Some(error)));
+            let hint = e.hint.clone();
+            let mut o = Outcome::failed(e);
+            o.error = o.error.map(|m| match hint {
+                Some(h) => format!("{m}: {h}"),
+                None => m,
+            });
+            return Ok(o);
         }
     };
     // begun: this session holds the lock, and found the schedule due
@@ -206,6 +247,7 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
         rows: Some(g.rows),
         bytes: Some(g.bytes),
         error: g.error,
+        sqlstate: None,
         started_at: Some(g.started_at),
         finished_at: Some(g.finished_at),
     })
@@ -242,10 +284,7 @@ fn run_all() -> GnResult<Vec<Row>> {
 fn run_and_record(s: &Schedule) -> GnResult<Row> {
     let o = match try_work(|| run_one(s)) {
         Ok(o) => o,
-        Err(e) => Outcome::simple(
-            Status::Failed,
-            Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
-        ),
+        Err(e) => Outcome::failed(e),
     };
     // GeoNature left in_process true forever after a crash; whatever happened, it is
     // false once this schedule is over
@@ -264,6 +303,7 @@ fn run_and_record(s: &Schedule) -> GnResult<Row> {
             requested_by: current_user_name(),
             status: o.status,
             error: o.error.clone(),
+            sqlstate: o.sqlstate.clone(),
             ..Default::default()
         })?;
     }
@@ -472,7 +512,7 @@ fn clean(keep_days: Option<i32>) -> GnResult<Vec<Removed>> {
     let mut live = HashSet::new();
     for s in schedules()? {
         if let (Some(stem), Some(f)) = (stems.get(&s.id_export), FileFormat::parse(&s.format)) {
-            live.insert(format!("{stem}.{}", f.extension()));
+            live.insert(published_name(stem, f));
         }
     }
     for (sub, is_ours) in [

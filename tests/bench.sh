@@ -63,7 +63,7 @@ contenders+=("COPY CSV of the DwC view|csv|$OUT/dwc.csv|P -c \"COPY (SELECT * FR
 contenders+=("COPY CSV of the DSW view|csv|$OUT/dsw.csv|P -c \"COPY (SELECT * FROM gn_exports.v_synthese_dsw) TO STDOUT WITH (FORMAT csv)\" > $OUT/dsw.csv")
 contenders+=("generate()|ttl|$EXPORT_DIR/schedules/Bench_Darwin-SW.ttl|P -c \"SELECT status FROM gn_export.generate($TTL_ID, 'ttl')\"")
 contenders+=("COPY dsw() raw|ttl|$OUT/dsw.ttl|P -c \"SET gn_export.dsw_enabled = on\" -c \"COPY (SELECT gn_export.dsw('{\\\"limit\\\": 0}')) TO STDOUT WITH (FORMAT raw)\" > $OUT/dsw.ttl")
-contenders+=("generate()|dwca|$EXPORT_DIR/schedules/Bench_Darwin_Core.dwca.zip|P -c \"SELECT status FROM gn_export.generate($DWC_ID, 'dwca')\" 2>/dev/null")
+contenders+=("generate()|dwca|$EXPORT_DIR/schedules/Bench_Darwin_Core.dwca|P -c \"SELECT status FROM gn_export.generate($DWC_ID, 'dwca')\" 2>/dev/null")
 contenders+=("generate()|gpkg|$EXPORT_DIR/schedules/Synthese_SINP.gpkg|P -c \"SELECT status FROM gn_export.generate(1, 'gpkg')\"")
 # open data: gzip at each level offered by the setting's range ends and middle, and GeoParquet
 GZ="$EXPORT_DIR/schedules/Synthese_SINP.csv.gz"

@@ -243,11 +243,14 @@ impl Format {
         }
     }
 
-    /// The format whose extension ends this file name, and the stem before it.
+    /// The format whose extension (a user's file) or canonical name (a published file) ends
+    /// this file name, and the stem before it.
     pub fn of_file_name(name: &str) -> Option<(&str, Format)> {
         REGISTRY.iter().find_map(|s| {
-            let stem = name.strip_suffix(s.extension)?.strip_suffix('.')?;
-            Some((stem, s.format))
+            [s.extension, s.name]
+                .into_iter()
+                .find_map(|end| name.strip_suffix(end)?.strip_suffix('.'))
+                .map(|stem| (stem, s.format))
         })
     }
 
@@ -314,6 +317,19 @@ mod tests {
         assert_eq!(Format::of_file_name("a.b.tsv"), Some(("a.b", Format::Tsv)));
         assert_eq!(Format::of_file_name("x.txt"), None);
         assert_eq!(Format::of_file_name("csv"), None);
+        // published files end with the format's name, where GeoNature's admin looks
+        assert_eq!(
+            Format::of_file_name("Synthese.geojsonseq"),
+            Some(("Synthese", Format::GeoJsonSeq))
+        );
+        assert_eq!(
+            Format::of_file_name("Synthese.dwca"),
+            Some(("Synthese", Format::Dwca))
+        );
+        assert_eq!(
+            Format::of_file_name("Synthese.dwca.zip"),
+            Some(("Synthese", Format::Dwca))
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! File names of generated exports, as GeoNature makes them: the label made safe, then
-//! `.<ext>` in `schedules/`, or `<YYYY_MM_DD_HHhMMmSS>_` before it in `usr_generated/`.
+//! `.<format>` in `schedules/` (the format's canonical name, where GeoNature's admin looks for
+//! it: `Synthese.dwca`), or `<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>` in `usr_generated/` (the
+//! extension a desktop opens: `Synthese.dwca.zip`).
 //!
 //! Two exports never share a file: a label whose safe form is another export's is refused when
 //! it is written (trigger on `gn_exports.t_exports`), and where an adopted catalog already has
@@ -14,7 +16,7 @@ use pgrx::PgSqlErrorCode as Code;
 use std::collections::HashMap;
 use unicode_normalization::UnicodeNormalization;
 
-/// Longest stem: with the 20-byte stamp of user files and an 11-byte extension (`geojsonl.gz`),
+/// Longest stem: with the 20-byte stamp of user files and a 13-byte ending (`geojsonseq.gz`),
 /// every name stays under 255 bytes (temporary names keep only the start of it).
 pub const MAX_STEM: usize = 200;
 
@@ -102,6 +104,17 @@ pub fn stem(id_export: i32, label: &str) -> GnResult<String> {
 /// The stems of every export, by id.
 pub fn all_stems() -> GnResult<HashMap<i32, String>> {
     Ok(stems(&labels()?))
+}
+
+/// A published file's name (`schedules/`): GeoNature's admin and beat find a schedule's file as
+/// `<label>.<the schedule's format>`, so the format's canonical name ends it.
+pub fn published_name(stem: &str, format: FileFormat) -> String {
+    format!("{stem}.{}", format.name())
+}
+
+/// A user file's name after its stamp: the extension a desktop opens the file with.
+pub fn user_name_tail(stem: &str, format: FileFormat) -> String {
+    format!("{stem}.{}", format.extension())
 }
 
 /// Whether `s` is a `YYYY_MM_DD_HHhMMmSS_` stamp.

@@ -134,7 +134,11 @@ impl Target {
     ) -> GnResult<Option<Target>> {
         let root = export_dir()?;
         let stem = names::stem(export.id, &export.label)?;
-        let stem_ext = format!("{stem}.{}", format.extension());
+        let stem_ext = if user {
+            names::user_name_tail(&stem, format)
+        } else {
+            names::published_name(&stem, format)
+        };
         if user {
             let dir = root.subdir("usr_generated")?;
             let name = free_user_name(&dir, &stem_ext)?;

@@ -56,7 +56,7 @@ def pmtiles():
 
 def hydra():
     """hydra's analysis: the columns' types, and every row cast to them."""
-    if path.endswith((".geojson", ".geojsonl")):
+    if path.endswith((".geojson", ".geojsonl", ".geojsonseq")):
         return {}, pmtiles()
     if is_parquet:
         import pyarrow.parquet as pq

@@ -51,7 +51,7 @@ N=$(Q gn_dwca -c "SELECT count(*) FROM $VIEW")
 out=$(QE gn_dwca -c "SELECT status || ' ' || coalesce(path, sqlstate || ' ' || error) FROM gn_export.generate($ID, 'dwca')")
 F=$(echo "$out" | grep '^done ' | cut -d' ' -f2 || true)
 [ -n "$F" ] || echo "generate said: $out" >&2
-check "generate(dwca) writes <label>.dwca.zip, without a licence warning for CC0" "done $EXPORTS/schedules/Darwin_Core.dwca.zip|0" \
+check "generate(dwca) publishes <label>.dwca (where GeoNature looks for it), without a licence warning for CC0" "done $EXPORTS/schedules/Darwin_Core.dwca|0" \
   "$(echo "$out" | grep '^done ')|$(echo "$out" | grep -c 'GBIF accepts only')"
 check "the zip holds occurrence.txt, meta.xml and eml.xml at its root, dated 1980-01-01 (no clock in the file)" "eml.xml meta.xml occurrence.txt (1980, 1, 1, 0, 0, 0)" \
   "$(python3 -c "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(' '.join(sorted(z.namelist())), ' '.join(sorted({str(i.date_time) for i in z.infolist()})))" "$F")"
@@ -97,8 +97,8 @@ check "an export without GBIF's required terms fails with 22023, naming them" "f
 check "exports().formats offers dwca where the view has the required terms, not elsewhere" "t f" \
   "$(Q gn_dwca -c "SELECT bool_or('dwca' = ANY(formats)) FILTER (WHERE id = $ID), bool_or('dwca' = ANY(formats)) FILTER (WHERE id = 2) FROM gn_export.exports()" | tr '|' ' ')"
 Q gn_dwca -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format) VALUES ($ID, 1, 'dwca')"
-rm -f "$EXPORTS/schedules/Darwin_Core.dwca.zip"
-check "a schedule in dwca is generated" "done $EXPORTS/schedules/Darwin_Core.dwca.zip" \
+rm -f "$EXPORTS/schedules/Darwin_Core.dwca"
+check "a schedule in dwca is generated" "done $EXPORTS/schedules/Darwin_Core.dwca" \
   "$(Q gn_dwca -c "SELECT status, path FROM gn_export.run_scheduled() WHERE format = 'dwca'" | tr '|' ' ')"
 check "run() refuses dwca: a file, not a stream (22023)" 22023 "$(sqlstate_in gn_dwca "SELECT gn_export.run($ID, 'dwca')")"
 Q postgres -c "CREATE DATABASE gn_dwca_bare"

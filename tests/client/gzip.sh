@@ -42,7 +42,7 @@ check "a 0-row export is a valid gzip file of the empty FeatureCollection" '{"ty
 psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT b FROM gn_export.run_bytes(1 + 0, 'CSV.GZ', 3, filters => '{\"orderby\": \"id_synthese\"}') AS b) TO STDOUT (FORMAT raw)" > "$tmp/srf.gz"
 check "run_bytes() in FROM (no fast path) gives the same bytes" "" "$(cmp "$tmp/srf.gz" "$S/Synthese_SINP.csv.gz" 2>&1)"
 check "run_bytes() of a plain format is the file's bytes" "" \
-  "$(psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes(3, 'geojsonseq', 3, filters => jsonb_build_object('orderby', (SELECT view_pk_column FROM gn_exports.t_exports WHERE id = 3)))) TO STDOUT (FORMAT raw)" | cmp - "$S/Synthese_Lambert-93.geojsonl" 2>&1)"
+  "$(psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes(3, 'geojsonseq', 3, filters => jsonb_build_object('orderby', (SELECT view_pk_column FROM gn_exports.t_exports WHERE id = 3)))) TO STDOUT (FORMAT raw)" | cmp - "$S/Synthese_Lambert-93.geojsonseq" 2>&1)"
 check "COPY's count is the number of bytea blocks, as SELECT returns them" \
   "$(Q gn_gz -c "SELECT count(*) FROM gn_export.run_bytes(1, 'geojson.gz', 3)")" \
   "$(psql_at "$CLIENT_PORT" gn_gz -c "COPY (SELECT gn_export.run_bytes(1, 'geojson.gz', 3)) TO '/dev/null' (FORMAT raw)" | sed 's/COPY //')"
@@ -55,7 +55,7 @@ n3=$(Q gn_gz -c "SELECT count(*) FROM gn_exports.v_synthese_l93")
 check "GDAL reads geojson.gz through /vsigzip/ (feature count)" "Feature Count: $n1" \
   "$(ogrinfo -ro -so -al "/vsigzip/$S/Synthese_SINP.geojson.gz" 2>&1 | grep -o 'Feature Count: [0-9]*')"
 check "GDAL reads geojsonseq.gz through /vsigzip/ (feature count)" "Feature Count: $n3" \
-  "$(ogrinfo -ro -so -al "/vsigzip/$S/Synthese_Lambert-93.geojsonl.gz" 2>&1 | grep -o 'Feature Count: [0-9]*')"
+  "$(ogrinfo -ro -so -al "/vsigzip/$S/Synthese_Lambert-93.geojsonseq.gz" 2>&1 | grep -o 'Feature Count: [0-9]*')"
 check "Python's gzip + csv and json read the same values as the plain files" "csv same True|json same True|geojson same True" \
   "$(python3 - "$S" <<'PY'
 import csv, gzip, json, sys

@@ -145,9 +145,9 @@ for f in csv csv.gz json geojson geojson.gz parquet; do
   check "an unchanged export generated again: the same $f, byte for byte" same "$(same_again gn_sched_rows 1 "$f")"
 done
 check "an unchanged export generated again: the same Darwin Core Archive, byte for byte" same "$(same_again gn_sched "$gbif" dwca)"
-eml=$(unzip -p "$EXPORTS/schedules/GBIF.dwca.zip" eml.xml)
+eml=$(unzip -p "$EXPORTS/schedules/GBIF.dwca" eml.xml)
 check "... its pubDate is the latest modified of its rows, its version the CRC-32 of its core" \
-  "$(Q gn_sched -c "SELECT max(modified)::date FROM gn_exports.v_synthese_dwc") v$(unzip -p "$EXPORTS/schedules/GBIF.dwca.zip" occurrence.txt | python3 -c 'import sys, zlib; print(format(zlib.crc32(sys.stdin.buffer.read()), "08x"))')" \
+  "$(Q gn_sched -c "SELECT max(modified)::date FROM gn_exports.v_synthese_dwc") v$(unzip -p "$EXPORTS/schedules/GBIF.dwca" occurrence.txt | python3 -c 'import sys, zlib; print(format(zlib.crc32(sys.stdin.buffer.read()), "08x"))')" \
   "$(echo "$eml" | sed -n 's:.*<pubDate>\(.*\)</pubDate>.*:\1:p') $(echo "$eml" | sed -n 's:.*packageId="[^/]*/\(v[0-9a-f]*\)".*:\1:p')"
 
 # two rows with one occurrenceID make GBIF and the IPT reject the whole archive: refused
@@ -156,9 +156,42 @@ Q gn_sched -c "CREATE VIEW public.v_dwc_twice AS SELECT * FROM gn_exports.v_synt
       VALUES ('GBIF twice', 'public', 'v_dwc_twice', true, 1, 'occurrenceID')" > /dev/null
 twice=$(Q gn_sched -c "SELECT status || ' ' || sqlstate || ' ' || (error LIKE '%occurrenceID values are on more than one row: \"' || (SELECT min(\"occurrenceID\") FROM gn_exports.v_synthese_dwc) || '\", \"%')::text FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF twice'), 'dwca')" 2>/dev/null)
 check "a Darwin Core Archive whose occurrenceIDs repeat is refused (23505), naming them; no file" "failed 23505 true no" \
-  "$twice $([ -e "$EXPORTS/schedules/GBIF_twice.dwca.zip" ] && echo file || echo no)"
+  "$twice $([ -e "$EXPORTS/schedules/GBIF_twice.dwca" ] && echo file || echo no)"
 # gn_export.stable_files off: the plan's order (faster where a large view must be sorted), and
 # so neither the same bytes nor the check of repeated ids
 check "with gn_export.stable_files off, the rows are not read in key order: the repeats go unseen" done \
   "$(Q gn_sched -c "SET gn_export.stable_files = off" -c "SELECT status FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'GBIF twice'), 'dwca')" 2>/dev/null | tail -1)"
+# GeoNature's admin lists a schedule's file as schedules/<label>.<format as the row writes it>
+# (gn_module_export's ExportRequest._get_cst_file_name): every format gn_export schedules is
+# there, under the name GeoNature computes; a spelling GeoNature would look for in vain (an
+# alias, capitals) is refused, not published under another name
+# (GeoNature's table has no CHECK on formats: the one gn_export adds to a catalog it creates is
+# dropped here, as on a GeoNature database)
+Q gn_sched -c "DELETE FROM gn_exports.t_export_schedules" \
+  -c "ALTER TABLE gn_exports.t_export_schedules DROP CONSTRAINT IF EXISTS t_export_schedules_format_check" \
+  -c "UPDATE gn_exports.t_exports SET label = 'Données de l''été' WHERE id = 1" \
+  -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column)
+      VALUES ('Darwin-SW', 'gn_exports', 'v_exports_synthese_sinp_rdf', true, 1, 'idSynthese')" \
+  -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format)
+      SELECT 1, 1, f FROM unnest(ARRAY['csv', 'csv.gz', 'tsv', 'json', 'geojson', 'geojsonseq', 'gpkg', 'parquet']) f
+      UNION ALL SELECT id, 1, 'ttl' FROM gn_exports.t_exports WHERE label = 'Darwin-SW'
+      UNION ALL SELECT $gbif, 1, 'dwca'" > /dev/null
+Q gn_sched -c "SELECT status FROM gn_export.run_scheduled()" > /dev/null
+geonature_name() { # label format: GeoNature's removeDisallowedFilenameChars(label) + '.' + format
+  python3 -c 'import re, sys, unicodedata
+s = re.sub("[ ]+", "_", unicodedata.normalize("NFKD", sys.argv[1]))
+print(re.sub("[^0-9a-zA-Z_-]", "", s) + "." + sys.argv[2])' "$1" "$2"
+}
+listed=""
+while IFS='|' read -r label format; do
+  [ -s "$EXPORTS/schedules/$(geonature_name "$label" "$format")" ] && listed="$listed $format"
+done < <(Q gn_sched -F'|' -c "SELECT e.label, s.format FROM gn_exports.t_export_schedules s JOIN gn_exports.t_exports e ON e.id = s.id_export ORDER BY s.id_export_schedule")
+check "every schedule's file is where GeoNature's admin looks for it (schedules/<label>.<format>)" \
+  " csv csv.gz tsv json geojson geojsonseq gpkg parquet ttl dwca" "$listed"
+Q gn_sched -c "DELETE FROM gn_exports.t_export_schedules" \
+  -c "INSERT INTO gn_exports.t_export_schedules (id_export, frequency, format) VALUES (1, 1, 'geoparquet'), (1, 1, 'CSV')" > /dev/null
+Q gn_sched -c "SELECT status FROM gn_export.run_scheduled()" > /dev/null
+check "a schedule's format GeoNature's admin would look for under another name is refused (22023), no file" \
+  "failed 22023 failed 22023 0" \
+  "$(Q gn_sched -c "SELECT string_agg(r.status || ' ' || r.sqlstate, ' ' ORDER BY r.id_run) FROM gn_export.t_runs r WHERE r.id_export_schedule IN (SELECT id_export_schedule FROM gn_exports.t_export_schedules)") $(ls "$EXPORTS/schedules/" | grep -c '\.geoparquet$\|\.CSV$')"
 finish
