@@ -7,11 +7,18 @@
 -- below are the install script's own texts (sql/diffusion_view.sql, sql/dwc_view.sql,
 -- sql/dsw_view.sql), with CREATE OR REPLACE. Views the DBA made with 0.5.0 are the database's,
 -- not the extension's, and keep working as they are: run SELECT gn_export.install_dwc_view();
--- (and install_dsw_view()) again to remake them.
+-- (and install_dsw_view()) again to remake them. The run history gains two columns, so that a
+-- published GeoPackage's last_change changes only with its content.
 \echo Use "ALTER EXTENSION gn_export UPDATE" to load this file. \quit
 
 -- names below bind to gn_export or pg_catalog, whatever is planted on the installer's path
 SET LOCAL search_path = gn_export, pg_catalog, pg_temp;
+
+-- A published GeoPackage keeps its last_change while its content stays the same: the run
+-- history remembers each published version (a hash of the file but its stamp, and since when).
+ALTER TABLE gn_export.t_runs ADD COLUMN content_hash text, ADD COLUMN content_since timestamptz;
+COMMENT ON COLUMN gn_export.t_runs.content_hash IS 'For a published file stamped with a time (a GeoPackage''s last_change): a hash of its bytes but that time.';
+COMMENT ON COLUMN gn_export.t_runs.content_since IS 'For a published file stamped with a time: since when this content is published, the time its file is stamped with.';
 
 -- gn_export.install_diffusion_view(): the SINP diffusion rule, written once: for each Synthese
 -- observation, what may be published of its location. It makes three objects, owned by the

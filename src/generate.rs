@@ -7,7 +7,7 @@ use crate::access;
 use crate::catalog::export;
 use crate::encode::format::{FileFormat, Output};
 use crate::encode::pump::Pump;
-use crate::encode::{Backend, Dataset, FileJob};
+use crate::encode::{Backend, ContentVersion, Dataset, FileJob};
 use crate::error::{GnError, GnResult, OrRaise};
 use crate::export::Export;
 use crate::files::target::Target;
@@ -40,6 +40,8 @@ pub struct Generation {
     pub status: Status,
     pub error: Option<String>,
     pub sqlstate: Option<String>,
+    /// the published content's version (a GeoPackage's), recorded for the next generation
+    pub version: Option<ContentVersion>,
     /// whether the run history, the user's notification and the `gn_export` channel were
     /// written (not on a hot standby)
     pub recorded: bool,
@@ -60,8 +62,15 @@ const SERVER: Backend = Backend {
     warning: |message| pgrx::warning!("{message}"),
 };
 
+/// What write_file() published.
+struct Written {
+    rows: i64,
+    bytes: i64,
+    version: Option<ContentVersion>,
+}
+
 /// Plans, encodes and publishes the file; rows and bytes as it goes to pg_stat_progress_copy.
-fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<(i64, i64)> {
+fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<Written> {
     let plan = query::plan(
         export,
         crate::catalog::relation(export)?,
@@ -81,7 +90,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
     let progress = Progress::start(plan.relid, true);
     target.dir.remove_abandoned_temps();
     let mut temp = target.dir.create_temp(&target.name)?;
-    let rows = match format.format.spec().output {
+    let (rows, version) = match format.format.spec().output {
         Output::Text(make) => {
             let packed = Packer::new(format.compression, temp);
             let mut pump = Pump::start(
@@ -93,7 +102,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
             source::run_all(&plan.statement(), |row| pump.row(row))?;
             let (packed, stats) = pump.finish()?;
             temp = packed.finish()?;
-            stats.rows as i64
+            (stats.rows as i64, None)
         }
         Output::Container(make) => {
             let path = temp.path_for_writer()?;
@@ -118,6 +127,9 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 path: &path,
                 file: &file,
                 rows_in_key_order: in_key_order,
+                versioning: in_key_order
+                    .then(|| history::last_version(export.id, &target.path().to_string_lossy()))
+                    .transpose()?,
                 backend: SERVER,
             };
             let mut writer = make(&job)?;
@@ -130,15 +142,19 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 }
                 Ok(())
             })?;
-            writer.finish()?;
-            rows
+            let version = writer.finish()?;
+            (rows, version)
         }
     };
     // published when the run's record commits; at once where nothing records it (a standby)
     let sealed = temp.seal(true)?;
     let bytes = sealed.size as i64;
     crate::sink::commit::publish(sealed, &target.name, crate::access::read_only_transaction())?;
-    Ok((rows, bytes))
+    Ok(Written {
+        rows,
+        bytes,
+        version,
+    })
 }
 
 /// An error message for a user: the server's directories replaced by what they are.
@@ -184,6 +200,7 @@ pub fn generate_file(
             status: Status::Skipped,
             error: None,
             sqlstate: None,
+            version: None,
             recorded: false,
         };
         return conclude(&export, &target, id_role, None, g, &f.name);
@@ -215,6 +232,7 @@ pub fn generate_at(
         status: Status::Done,
         error: None,
         sqlstate: None,
+        version: None,
         recorded: false,
     };
     if crate::access::read_only_transaction() {
@@ -233,14 +251,14 @@ pub fn generate_at(
         // nothing to record the failure in: the error is the caller's. And no subtransaction:
         // on a hot standby, a recovery conflict inside one ends the whole session (FATAL)
         // instead of the statement, and would leave the temporary file behind.
-        let (rows, bytes) = write_file(export, format, target)?;
-        (g.rows, g.bytes) = (rows, bytes);
+        let w = write_file(export, format, target)?;
+        (g.rows, g.bytes) = (w.rows, w.bytes);
         g.finished_at = now();
         return conclude(export, target, id_role, schedule, g, &target.name);
     }
     let failure = match try_work(|| write_file(export, format, target)) {
-        Ok((rows, bytes)) => {
-            (g.rows, g.bytes) = (rows, bytes);
+        Ok(w) => {
+            (g.rows, g.bytes, g.version) = (w.rows, w.bytes, w.version);
             None
         }
         Err(e) => Some((e.code, e.message)),
@@ -305,6 +323,7 @@ fn conclude(
         error: g.error.clone(),
         sqlstate: g.sqlstate.clone(),
         started_at: Some(g.started_at),
+        version: g.version.clone(),
     })?;
     if let (Some(role), true) = (id_role, g.status != Status::Skipped) {
         tell_user(export, target, role, &g);

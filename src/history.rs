@@ -50,20 +50,33 @@ pub struct Run {
     pub error: Option<String>,
     pub sqlstate: Option<String>,
     pub started_at: Option<pgrx::datum::TimestampWithTimeZone>,
+    /// the published content's version, for a writer that stamps its file with a time
+    pub version: Option<crate::encode::ContentVersion>,
 }
 
 /// Writes the history row as the extension's owner: whoever may generate records their run,
 /// and nobody needs a privilege on the table itself.
 pub fn record(r: &Run) -> GnResult<i64> {
+    let versions = has_versions()?;
     let id = crate::identity::as_extension_owner(|| {
-        Ok(Spi::get_one_with_args::<i64>(
-        "INSERT INTO gn_export.t_runs (id_export, label, format, id_role, id_export_schedule, status,
-                                      rows, bytes, path, url, error, sqlstate, started_at, finished_at,
-                                      requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                 COALESCE($13, pg_catalog.clock_timestamp()), pg_catalog.clock_timestamp(), $14)
-         RETURNING id_run",
-        &[
+        // before ALTER EXTENSION UPDATE to 0.6.0, the table has no version columns yet
+        let (columns, values) = if versions {
+            (
+                ", content_hash, content_since",
+                ", $15, $16::pg_catalog.timestamptz",
+            )
+        } else {
+            ("", "")
+        };
+        let sql = format!(
+            "INSERT INTO gn_export.t_runs (id_export, label, format, id_role, id_export_schedule, status,
+                                          rows, bytes, path, url, error, sqlstate, started_at, finished_at,
+                                          requested_by{columns})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                     COALESCE($13, pg_catalog.clock_timestamp()), pg_catalog.clock_timestamp(), $14{values})
+             RETURNING id_run"
+        );
+        let mut args = vec![
             r.id_export.into(),
             r.label.clone().into(),
             r.format.clone().into(),
@@ -78,10 +91,52 @@ pub fn record(r: &Run) -> GnResult<i64> {
             r.sqlstate.clone().into(),
             r.started_at.into(),
             r.requested_by.clone().into(),
-        ],
-    )?)
+        ];
+        if versions {
+            args.push(r.version.as_ref().map(|v| v.hash.clone()).into());
+            args.push(r.version.as_ref().map(|v| v.since.clone()).into());
+        }
+        Ok(Spi::get_one_with_args::<i64>(&sql, &args)?)
     })?;
     Ok(id.unwrap_or(0))
+}
+
+/// Whether the run history has the version columns (0.6.0): a library newer than the
+/// extension's SQL, between a package upgrade and ALTER EXTENSION UPDATE, still records runs.
+fn has_versions() -> GnResult<bool> {
+    Ok(crate::spi::one::<bool>(
+        "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 FROM pg_catalog.pg_attribute
+          WHERE attrelid OPERATOR(pg_catalog.=) 'gn_export.t_runs'::pg_catalog.regclass
+            AND attname OPERATOR(pg_catalog.=) 'content_hash' AND NOT attisdropped",
+        &[],
+    )?
+    .unwrap_or(false))
+}
+
+/// The version of the content last published at `path`: the next generation of the same
+/// content keeps its time, so that an unchanged export gives the same bytes.
+pub fn last_version(id_export: i32, path: &str) -> GnResult<Option<crate::encode::ContentVersion>> {
+    if !has_versions()? {
+        return Ok(None);
+    }
+    crate::identity::as_extension_owner(|| {
+        // one row always: NULLs when nothing was published there with a version
+        let (hash, since) = crate::spi::two::<String, String>(
+            "SELECT r.content_hash,
+                    pg_catalog.to_char(pg_catalog.timezone('UTC', r.content_since),
+                                       'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+               FROM (SELECT) o
+               LEFT JOIN LATERAL (
+                    SELECT content_hash, content_since FROM gn_export.t_runs
+                     WHERE id_export OPERATOR(pg_catalog.=) $1 AND path OPERATOR(pg_catalog.=) $2
+                       AND status OPERATOR(pg_catalog.=) 'done' AND content_hash IS NOT NULL
+                     ORDER BY started_at DESC, id_run DESC LIMIT 1) r ON true",
+            &[id_export.into(), path.into()],
+        )?;
+        Ok(hash
+            .zip(since)
+            .map(|(hash, since)| crate::encode::ContentVersion { hash, since }))
+    })
 }
 
 pgrx::extension_sql!(
@@ -102,9 +157,13 @@ CREATE TABLE gn_export.t_runs (
     path               text,
     url                text,
     error              text,
-    sqlstate           text
+    sqlstate           text,
+    content_hash       text,
+    content_since      timestamptz
 );
 CREATE INDEX t_runs_export_started ON gn_export.t_runs (id_export, started_at DESC);
+COMMENT ON COLUMN gn_export.t_runs.content_hash IS 'For a published file stamped with a time (a GeoPackage''s last_change): a hash of its bytes but that time.';
+COMMENT ON COLUMN gn_export.t_runs.content_since IS 'For a published file stamped with a time: since when this content is published, the time its file is stamped with.';
 COMMENT ON TABLE gn_export.t_runs IS 'History of gn_export generations: who (id_role, or the schedule), what, when, the outcome.';
 SELECT pg_catalog.pg_extension_config_dump('gn_export.t_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('gn_export.t_runs_id_run_seq', '');

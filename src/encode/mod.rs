@@ -89,6 +89,15 @@ pub struct Backend {
     pub warning: fn(&str),
 }
 
+/// A version of a published file's content: a hash of its bytes but the time it is stamped
+/// with, and that time (ISO 8601, UTC, milliseconds: `2026-12-07T03:00:00.000Z`), when this
+/// content was first published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentVersion {
+    pub hash: String,
+    pub since: String,
+}
+
 /// A container file to write: where, of which dataset, with which columns.
 pub struct FileJob<'a> {
     pub dataset: &'a Dataset,
@@ -109,6 +118,10 @@ pub struct FileJob<'a> {
     /// whether the rows come ordered by the export's key (`Dataset::key`): then equal keys
     /// are next to each other, and a writer can tell a repeated one as it streams
     pub rows_in_key_order: bool,
+    /// Some for a published file, a version of the export: the version published before under
+    /// the same name, if any. A writer that stamps its file with a time keeps that version's
+    /// time when its content is the same, so that unchanged data gives the same bytes.
+    pub versioning: Option<Option<ContentVersion>>,
     pub backend: Backend,
 }
 
@@ -118,8 +131,9 @@ pub trait FileWriter {
     fn row(&mut self, values: &[Value]) -> GnResult<()>;
     /// Bytes of content so far, for progress reports (the file's final size may differ).
     fn bytes(&self) -> u64;
-    /// Completes and closes the file.
-    fn finish(self: Box<Self>) -> GnResult<()>;
+    /// Completes and closes the file; the version of its content when the writer stamps the
+    /// file with a time and the job asked for versioning.
+    fn finish(self: Box<Self>) -> GnResult<Option<ContentVersion>>;
 }
 
 /// What an encoder is told about a column.

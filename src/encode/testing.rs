@@ -98,6 +98,19 @@ pub fn write(
     srid: i32,
     rows: &[Vec<Value>],
 ) -> GnResult<Scratch> {
+    write_version(format, dataset, types, layout, srid, rows, None).map(|(s, _)| s)
+}
+
+/// [`write`] with the job's `versioning`: the file, and the version the writer reports.
+pub fn write_version(
+    format: Format,
+    dataset: &Dataset,
+    types: &[ViewColumn],
+    layout: &Layout,
+    srid: i32,
+    rows: &[Vec<Value>],
+    versioning: Option<Option<super::ContentVersion>>,
+) -> GnResult<(Scratch, Option<super::ContentVersion>)> {
     let super::format::Output::Container(make) = format.spec().output else {
         panic!("{} is not a container", format.name());
     };
@@ -123,14 +136,15 @@ pub fn write(
         path: scratch.path(),
         file: &file,
         rows_in_key_order: true,
+        versioning,
         backend: TEST,
     };
     let mut writer = make(&job)?;
     for r in rows {
         writer.row(r)?;
     }
-    writer.finish()?;
-    Ok(scratch)
+    let version = writer.finish()?;
+    Ok((scratch, version))
 }
 
 thread_local! {

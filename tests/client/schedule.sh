@@ -141,9 +141,19 @@ same_again() { # db id format: "same" when two generations 1.1 s apart give the 
   b=$(Q "$1" -c "$parallel" -c "SELECT path FROM gn_export.generate($2, '$3')" 2>/dev/null | tail -1)
   cmp -s "$tmp/first" "$b" && echo same || echo "differ at byte $(cmp "$tmp/first" "$b" | awk '{print $5}' | tr -d ,)"
 }
-for f in csv csv.gz json geojson geojson.gz parquet; do
+for f in csv csv.gz json geojson geojson.gz parquet gpkg; do
   check "an unchanged export generated again: the same $f, byte for byte" same "$(same_again gn_sched_rows 1 "$f")"
 done
+# a GeoPackage says when its content last changed (gpkg_contents.last_change): kept while the
+# data stays the same (above), the generation's time once it changed
+last_change() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT last_change FROM gpkg_contents").fetchone()[0])' "$1"; }
+gp=$(Q gn_sched_rows -c "SELECT path FROM gn_export.generate(1, 'gpkg')" 2>/dev/null | tail -1)
+kept=$(last_change "$gp")
+Q gn_sched_rows -c "UPDATE gn_synthese.synthese SET nom_cite = nom_cite || ' (revu)' WHERE id_synthese = (SELECT min(id_synthese) FROM gn_synthese.synthese)" > /dev/null
+gp=$(Q gn_sched_rows -c "SELECT path FROM gn_export.generate(1, 'gpkg')" 2>/dev/null | tail -1)
+check "... and once a row changed, its last_change is the new generation's time, recorded in the history" \
+  "later $(last_change "$gp")" \
+  "$([[ "$(last_change "$gp")" > "$kept" ]] && echo later || echo "not later than $kept") $(Q gn_sched_rows -c "SELECT to_char(content_since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM gn_export.t_runs ORDER BY id_run DESC LIMIT 1")"
 check "an unchanged export generated again: the same Darwin Core Archive, byte for byte" same "$(same_again gn_sched "$gbif" dwca)"
 eml=$(unzip -p "$EXPORTS/schedules/GBIF.dwca" eml.xml)
 check "... its pubDate is the latest modified of its rows, its version the CRC-32 of its core" \

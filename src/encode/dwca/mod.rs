@@ -18,7 +18,7 @@ pub mod terms;
 mod tests;
 
 use super::value::write_text;
-use super::{FileJob, FileWriter, Value};
+use super::{ContentVersion, FileJob, FileWriter, Value};
 use crate::error::io_error;
 use crate::error::{GnError, GnResult};
 use pgrx::PgSqlErrorCode as Code;
@@ -277,7 +277,7 @@ impl FileWriter for Archive {
         self.bytes
     }
 
-    fn finish(self: Box<Self>) -> GnResult<()> {
+    fn finish(self: Box<Self>) -> GnResult<Option<ContentVersion>> {
         let mut me = *self;
         if !me.repeated.is_empty() {
             return Err(me.repeated_ids());
@@ -300,7 +300,9 @@ impl FileWriter for Archive {
         out.into_inner()
             .map_err(|e| io_error("Darwin Core Archive", e.into_error()))?
             .sync_all()
-            .map_err(|e| io_error("Darwin Core Archive fsync", e))
+            .map_err(|e| io_error("Darwin Core Archive fsync", e))?;
+        // dated by its data (`modified`), not by the clock: nothing to keep from a version
+        Ok(None)
     }
 }
 

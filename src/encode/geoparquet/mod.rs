@@ -15,7 +15,7 @@ mod tests;
 
 use super::gpkg::binary::core_types;
 use super::wkb::{envelope, geometry_kind};
-use super::{Feature, FileJob, FileWriter, Format, Value};
+use super::{ContentVersion, Feature, FileJob, FileWriter, Format, Value};
 use crate::encode::worker::{Inbox, Worker};
 use crate::error::io_error;
 use crate::error::{GnError, GnResult};
@@ -296,12 +296,14 @@ impl FileWriter for GeoParquet {
         self.written.load(Ordering::Relaxed)
     }
 
-    fn finish(self: Box<Self>) -> GnResult<()> {
+    fn finish(self: Box<Self>) -> GnResult<Option<ContentVersion>> {
         let mut me = *self;
         me.write_group()?;
         let geo = me.geo_metadata();
         me.worker.send(Message::Finish(geo))?;
-        me.worker.finish()
+        me.worker.finish()?;
+        // no clock in a GeoParquet file: nothing to keep from a version
+        Ok(None)
     }
 }
 

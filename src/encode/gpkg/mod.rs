@@ -13,7 +13,7 @@ pub mod schema;
 #[cfg(test)]
 mod tests;
 
-use super::{Feature, FileJob, FileWriter, Format, Value};
+use super::{ContentVersion, Feature, FileJob, FileWriter, Format, Value};
 use crate::encode::worker::Worker;
 use crate::error::{GnError, GnResult};
 use batch::Batch;
@@ -47,11 +47,14 @@ struct Layer {
     geom_type: String,
     z: i32,
     srid: i32,
+    /// FileJob::versioning, and the file to hash for it
+    versioning: Option<Option<ContentVersion>>,
+    file: std::fs::File,
 }
 
 /// The backend's side: rows decoded into batches for the SQLite thread.
 pub struct GeoPackage {
-    worker: Worker<Message, ()>,
+    worker: Worker<Message, Option<ContentVersion>>,
     batch: Batch,
     /// the export, as errors name it
     export: String,
@@ -106,6 +109,13 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         "INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)",
         schema::rtree_table(job.stem, &geom_name)
     );
+    // the same open file, for hashing what SQLite wrote: never reopened by its name
+    let file = job.file.try_clone().map_err(|e| {
+        GnError::new(
+            Code::ERRCODE_IO_ERROR,
+            format!("gn_export: GeoPackage: {e}"),
+        )
+    })?;
     let worker = Worker::spawn("GeoPackage", 4, job.backend.check_interrupts, move |rx| {
         inserter::run(db, &insert, &insert_rtree, rx)
     })?;
@@ -127,6 +137,8 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
             geom_type,
             z,
             srid,
+            versioning: job.versioning.clone(),
+            file,
         }),
     }))
 }
@@ -174,7 +186,7 @@ impl FileWriter for GeoPackage {
         self.bytes
     }
 
-    fn finish(self: Box<Self>) -> GnResult<()> {
+    fn finish(self: Box<Self>) -> GnResult<Option<ContentVersion>> {
         let mut me = *self;
         me.send()?;
         let layer = me.layer.take().expect("finish runs once");

@@ -113,6 +113,21 @@ pub fn rtree_table(layer: &str, geom_name: &str) -> String {
     q(&format!("rtree_{layer}_{geom_name}"))
 }
 
+/// The layer's `last_change` until [`stamp`] sets it: the same 24 characters as a real time, so
+/// that stamping rewrites the value in place and the rest of the file stays as it was.
+const UNSTAMPED: &str = "0000-00-00T00:00:00.000Z";
+
+/// Sets the layer's `last_change` (ISO 8601, UTC, milliseconds), or the time now.
+pub fn stamp(db: &Connection, layer: &str, at: Option<&str>) -> GnResult<String> {
+    db.query_row(
+        "UPDATE gpkg_contents SET last_change = coalesce(?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+          WHERE table_name = ?1 RETURNING last_change",
+        rusqlite::params![layer, at],
+        |r| r.get(0),
+    )
+    .map_err(|e| sqlite_error("last_change", e))
+}
+
 /// What gpkg_contents and gpkg_geometry_columns say of the layer.
 pub struct LayerInfo<'a> {
     pub layer: &'a str,
@@ -136,9 +151,9 @@ pub struct LayerInfo<'a> {
 pub fn register_layer(db: &Connection, l: &LayerInfo) -> GnResult<()> {
     let e = l.extent;
     db.execute(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
-         VALUES (?1, 'features', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        rusqlite::params![l.layer, l.identifier, l.description, e[0], e[2], e[1], e[3], l.srid],
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, min_x, min_y, max_x, max_y, srs_id)
+         VALUES (?1, 'features', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        rusqlite::params![l.layer, l.identifier, l.description, UNSTAMPED, e[0], e[2], e[1], e[3], l.srid],
     )
     .map_err(|e| sqlite_error("contents", e))?;
     db.execute(

@@ -169,3 +169,87 @@ fn a_geometry_postgis_could_not_prepare_names_the_export_and_the_row() {
         "export \"Faune\" (id 7), feature id 42: point outside the projection's domain"
     );
 }
+
+#[test]
+fn a_published_version_keeps_its_time_while_its_content_stays_the_same() {
+    use crate::encode::testing::write_version;
+    use crate::encode::ContentVersion;
+    let types = types();
+    let layout = layout(&types, Some("the_geom"), Some("id_synthese"));
+    let p = point(6.5, 44.5);
+    let row = |name| {
+        vec![
+            Value::Int(1),
+            Value::Text(name),
+            Value::Date(9_473),
+            Value::Int(10),
+            Value::Wkb(&p),
+        ]
+    };
+    let publish = |rows: &[Vec<Value>], previous: Option<ContentVersion>| {
+        let d = dataset("id_synthese");
+        let (file, version) = write_version(
+            Format::Gpkg,
+            &d,
+            &types,
+            &layout,
+            4326,
+            rows,
+            Some(previous),
+        )
+        .unwrap();
+        (std::fs::read(file.path()).unwrap(), version.unwrap())
+    };
+    let last_change = |bytes: &[u8]| {
+        let f = tempfile_with(bytes);
+        let db = Connection::open(&f).unwrap();
+        let t: String = db
+            .query_row("SELECT last_change FROM gpkg_contents", [], |r| r.get(0))
+            .unwrap();
+        std::fs::remove_file(&f).unwrap();
+        t
+    };
+    let (first, v1) = publish(&[row("Lynx")], None);
+    assert_eq!(last_change(&first), v1.since);
+    assert_eq!(v1.since.len(), "2026-12-07T03:00:00.000Z".len());
+    // a time that is not now, to tell kept from new
+    let old = ContentVersion {
+        hash: v1.hash.clone(),
+        since: "2020-01-02T03:04:05.678Z".into(),
+    };
+    let (again, v2) = publish(&[row("Lynx")], Some(old.clone()));
+    assert_eq!(v2, old, "same content: the previous version's time is kept");
+    let (again2, _) = publish(&[row("Lynx")], Some(old.clone()));
+    assert_eq!(again, again2, "same content, same time: the same bytes");
+    assert_eq!(last_change(&again), "2020-01-02T03:04:05.678Z");
+    let (changed, v3) = publish(&[row("Aigle")], Some(old.clone()));
+    assert_ne!(v3.hash, old.hash);
+    assert_ne!(v3.since, old.since, "new content: stamped now");
+    assert_eq!(last_change(&changed), v3.since);
+    // a user's download is no version: stamped now, nothing reported
+    let d = dataset("id_synthese");
+    let (_, none) = write_version(
+        Format::Gpkg,
+        &d,
+        &types,
+        &layout,
+        4326,
+        &[row("Lynx")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(none, None);
+}
+
+/// A copy of `bytes` in a file of its own, for SQLite to open.
+fn tempfile_with(bytes: &[u8]) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let p = std::env::temp_dir().join(format!(
+        "gn_export_gpkg_version_{}_{}.gpkg",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
