@@ -81,12 +81,18 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
     // data must give the same bytes, so that portals and GBIF see a new version only when the
     // data changed. A user's download (usr_generated/) keeps the faster order of the plan, and
     // so does every file where gn_export.stable_files is off (a large view to sort).
-    let in_key_order = !target.is_user() && settings::stable_files();
-    let plan = if in_key_order {
+    let stable = !target.is_user() && settings::stable_files();
+    // a GeoPackage always reads its rows in spatial order, for its packed R-tree: an order as
+    // stable as the key's, so a published GeoPackage is a version of its data like the others
+    let spatial = format.format.features().is_some_and(|f| f.spatial_order);
+    let plan = if spatial {
+        plan.in_spatial_order()
+    } else if stable {
         plan.in_key_order()
     } else {
         plan
     };
+    let in_key_order = stable && !spatial;
     let progress = Progress::start(plan.relid, true);
     target.dir.remove_abandoned_temps();
     let mut temp = target.dir.create_temp(&target.name)?;
@@ -127,7 +133,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 path: &path,
                 file: &file,
                 rows_in_key_order: in_key_order,
-                versioning: in_key_order
+                versioning: stable
                     .then(|| history::last_version(export.id, &target.path().to_string_lossy()))
                     .transpose()?,
                 backend: SERVER,

@@ -48,6 +48,10 @@ pub struct Features {
     pub drop_m: bool,
     /// whether the export's other geometry columns are kept (as WKT) or left out
     pub other_geometries: bool,
+    /// whether the rows are read in spatial order (`ORDER BY` the geometry, which PostGIS
+    /// sorts along a Hilbert curve, ties broken by the key): a GeoPackage then packs its
+    /// R-tree as the rows come
+    pub spatial_order: bool,
 }
 
 pub struct Spec {
@@ -74,13 +78,21 @@ const GEOJSON: Features = Features {
     crs: Crs::Wgs84,
     drop_m: false,
     other_geometries: false,
+    spatial_order: false,
 };
 
-/// A GIS layer (GeoPackage, GeoParquet): the export's own SRS, no M, every geometry kept.
+/// A GIS layer (GeoParquet): the export's own SRS, no M, every geometry kept.
 const GIS_LAYER: Features = Features {
     crs: Crs::Export,
     drop_m: true,
     other_geometries: true,
+    spatial_order: false,
+};
+
+/// A GeoPackage's layer: a GIS layer whose rows come in spatial order, for its R-tree.
+const GPKG_LAYER: Features = Features {
+    spatial_order: true,
+    ..GIS_LAYER
 };
 
 pub static REGISTRY: &[Spec] = &[
@@ -147,7 +159,7 @@ pub static REGISTRY: &[Spec] = &[
         extension: "gpkg",
         media_type: "application/geopackage+sqlite3",
         output: Output::Container(gpkg::create),
-        features: Some(GIS_LAYER),
+        features: Some(GPKG_LAYER),
         copy_hook: false,
         columns: &[],
     },

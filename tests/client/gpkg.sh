@@ -67,7 +67,7 @@ check "after the upsert: feature 1 changed, one feature added, its R-tree entrie
      (SELECT minx FROM \"rtree_${LAYER}_geom\" WHERE id = 1), (SELECT miny FROM \"rtree_${LAYER}_geom\" WHERE id = 9999999),
      (SELECT feature_count FROM gpkg_ogr_contents), (SELECT count(*) FROM \"$LAYER\")")"
 
-# the R-tree (filled by the SQLite thread as rows come) indexes every non-empty geometry by
+# the R-tree (packed by the SQLite thread as rows come) indexes every non-empty geometry by
 # its envelope, SQLite's 32-bit floats rounded outwards
 rtree_ok() {
   python3 - "$1" <<'PY'
@@ -87,9 +87,30 @@ for fid, g in db.execute(f'SELECT fid, "{c}" FROM "{t}"'):
 print("ok" if bad == 0 and n == len(rt) and n > 0 else f"bad {bad}, {n} geometries, {len(rt)} entries")
 PY
 }
+# packed in one pass from rows in spatial order: SQLite's own rtreecheck() finds it sound, and
+# its leaves are tight (neighbours share a leaf: together the leaves' boxes cover the extent
+# about once, where leaves of rows in the view's order would each cover most of it)
+rtree_shape() {
+  python3 - "$1" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+t, c = db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchone()
+check = db.execute(f"SELECT rtreecheck('rtree_{t}_{c}')").fetchone()[0]
+x0, y0, x1, y1 = db.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents").fetchone()
+leaves = []
+for (data,) in db.execute(f'SELECT data FROM "rtree_{t}_{c}_node" WHERE nodeno IN (SELECT DISTINCT nodeno FROM "rtree_{t}_{c}_rowid")'):
+    n = struct.unpack(">H", data[2:4])[0]
+    cells = [struct.unpack(">q4f", data[4 + 24 * i: 28 + 24 * i]) for i in range(n)]
+    leaves.append((max(c[2] for c in cells) - min(c[1] for c in cells)) * (max(c[4] for c in cells) - min(c[3] for c in cells)))
+# leaves of neighbours tile the extent (about 1); leaves of rows in any order each span it
+cover = sum(leaves) / ((x1 - x0) * (y1 - y0))
+print(check, "tight" if len(leaves) >= 4 and cover < 2 else f"loose ({len(leaves)} leaves covering {cover:.2f} times the extent)")
+PY
+}
 for id in 1 3; do
-  check "the R-tree of export $id holds exactly every non-empty geometry's envelope" ok \
-    "$(rtree_ok "$(Q gn_gpkg -c "SELECT path FROM gn_export.generate($id, 'gpkg')")")"
+  gp=$(Q gn_gpkg -c "SELECT path FROM gn_export.generate($id, 'gpkg')")
+  check "the R-tree of export $id holds exactly every non-empty geometry's envelope" ok "$(rtree_ok "$gp")"
+  check "... and is sound (SQLite's rtreecheck) and packed tight from rows in spatial order" "ok tight" "$(rtree_shape "$gp")"
 done
 
 # the layer name is the safe label, not the time-stamped file name; geometry type and fields

@@ -1,8 +1,9 @@
-//! The SQLite thread: inserts the batches it is sent into the feature table and its R-tree,
-//! keeps the layer's extent, and registers the layer once told the rows are all in. It calls
-//! nothing of PostgreSQL (see `encode::worker`).
+//! The SQLite thread: inserts the batches it is sent into the feature table and its packed
+//! R-tree ([`super::rtree`]), keeps the layer's extent, and registers the layer once told the
+//! rows are all in. It calls nothing of PostgreSQL (see `encode::worker`).
 
 use super::batch::Batch;
+use super::rtree::{Cell, PackedRtree};
 use super::{schema, sqlite_error, Layer, Message};
 use crate::encode::worker::Inbox;
 use crate::encode::ContentVersion;
@@ -18,7 +19,7 @@ const TRANSACTION_ROWS: i64 = 50_000;
 pub(super) fn run(
     db: Connection,
     insert: &str,
-    insert_rtree: &str,
+    rtree: &str,
     rx: Inbox<Message>,
 ) -> GnResult<Option<ContentVersion>> {
     db.execute_batch("BEGIN")
@@ -27,7 +28,7 @@ pub(super) fn run(
     {
         let prepare = |sql: &str| db.prepare(sql).map_err(|e| sqlite_error("prepare", e));
         let mut insert = prepare(insert)?;
-        let mut insert_rtree = prepare(insert_rtree)?;
+        let mut tree = PackedRtree::new(&db, rtree)?;
         let mut rows = 0i64;
         for message in rx {
             let layer = match message {
@@ -36,8 +37,7 @@ pub(super) fn run(
                         let fid = insert_row(&db, &mut insert, &batch, r)
                             .map_err(|e| sqlite_error("insert", e))?;
                         if let Some(e) = batch.envelopes[r] {
-                            index(&mut insert_rtree, fid, e)
-                                .map_err(|e| sqlite_error("R-tree insert", e))?;
+                            tree.push(Cell::of_row(fid, e))?;
                             extent = Some(match extent {
                                 None => e,
                                 Some(x) => [
@@ -58,7 +58,8 @@ pub(super) fn run(
                 }
                 Message::Finish(layer) => layer,
             };
-            drop((insert, insert_rtree));
+            drop(insert);
+            tree.finish()?;
             return register(db, &layer, extent, rows);
         }
     }
@@ -79,15 +80,6 @@ fn insert_row(
     }
     s.raw_execute()?;
     Ok(db.last_insert_rowid())
-}
-
-fn index(s: &mut Statement, fid: i64, e: [f64; 4]) -> rusqlite::Result<()> {
-    s.raw_bind_parameter(1, fid)?;
-    for (k, v) in e.into_iter().enumerate() {
-        s.raw_bind_parameter(k + 2, v)?;
-    }
-    s.raw_execute()?;
-    Ok(())
 }
 
 /// Registers the layer, then stamps it: with the previous version's time when the file is, but

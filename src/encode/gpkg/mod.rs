@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod binary;
 mod inserter;
+mod rtree;
 pub mod schema;
 #[cfg(test)]
 mod tests;
@@ -105,10 +106,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         order.push(i);
     }
     let insert = schema::create_layer(&db, job.stem, (&geom_name, &geom_type), &columns)?;
-    let insert_rtree = format!(
-        "INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)",
-        schema::rtree_table(job.stem, &geom_name)
-    );
+    let rtree = schema::rtree_table(job.stem, &geom_name);
     // the same open file, for hashing what SQLite wrote: never reopened by its name
     let file = job.file.try_clone().map_err(|e| {
         GnError::new(
@@ -117,7 +115,7 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         )
     })?;
     let worker = Worker::spawn("GeoPackage", 4, job.backend.check_interrupts, move |rx| {
-        inserter::run(db, &insert, &insert_rtree, rx)
+        inserter::run(db, &insert, &rtree, rx)
     })?;
     Ok(Box::new(GeoPackage {
         worker,
