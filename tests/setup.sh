@@ -7,7 +7,7 @@ PGRX_VERSION=0.18.1
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3 postgresql-15-cron
       gdal-bin python3-gdal libclang-dev clang sudo pkg-config python3 python3-venv jq libxml2-utils unzip
-      curl libmagic1)
+      curl libmagic1 debootstrap)
 
 log() { printf '== setup: %s\n' "$*"; }
 
@@ -61,4 +61,6 @@ if ! cmp -s "$REQ" "$VENV/.gn_export-requirements.txt"; then
 else
   log "python venv present"
 fi
+# another Debian's programs: GDAL with its Parquet driver (QGIS's reader), in a forky root
+bash "$(cd "$(dirname "$0")" && pwd)/roots.sh" forky-gdal
 log "done"

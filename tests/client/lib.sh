@@ -23,6 +23,8 @@ sqlstate_in() { QE "$1" -c "$2" -c '\echo SQLSTATE :LAST_ERROR_SQLSTATE' | sed -
 # the Python readers and validators tests/setup.sh installs
 VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
 PY="$VENV/bin/python"
+# the Debian roots tests/roots.sh makes (another Debian's programs, run with chroot)
+ROOTS="${GN_EXPORT_ROOTS:-/opt/gn_export-roots}"
 
 # check NAME EXPECTED ACTUAL
 check() {

@@ -91,12 +91,18 @@ impl Kind {
     }
 }
 
-/// A column's kind, and whether it is a list (a one-dimensional array).
+/// A column's kind, and whether it is a list (a one-dimensional array). A list of dates or
+/// timestamps is a list of their ISO 8601 texts: GDAL (QGIS's reader, 3.13 still) ignores
+/// the whole column otherwise ("unhandled type list<element: date32[day]>"), where it lists
+/// strings.
 pub fn kind_of(c: &ViewColumn, feature: bool) -> (Kind, bool) {
     if feature {
         return (Kind::Wkb, false);
     }
-    (Kind::of_type(c.ty), c.array)
+    match Kind::of_type(c.ty) {
+        Kind::Date | Kind::Timestamp { .. } if c.array => (Kind::Text, true),
+        kind => (kind, c.array),
+    }
 }
 
 /// The Parquet field of a column: optional, or a standard 3-level LIST of optional elements.

@@ -26,6 +26,11 @@ fn unit_kinds_from_postgresql_types() {
     assert_eq!(k(ColumnType::TimeTz, false), (Kind::Text, false));
     assert_eq!(k(ColumnType::Int4, true), (Kind::Int32, true));
     assert_eq!(k(ColumnType::Text, true), (Kind::Text, true));
+    // GDAL ignores lists of dates and timestamps: their ISO 8601 texts instead
+    assert_eq!(k(ColumnType::Date, false), (Kind::Date, false));
+    assert_eq!(k(ColumnType::Date, true), (Kind::Text, true));
+    assert_eq!(k(ColumnType::Timestamp, true), (Kind::Text, true));
+    assert_eq!(k(ColumnType::TimestampTz, true), (Kind::Text, true));
     // a geometry that is not the feature's is WKT
     assert_eq!(k(ColumnType::Geometry, false), (Kind::Text, false));
     assert_eq!(

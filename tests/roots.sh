@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Debian roots for the client tests that need another Debian's programs, made from Debian's
+# own archive (idempotent, as root; tests/setup.sh runs it):
+#
+#   bash tests/roots.sh forky-gdal
+#       a Debian forky (testing) root whose GDAL reads Parquet as QGIS does: Debian builds
+#       GDAL without its Parquet driver, so the driver is built from Debian's GDAL source as a
+#       standalone plugin against Debian's libgdal and Apache Arrow (about 2 minutes the first
+#       time). Used by tests/client/gdal_parquet.sh.
+#
+# Roots live under $GN_EXPORT_ROOTS (default /opt/gn_export-roots). Their programs run inside
+# them with chroot (they need their own C library). The archive this machine reaches may be a
+# snapshot older than a testing suite's Release file allows: apt is told not to check its
+# validity date (signatures are still checked).
+set -euo pipefail
+
+ROOTS="${GN_EXPORT_ROOTS:-/opt/gn_export-roots}"
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+APT=(apt-get -q -o Acquire::Check-Valid-Until=false)
+
+log() { printf '== roots: %s\n' "$*"; }
+
+# logged LOG CMD...: CMD's output to LOG, shown only if CMD fails
+logged() {
+  local out=$1; shift
+  "$@" >> "$out" 2>&1 || { tail -30 "$out" >&2; exit 1; }
+}
+
+# root SUITE: a minimal Debian SUITE root at $ROOTS/SUITE
+root() {
+  local suite=$1 dir=$ROOTS/$1
+  if [ -x "$dir/usr/bin/apt-get" ] && [ -e "$dir/.gn_export-root" ]; then
+    return
+  fi
+  log "debootstrap $suite into $dir"
+  rm -rf "$dir"
+  mkdir -p "$ROOTS"
+  # debootstrap knows a suite by its script; a testing suite newer than this Debian's
+  # debootstrap is made as sid is
+  local script=/usr/share/debootstrap/scripts/$suite
+  [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
+  debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" "$script" > "$ROOTS/$suite.log" 2>&1 ||
+    { tail -20 "$ROOTS/$suite.log" >&2; exit 1; }
+  cp /etc/resolv.conf "$dir/etc/resolv.conf"
+  touch "$dir/.gn_export-root"
+}
+
+# inside SUITE CMD...: runs CMD inside the root
+inside() { local dir=$ROOTS/$1; shift; chroot "$dir" "$@"; }
+
+apt_in() {
+  local suite=$1; shift
+  inside "$suite" "${APT[@]}" update > /dev/null
+  inside "$suite" env DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y --no-install-recommends "$@" > /dev/null
+}
+
+forky_gdal() {
+  root forky
+  if inside forky ogrinfo --formats 2>/dev/null | grep -q '^  Parquet '; then
+    log "forky root with GDAL's Parquet driver present"
+    return
+  fi
+  log "GDAL's Parquet driver for the forky root's GDAL"
+  echo "deb-src $MIRROR forky main" > "$ROOTS/forky/etc/apt/sources.list.d/gn_export-src.list"
+  apt_in forky gdal-bin python3-gdal libgdal-dev libarrow-dev libparquet-dev libarrow-dataset-dev \
+    libarrow-acero-dev cmake ninja-build g++ dpkg-dev
+  # the plugin is built against the very version installed (GDAL checks it): the upstream
+  # sources of the installed package (Debian's own patches do not touch the driver)
+  local version upstream
+  version=$(inside forky dpkg-query -W -f='${source:Version}' libgdal-dev)
+  upstream=${version%%+*}
+  inside forky sh -c "rm -rf /usr/src/gdal && mkdir -p /usr/src/gdal && cd /usr/src/gdal &&
+    ${APT[*]} source --tar-only gdal=$version > /dev/null && tar xf gdal_*.orig.tar.* && rm -f gdal_*.orig.tar.*"
+  local out=$ROOTS/forky-gdal.log
+  : > "$out"
+  logged "$out" inside forky cmake -S "/usr/src/gdal/gdal-$upstream/ogr/ogrsf_frmts/parquet" \
+    -B /usr/src/gdal/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr
+  logged "$out" inside forky cmake --build /usr/src/gdal/build -j"$(nproc)"
+  logged "$out" inside forky cmake --install /usr/src/gdal/build
+  inside forky rm -rf /usr/src/gdal
+  inside forky ogrinfo --formats | grep -q '^  Parquet ' ||
+    { echo "roots: GDAL's Parquet plugin did not load in the forky root" >&2; exit 1; }
+  log "forky root: $(inside forky ogrinfo --version) with its Parquet driver"
+}
+
+for what in "$@"; do
+  case $what in
+    forky-gdal) forky_gdal ;;
+    *) echo "roots: unknown root '$what' (forky-gdal)" >&2; exit 2 ;;
+  esac
+done
