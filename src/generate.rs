@@ -5,7 +5,7 @@
 
 use crate::access;
 use crate::catalog::export;
-use crate::encode::format::{FileFormat, Output};
+use crate::encode::format::{FileFormat, Output, SpatialOrder};
 use crate::encode::pump::Pump;
 use crate::encode::{Backend, ContentVersion, Dataset, FileJob};
 use crate::error::{GnError, GnResult, OrRaise};
@@ -82,9 +82,13 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
     // data changed. A user's download (usr_generated/) keeps the faster order of the plan, and
     // so does every file where gn_export.stable_files is off (a large view to sort).
     let stable = !target.is_user() && settings::stable_files();
-    // a GeoPackage always reads its rows in spatial order, for its packed R-tree: an order as
-    // stable as the key's, so a published GeoPackage is a version of its data like the others
-    let spatial = format.format.features().is_some_and(|f| f.spatial_order);
+    // a GeoPackage always reads its rows in spatial order, for its packed R-tree, and a
+    // published GeoParquet does, for its row groups: an order as stable as the key's
+    let spatial = match format.format.features().map(|f| f.spatial_order) {
+        Some(SpatialOrder::Always) => true,
+        Some(SpatialOrder::Published) => stable,
+        Some(SpatialOrder::Never) | None => false,
+    };
     let plan = if spatial {
         plan.in_spatial_order()
     } else if stable {
@@ -136,6 +140,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                 versioning: stable
                     .then(|| history::last_version(export.id, &target.path().to_string_lossy()))
                     .transpose()?,
+                zstd_level: settings::parquet_zstd_level(),
                 backend: SERVER,
             };
             let mut writer = make(&job)?;

@@ -35,6 +35,7 @@ pub static SCHEDULE_TOLERANCE: GucSetting<i32> = GucSetting::<i32>::new(60);
 pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 /// gzip level of `.gz` outputs: 1 is the fastest, 9 the smallest.
 pub static GZIP_LEVEL: GucSetting<i32> = GucSetting::<i32>::new(1);
+pub static PARQUET_ZSTD_LEVEL: GucSetting<i32> = GucSetting::<i32>::new(3);
 /// Whether `dsw()` serves GeoNature's semantic export (GeoNature's `expose_dsw_api`, off).
 pub static DSW_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(false);
 /// Whether a published file reads its rows in the order of the export's key (on).
@@ -206,6 +207,16 @@ fn define_numbers() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"gn_export.parquet_zstd_level",
+        c"zstd level of GeoParquet files: 1 (fastest) to 22 (smallest).",
+        c"GeoParquet's distribution guide asks published files for more than the fastest level; see docs/performance.md.",
+        &PARQUET_ZSTD_LEVEL,
+        1,
+        22,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
 }
 
 fn reserve_prefix() {
@@ -246,6 +257,10 @@ pub fn geojson_decimals() -> usize {
 
 pub fn gzip_level() -> u32 {
     GZIP_LEVEL.get().clamp(1, 9) as u32
+}
+
+pub fn parquet_zstd_level() -> i32 {
+    PARQUET_ZSTD_LEVEL.get().clamp(1, 22)
 }
 
 pub fn api_default_limit() -> i64 {

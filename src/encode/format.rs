@@ -48,10 +48,21 @@ pub struct Features {
     pub drop_m: bool,
     /// whether the export's other geometry columns are kept (as WKT) or left out
     pub other_geometries: bool,
-    /// whether the rows are read in spatial order (`ORDER BY` the geometry, which PostGIS
-    /// sorts along a Hilbert curve, ties broken by the key): a GeoPackage then packs its
-    /// R-tree as the rows come
-    pub spatial_order: bool,
+    /// when the rows are read in spatial order (`ORDER BY` the geometry, which PostGIS sorts
+    /// along a Hilbert curve, ties broken by the key)
+    pub spatial_order: SpatialOrder,
+}
+
+/// When a format's rows come in spatial order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpatialOrder {
+    /// in the order of the plan, or of the key for a published file
+    Never,
+    /// for a published file, instead of the key's (as stable): GeoParquet's row groups then
+    /// each cover a small area, and readers skip those a query's window misses
+    Published,
+    /// always: a GeoPackage packs its R-tree as the rows come
+    Always,
 }
 
 pub struct Spec {
@@ -78,20 +89,21 @@ const GEOJSON: Features = Features {
     crs: Crs::Wgs84,
     drop_m: false,
     other_geometries: false,
-    spatial_order: false,
+    spatial_order: SpatialOrder::Never,
 };
 
-/// A GIS layer (GeoParquet): the export's own SRS, no M, every geometry kept.
+/// A GIS layer (GeoParquet): the export's own SRS, no M, every geometry kept; a published
+/// file in spatial order, as GeoParquet's distribution guide asks.
 const GIS_LAYER: Features = Features {
     crs: Crs::Export,
     drop_m: true,
     other_geometries: true,
-    spatial_order: false,
+    spatial_order: SpatialOrder::Published,
 };
 
-/// A GeoPackage's layer: a GIS layer whose rows come in spatial order, for its R-tree.
+/// A GeoPackage's layer: a GIS layer whose rows always come in spatial order, for its R-tree.
 const GPKG_LAYER: Features = Features {
-    spatial_order: true,
+    spatial_order: SpatialOrder::Always,
     ..GIS_LAYER
 };
 

@@ -122,6 +122,8 @@ pub struct FileJob<'a> {
     /// the same name, if any. A writer that stamps its file with a time keeps that version's
     /// time when its content is the same, so that unchanged data gives the same bytes.
     pub versioning: Option<Option<ContentVersion>>,
+    /// the zstd level of a format that compresses with it (GeoParquet), 1 to 22
+    pub zstd_level: i32,
     pub backend: Backend,
 }
 

@@ -137,6 +137,7 @@ pub fn write_version(
         file: &file,
         rows_in_key_order: true,
         versioning,
+        zstd_level: 3,
         backend: TEST,
     };
     let mut writer = make(&job)?;

@@ -98,19 +98,47 @@ print(bad)
 PY
 )"
 
-echo "## several row groups: 40 MB of values, lists longer than a chunk"
+echo "## several row groups, of GeoParquet's guide's size, in spatial order; lists longer than a chunk"
 Q gn_pq <<'SQL'
 CREATE VIEW public.v_big AS
-SELECT i AS id, repeat(chr(97 + i % 26), 1000 + i % 7) AS t,
+SELECT i AS id, repeat(chr(97 + i % 26), 100 + i % 7) AS t,
        CASE WHEN i % 5 = 0 THEN NULL ELSE ARRAY(SELECT generate_series(1, i % 11)) END AS a,
        ST_SetSRID(ST_MakePoint(i % 360 - 180, i % 170 - 85), 4326) AS geom
-  FROM generate_series(1, 40000) i;
+  FROM generate_series(1, 260000) i;
 INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, geometry_srid, public, id_licence, view_pk_column)
 VALUES ('Gros', 'public', 'v_big', 'geom', 4326, true, 1, 'id');
 SQL
 f=$(Q gn_pq -c "SELECT path FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'Gros'), 'parquet')")
-check "a 40 MB export is written in several row groups that geoparquet-validator accepts" "groups>1 0" \
-  "$("$PY" -c "import pyarrow.parquet as pq, sys; print('groups>1' if pq.ParquetFile(sys.argv[1]).metadata.num_row_groups > 1 else 'one group')" "$f") $("$VALIDATOR" check "$f" >/dev/null 2>&1; echo $?)"
+# a row group's box, from the statistics of the covering column: what a reader reads to skip it
+# (DuckDB's reading: Arrow C++, so pyarrow and GDAL, ignores them for now, see docs/formats.md)
+groups() {
+  "$PY" - "$1" <<'PY'
+import duckdb, sys
+q = """SELECT row_group_id, any_value(row_group_num_rows),
+            min(CASE WHEN path_in_schema = 'bbox, xmin' THEN stats_min_value END)::double,
+            min(CASE WHEN path_in_schema = 'bbox, ymin' THEN stats_min_value END)::double,
+            max(CASE WHEN path_in_schema = 'bbox, xmax' THEN stats_max_value END)::double,
+            max(CASE WHEN path_in_schema = 'bbox, ymax' THEN stats_max_value END)::double
+       FROM parquet_metadata(?) GROUP BY row_group_id ORDER BY row_group_id"""
+groups = duckdb.execute(q, [sys.argv[1]]).fetchall()
+rows = [g[1] for g in groups]
+boxes = [g[2:] for g in groups]
+area = lambda b: (b[2] - b[0]) * (b[3] - b[1])
+x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+cover = sum(area(b) for b in boxes) / ((x1 - x0) * (y1 - y0))
+print(" ".join(map(str, rows)), "spatial" if cover < 2 else f"each group spans the extent ({cover:.2f})")
+PY
+}
+check "260,000 rows: row groups of 100,000 rows (the guide's 50,000 to 150,000), which geoparquet-validator accepts" "100000 100000 60000 0" \
+  "$(groups "$f" | cut -d' ' -f1-3) $("$VALIDATOR" check "$f" >/dev/null 2>&1; echo $?)"
+check "a published file's rows in spatial order: each row group's box (the covering's statistics) a part of the extent" spatial \
+  "$(groups "$f" | cut -d' ' -f4-)"
+check "... a user's download keeps the plan's order (no sort): each row group spans the extent" "each group spans the extent" \
+  "$(groups "$(Q gn_pq -c "SELECT path FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'Gros'), 'parquet', 3)")" | cut -d' ' -f4- | sed 's/ (.*//')"
+size_at() { Q gn_pq -c "SET gn_export.parquet_zstd_level = $1" -c "SELECT bytes FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'Gros'), 'parquet')" | tail -1; }
+check "gn_export.parquet_zstd_level sets zstd's level: 19 writes a smaller file than 1" smaller \
+  "$([ "$(size_at 19)" -lt "$(size_at 1)" ] && echo smaller || echo "not smaller")"
 res=$(parquet "$f" id "SELECT id, t, a, ST_AsBinary(geom) AS __wkb FROM public.v_big")
 check "every row group's values and geometries as in the view" "values differing from the view: 0|geometries differing from PostGIS: 0" \
   "$(echo "$res" | grep -E '^(values|geometries)' | paste -sd'|')"
