@@ -75,7 +75,9 @@ for level in 1 6 9; do
 done
 contenders+=("generate() gzip_level 1|geojson.gz|$EXPORT_DIR/schedules/Synthese_SINP.geojson.gz|P -c \"SELECT status FROM gn_export.generate(1, 'geojson.gz')\"")
 contenders+=("COPY run_bytes() raw|csv.gz|$OUT/run.csv.gz|P -c \"COPY (SELECT gn_export.run_bytes(1, 'csv.gz', 3)) TO STDOUT WITH (FORMAT raw)\" > $OUT/run.csv.gz")
-contenders+=("generate()|parquet|$EXPORT_DIR/schedules/Synthese_SINP.parquet|P -c \"SELECT status FROM gn_export.generate(1, 'parquet')\"")
+for level in 1 3 9; do
+  contenders+=("generate() zstd $level|parquet|$EXPORT_DIR/schedules/Synthese_SINP.parquet|P -c \"SET gn_export.parquet_zstd_level = $level\" -c \"SELECT status FROM gn_export.generate(1, 'parquet')\"")
+done
 if command -v ogr2ogr >/dev/null; then
   ogr="ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)"
   contenders+=("$ogr|geojson|$OUT/ogr2ogr.geojson|rm -f $OUT/ogr2ogr.geojson; ogr2ogr -f GeoJSON $OUT/ogr2ogr.geojson \"$PGCONN\" -sql \"SELECT * FROM $VIEW\"")
