@@ -28,6 +28,7 @@ mod jsonb;
 mod lock;
 mod notify;
 mod openapi;
+mod pg_compat;
 mod progress;
 mod query;
 mod read;

@@ -30,7 +30,7 @@ FLOORS = [
     ("source", ["source"]),
     ("encode", ["encode"]),
     ("sink", ["sink"]),
-    ("ground", ["adopted", "definer", "relation", "export", "progress", "settings", "error", "identity", "lock", "spi", "subxact", "jsonb", "fnv"]),
+    ("ground", ["adopted", "definer", "relation", "export", "progress", "settings", "error", "identity", "lock", "spi", "subxact", "jsonb", "fnv", "pg_compat"]),
 ]
 FLOOR_OF = {m: i for i, (_, ms) in enumerate(FLOORS) for m in ms}
 

@@ -8,6 +8,10 @@
 #       standalone plugin against Debian's libgdal and Apache Arrow (about 2 minutes the first
 #       time). Used by tests/client/gdal_parquet.sh.
 #
+#   bash tests/roots.sh trixie-pg17 forky-pg18
+#       Debian 13's PostgreSQL 17 and forky's 18, each with its PostGIS, pg_cron, headers and
+#       clang, for building and trying gn_export on those servers (tests/client/servers.sh).
+#
 # Roots live under $GN_EXPORT_ROOTS (default /opt/gn_export-roots). Their programs run inside
 # them with chroot (they need their own C library). The archive this machine reaches may be a
 # snapshot older than a testing suite's Release file allows: apt is told not to check its
@@ -48,10 +52,36 @@ root() {
 # inside SUITE CMD...: runs CMD inside the root
 inside() { local dir=$ROOTS/$1; shift; chroot "$dir" "$@"; }
 
+# the kernel's views a package's scripts need, for the time of one command
+with_proc() {
+  local dir=$ROOTS/$1; shift
+  mount --bind /proc "$dir/proc"; mount --bind /dev "$dir/dev"
+  local rc=0
+  "$@" || rc=$?
+  umount "$dir/dev" "$dir/proc"
+  return $rc
+}
+
 apt_in() {
   local suite=$1; shift
   inside "$suite" "${APT[@]}" update > /dev/null
-  inside "$suite" env DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y --no-install-recommends "$@" > /dev/null
+  with_proc "$suite" inside "$suite" env DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y --no-install-recommends "$@" > /dev/null
+}
+
+# postgresql SUITE MAJOR: the server, its headers, PostGIS and pg_cron of that suite, and what
+# pgrx builds with
+postgresql() {
+  local suite=$1 v=$2
+  root "$suite"
+  if [ -x "$ROOTS/$suite/usr/lib/postgresql/$v/bin/pg_config" ] &&
+     inside "$suite" dpkg-query -W "postgresql-$v-postgis-3" > /dev/null 2>&1; then
+    log "$suite root with PostgreSQL $v present"
+    return
+  fi
+  log "PostgreSQL $v, PostGIS and pg_cron in the $suite root"
+  apt_in "$suite" "postgresql-$v" "postgresql-server-dev-$v" "postgresql-$v-postgis-3" "postgresql-$v-cron" \
+    libclang-dev clang pkg-config gcc make ca-certificates
+  log "$suite root: $(inside "$suite" "/usr/lib/postgresql/$v/bin/pg_config" --version)"
 }
 
 forky_gdal() {
@@ -86,6 +116,8 @@ forky_gdal() {
 for what in "$@"; do
   case $what in
     forky-gdal) forky_gdal ;;
-    *) echo "roots: unknown root '$what' (forky-gdal)" >&2; exit 2 ;;
+    trixie-pg17) postgresql trixie 17 ;;
+    forky-pg18) postgresql forky 18 ;;
+    *) echo "roots: unknown root '$what' (forky-gdal, trixie-pg17, forky-pg18)" >&2; exit 2 ;;
   esac
 done

@@ -62,5 +62,6 @@ else
   log "python venv present"
 fi
 # another Debian's programs: GDAL with its Parquet driver (QGIS's reader), in a forky root
-bash "$(cd "$(dirname "$0")" && pwd)/roots.sh" forky-gdal
+# and PostgreSQL 17 (Debian 13) and 18 (forky), to build and try gn_export on them
+bash "$(cd "$(dirname "$0")" && pwd)/roots.sh" forky-gdal trixie-pg17 forky-pg18
 log "done"

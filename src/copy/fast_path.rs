@@ -142,12 +142,9 @@ pub unsafe fn run_call(q: *mut pg_sys::Query) -> GnResult<Option<RunCall>> {
     }
 }
 
-/// Whether the current user may EXECUTE a function.
+/// Whether the current user may EXECUTE a function (the parser resolved it: it exists).
 fn may_execute(func: Oid) -> bool {
-    // SAFETY: a privilege check by OIDs of a function that exists (the parser resolved it).
-    let r =
-        unsafe { pg_sys::pg_proc_aclcheck(func, pg_sys::GetUserId(), pg_sys::ACL_EXECUTE as _) };
-    r == pg_sys::AclResult::ACLCHECK_OK
+    crate::pg_compat::may_execute_function(func)
 }
 
 /// Runs the call's export into the destination; returns COPY's count, that of the SELECT: one

@@ -297,7 +297,7 @@ pub unsafe fn run_query<T>(
             // ExecutorRun (which does), once the result's columns are known
             unsafe {
                 (*qd).dest = dest;
-                pg_sys::ExecutorRun(qd, pg_sys::ScanDirection::ForwardScanDirection, 0, true);
+                crate::pg_compat::executor_run(qd);
                 pg_sys::ExecutorFinish(qd);
             }
         });
@@ -352,8 +352,7 @@ unsafe fn start_query(
 unsafe fn attributes(desc: pg_sys::TupleDesc) -> Vec<Attribute> {
     // SAFETY: a valid TupleDesc holds `natts` attributes, each with a NUL-terminated name.
     unsafe {
-        let attrs = std::slice::from_raw_parts((*desc).attrs.as_ptr(), (*desc).natts as usize);
-        attrs
+        crate::pg_compat::tupdesc_attrs(desc)
             .iter()
             .map(|a| Attribute {
                 name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())

@@ -70,8 +70,7 @@ unsafe extern "C-unwind" fn rx_startup(
     // alive while the executor runs; `desc` is the valid TupleDesc of the rows to come.
     let (rx, attrs) = unsafe {
         let rx = &mut *(me as *mut Receiver);
-        let attrs = std::slice::from_raw_parts((*desc).attrs.as_ptr(), (*desc).natts as usize);
-        (rx, attrs)
+        (rx, crate::pg_compat::tupdesc_attrs(desc))
     };
     rx.kinds = attrs
         .iter()
