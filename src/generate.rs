@@ -385,7 +385,7 @@ fn interval_duration(i: Option<pgrx::datum::Interval>) -> GnResult<Option<Durati
 /// Writes an export as a file on the server, like GeoNature's `geonature exports generate`.
 /// Formats: every format of `gn_export.formats()`, byte streams and containers (gpkg).
 /// With id_role: access-checked, written to `<export_dir>/usr_generated/<YYYY_MM_DD_HHhMMmSS>_<label>.<ext>`.
-/// Without: administrative or scheduled, written to `<export_dir>/schedules/<label>.<ext>`.
+/// Without: administrative or scheduled, written to `<export_dir>/schedules/<label>.<format>`.
 /// `<label>` is the label made safe as GeoNature does, cut to 200 bytes, plus `_<id>` where an
 /// older export already has that name; files are found again only by their exact name.
 /// The file is published atomically (temporary file, fsync, rename): a failure or a cancel

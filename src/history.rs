@@ -120,7 +120,9 @@ pub fn last_version(id_export: i32, path: &str) -> GnResult<Option<crate::encode
         return Ok(None);
     }
     crate::identity::as_extension_owner(|| {
-        // one row always: NULLs when nothing was published there with a version
+        // one row always: NULLs when nothing was published there, or when the last file
+        // published there has no version (stable_files was off): an older version's time
+        // would make last_change go back
         let (hash, since) = crate::spi::two::<String, String>(
             "SELECT r.content_hash,
                     pg_catalog.to_char(pg_catalog.timezone('UTC', r.content_since),
@@ -129,7 +131,7 @@ pub fn last_version(id_export: i32, path: &str) -> GnResult<Option<crate::encode
                LEFT JOIN LATERAL (
                     SELECT content_hash, content_since FROM gn_export.t_runs
                      WHERE id_export OPERATOR(pg_catalog.=) $1 AND path OPERATOR(pg_catalog.=) $2
-                       AND status OPERATOR(pg_catalog.=) 'done' AND content_hash IS NOT NULL
+                       AND status OPERATOR(pg_catalog.=) 'done'
                      ORDER BY started_at DESC, id_run DESC LIMIT 1) r ON true",
             &[id_export.into(), path.into()],
         )?;

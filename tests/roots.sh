@@ -37,7 +37,11 @@ root() {
     return
   fi
   log "debootstrap $suite into $dir"
-  rm -rf "$dir"
+  # never through a mount left inside it (a lent /dev or repository)
+  if findmnt -rn -o TARGET | grep -c "^$dir/" > /dev/null; then
+    echo "roots: something is still mounted under $dir: unmount it first" >&2; exit 1
+  fi
+  rm -rf --one-file-system "$dir"
   mkdir -p "$ROOTS"
   # debootstrap knows a suite by its script; a testing suite newer than this Debian's
   # debootstrap is made as sid is
@@ -86,7 +90,8 @@ postgresql() {
 
 forky_gdal() {
   root forky
-  if inside forky ogrinfo --formats 2>/dev/null | grep -q '^  Parquet '; then
+  # grep -c reads it all: grep -q would stop ogrinfo with SIGPIPE, a failure under pipefail
+  if inside forky ogrinfo --formats 2>/dev/null | grep -c '^  Parquet ' > /dev/null; then
     log "forky root with GDAL's Parquet driver present"
     return
   fi
@@ -108,7 +113,7 @@ forky_gdal() {
   logged "$out" inside forky cmake --build /usr/src/gdal/build -j"$(nproc)"
   logged "$out" inside forky cmake --install /usr/src/gdal/build
   inside forky rm -rf /usr/src/gdal
-  inside forky ogrinfo --formats | grep -q '^  Parquet ' ||
+  inside forky ogrinfo --formats | grep -c '^  Parquet ' > /dev/null ||
     { echo "roots: GDAL's Parquet plugin did not load in the forky root" >&2; exit 1; }
   log "forky root: $(inside forky ogrinfo --version) with its Parquet driver"
 }

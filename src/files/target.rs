@@ -91,7 +91,7 @@ fn free_user_name(dir: &Dir, stem_ext: &str) -> GnResult<String> {
     .hint("Too many generations of this export at once: retry later."))
 }
 
-/// Where a generation writes: `<export_dir>/schedules/<stem>.<ext>` for administrative and
+/// Where a generation writes: `<export_dir>/schedules/<stem>.<format>` for administrative and
 /// scheduled runs, `<export_dir>/usr_generated/<stamp><stem>.<ext>` for a user's.
 pub struct Target {
     pub dir: Dir,

@@ -8,7 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 FORKY="$ROOTS/forky"
-chroot "$FORKY" ogrinfo --formats 2>/dev/null | grep -q '^  Parquet ' ||
+chroot "$FORKY" ogrinfo --formats 2>/dev/null | grep -c '^  Parquet ' > /dev/null ||
   { echo "no GDAL with its Parquet driver in $FORKY: run bash tests/setup.sh"; exit 1; }
 client_cluster_up
 DB=gn_gdalpq
@@ -37,7 +37,11 @@ gdal_reads() {
 compare() { "$PY" "$(dirname "$0")/check_gdal.py" "$CLIENT_PORT" $DB "$@"; }
 summary() { grep -E '^(warnings|ignored|srs|rows):' | paste -sd'|'; }
 
-f=$(Q $DB -c "SELECT path FROM gn_export.generate($TYPES, 'parquet')")
+f=$(Q $DB -c "SET TimeZone = 'America/Caracas'" -c "SELECT path FROM gn_export.generate($TYPES, 'parquet')" | tail -1)
+cp "$f" "$tmp/caracas.parquet"
+f=$(Q $DB -c "SET TimeZone = 'Asia/Kolkata'" -c "SELECT path FROM gn_export.generate($TYPES, 'parquet')" | tail -1)
+check "the same GeoParquet whatever the session's TimeZone (a list of timestamptz as UTC texts)" same \
+  "$(cmp -s "$f" "$tmp/caracas.parquet" && echo same || echo differ)"
 res=$(gdal_reads "$f" | compare "SELECT * FROM public.types" id geom)
 check "GDAL $(chroot "$FORKY" gdal-config --version) reads the GeoParquet of every type: no column ignored, no warning, its SRS, every row" \
   "warnings: none|ignored: none|srs: EPSG:2154|rows: 3 of 3" "$(echo "$res" | summary)"

@@ -26,7 +26,7 @@ for i in range(defn.GetFieldCount()):
 def tz(flag):
     if flag == 100:
         return "+00:00"
-    if flag > 100:
+    if flag > 1:
         m = (flag - 100) * 15
         return "%s%02d:%02d" % ("+" if m >= 0 else "-", abs(m) // 60, abs(m) % 60)
     return ""

@@ -151,6 +151,12 @@ gp=$(Q gn_sched_rows -c "SELECT path FROM gn_export.generate(1, 'gpkg')" 2>/dev/
 kept=$(last_change "$gp")
 Q gn_sched_rows -c "UPDATE gn_synthese.synthese SET nom_cite = nom_cite || ' (revu)' WHERE id_synthese = (SELECT min(id_synthese) FROM gn_synthese.synthese)" > /dev/null
 gp=$(Q gn_sched_rows -c "SELECT path FROM gn_export.generate(1, 'gpkg')" 2>/dev/null | tail -1)
+# a GeoPackage published with stable_files off carries no version: the next one, even with
+# the content of an older version, never takes that older time back (last_change never goes back)
+Q gn_sched_rows -c "SET gn_export.stable_files = off" -c "SELECT status FROM gn_export.generate(1, 'gpkg')" > /dev/null
+unversioned=$(last_change "$gp")
+check "a GeoPackage published after an unversioned one is stamped anew, never with an older time" later \
+  "$(gp2=$(Q gn_sched_rows -c "SELECT path FROM gn_export.generate(1, 'gpkg')" | tail -1); [[ "$(last_change "$gp2")" > "$unversioned" || "$(last_change "$gp2")" == "$unversioned" ]] && [[ "$(last_change "$gp2")" != "$kept" ]] && echo later || echo "went back to $(last_change "$gp2")")"
 check "... and once a row changed, its last_change is the new generation's time, recorded in the history" \
   "later $(last_change "$gp")" \
   "$([[ "$(last_change "$gp")" > "$kept" ]] && echo later || echo "not later than $kept") $(Q gn_sched_rows -c "SELECT to_char(content_since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM gn_export.t_runs ORDER BY id_run DESC LIMIT 1")"

@@ -10,7 +10,17 @@ source "$(dirname "$0")/lib.sh"
 CARGO_DIR="${CARGO_HOME:-$HOME/.cargo}"
 RUSTUP_DIR="${RUSTUP_HOME:-$HOME/.rustup}"
 mounted=()
-cleanup() { for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[i]}" 2>/dev/null || true; done; }
+stop_cluster=""
+# the cluster first (it holds files of the lent /dev), then the mounts, last lent first
+cleanup() {
+  [ -z "$stop_cluster" ] || eval "$stop_cluster" > /dev/null 2>&1 || true
+  stop_cluster=""
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" ||
+      echo "servers: could not unmount ${mounted[i]}" >&2
+  done
+  mounted=()
+}
 trap cleanup EXIT
 # lend: the host's DIR at the same path inside the root
 lend() {
@@ -52,6 +62,8 @@ for server in "17 trixie" "18 forky"; do
 
   # a new cluster of that server, as postgres, on a socket of its own
   dir=/var/tmp/gn_export-pg$v-cluster
+  stop_cluster="in_root su postgres -c '/usr/lib/postgresql/$v/bin/pg_ctl -D $dir/data stop -m immediate'"
+  eval "$stop_cluster" > /dev/null 2>&1 || true
   in_root bash -c "rm -rf $dir && install -d -o postgres $dir &&
     su postgres -c '/usr/lib/postgresql/$v/bin/initdb -D $dir/data -A trust -U postgres > $dir/initdb.log' &&
     su postgres -c \"/usr/lib/postgresql/$v/bin/pg_ctl -D $dir/data -o '-p 54399 -k $dir' -l $dir/log start -w > /dev/null\""
@@ -71,7 +83,6 @@ for server in "17 trixie" "18 forky"; do
     check "PostgreSQL $v: generate($f) writes its file" "done 2" \
       "$(P <<< "SELECT status || ' ' || rows FROM gn_export.generate((SELECT id FROM gn_exports.t_exports WHERE label = 'Obs'), '$f')" 2>&1 | tail -1)"
   done
-  in_root su postgres -c "/usr/lib/postgresql/$v/bin/pg_ctl -D $dir/data stop -m fast > /dev/null"
-  cleanup; mounted=()
+  cleanup
 done
 finish

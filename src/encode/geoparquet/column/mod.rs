@@ -294,6 +294,13 @@ impl Column {
                         out.push(t.as_bytes())?
                     }
                     Value::Bytea(b) | Value::Wkb(b) => out.push(b)?,
+                    // a timestamptz in a list of texts: in UTC, as the typed column holds it,
+                    // so that the session's TimeZone never changes a published file's bytes
+                    Value::TimestampTz(local, east) if !datetime::is_infinite_timestamp(*local) => {
+                        let utc = local - i64::from(*east) * 1_000_000;
+                        write_text(&Value::TimestampTz(utc, 0), &mut out.bytes);
+                        out.push(&[])?;
+                    }
                     // uuid, time, an array typed by a domain…: their text, as in CSV
                     other => {
                         write_text(other, &mut out.bytes);
