@@ -86,11 +86,9 @@ impl Outcome {
     }
 
     fn failed(e: GnError) -> Outcome {
-        let mut o = Outcome::simple(
-            Status::Failed,
-            Some(format!("{} ({})", e.message, sqlstate_text(e.code))),
-        );
-        o.sqlstate = Some(sqlstate_text(e.code));
+        let code = sqlstate_text(e.code);
+        let mut o = Outcome::simple(Status::Failed, Some(format!("{} ({code})", e.message)));
+        o.sqlstate = Some(code);
         o
     }
 }
@@ -198,10 +196,9 @@ fn run_one(s: &Schedule) -> GnResult<Outcome> {
         Err(e) => {
             let hint = e.hint.clone();
             let mut o = Outcome::failed(e);
-            o.error = o.error.map(|m| match hint {
-                Some(h) => format!("{m}: {h}"),
-                None => m,
-            });
+            if let (Some(m), Some(h)) = (o.error.as_mut(), hint) {
+                m.push_str(&format!(": {h}"));
+            }
             return Ok(o);
         }
     };
