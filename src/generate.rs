@@ -141,6 +141,7 @@ fn write_file(export: &Export, format: FileFormat, target: &Target) -> GnResult<
                     .then(|| history::last_version(export.id, &target.path().to_string_lossy()))
                     .transpose()?,
                 zstd_level: settings::parquet_zstd_level(),
+                geoparquet_version: settings::geoparquet_version(),
                 backend: SERVER,
             };
             let mut writer = make(&job)?;

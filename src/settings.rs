@@ -2,6 +2,7 @@
 //! `SET gn_export.exportdir = ...` is an error instead of a silently ignored placeholder.
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::PostgresGucEnum;
 use std::ffi::CString;
 
 /// Root of every file the extension writes. Superuser only, and no default: writing files is a
@@ -36,10 +37,27 @@ pub static GEOJSON_DECIMALS: GucSetting<i32> = GucSetting::<i32>::new(9);
 /// gzip level of `.gz` outputs: 1 is the fastest, 9 the smallest.
 pub static GZIP_LEVEL: GucSetting<i32> = GucSetting::<i32>::new(1);
 pub static PARQUET_ZSTD_LEVEL: GucSetting<i32> = GucSetting::<i32>::new(3);
+pub static GEOPARQUET_VERSION: GucSetting<GeoParquetVersion> =
+    GucSetting::<GeoParquetVersion>::new(GeoParquetVersion::V1_1);
 /// Whether `dsw()` serves GeoNature's semantic export (GeoNature's `expose_dsw_api`, off).
 pub static DSW_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(false);
 /// Whether a published file reads its rows in the order of the export's key (on).
 pub static STABLE_FILES: GucSetting<bool> = GucSetting::<bool>::new(true);
+
+/// The GeoParquet specification a GeoParquet file follows. 1.1 is the default: it is what the
+/// readers partners run today understand (GDAL before 3.12, pyarrow before 21, geopandas
+/// with them), and 2.0's native geometry type reads as plain bytes there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PostgresGucEnum)]
+pub enum GeoParquetVersion {
+    #[default]
+    /// WKB in a BYTE_ARRAY column, the `geo` metadata and a bbox covering column
+    #[name = c"1.1"]
+    V1_1,
+    /// Parquet's GEOMETRY logical type, its per-row-group geospatial statistics and the `geo`
+    /// metadata; no covering column
+    #[name = c"2.0"]
+    V2_0,
+}
 
 pub fn init() {
     define_strings();
@@ -217,6 +235,14 @@ fn define_numbers() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_enum_guc(
+        c"gn_export.geoparquet_version",
+        c"GeoParquet version of the parquet format: 1.1 (the default) or 2.0.",
+        c"2.0 keeps geometries in Parquet's GEOMETRY type with its statistics; readers older than GDAL 3.12 or pyarrow 21 read 1.1 only. See docs/formats.md.",
+        &GEOPARQUET_VERSION,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
 }
 
 fn reserve_prefix() {
@@ -261,6 +287,10 @@ pub fn gzip_level() -> u32 {
 
 pub fn parquet_zstd_level() -> i32 {
     PARQUET_ZSTD_LEVEL.get().clamp(1, 22)
+}
+
+pub fn geoparquet_version() -> GeoParquetVersion {
+    GEOPARQUET_VERSION.get()
 }
 
 pub fn api_default_limit() -> i64 {

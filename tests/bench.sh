@@ -18,25 +18,29 @@ source "$(dirname "$0")/lib.sh"
 ROWS="${1:-${ROWS:-1000000}}"
 RUNS="${RUNS:-3}"
 PORT="${DEMO_PORT:-54315}"
+DB="${DEMO_DB:-gn_demo}"   # DEMO_DB=gn_demo10m keeps a second size beside the first
 # disk: the database (about 0.8 kB a row with its areas), native COPY's CSV (1.1 kB) and the
 # largest output at once (GeoJSON, 2.4 kB; 1.2 kB, a GeoPackage's, when ONLY leaves GeoJSON
 # out); each output is removed once measured. 10,000,000 rows need ~47 GB (~35 GB without GeoJSON).
 largest=24
 if [ -n "${ONLY:-}" ] && ! echo "geojson" | grep -qE "$ONLY"; then largest=12; fi
-need_kb=$(( ROWS * (8 + 11 + largest) / 10 + 4 * 1024 * 1024 ))
+# a database already made at that size is not counted again
+made=$(psql_at "$PORT" "$DB" -XAtc "SELECT count(*) FROM gn_synthese.synthese" 2>/dev/null || echo 0)
+db=8; [ "$made" = "$ROWS" ] && db=0
+need_kb=$(( ROWS * (db + 11 + largest) / 10 + 4 * 1024 * 1024 ))
 free_kb=$(df -Pk "$STATE_DIR" | awk 'NR == 2 {print $4}')
 printf '# disk: about %d GB needed for %s rows, %d GB free under %s\n' $((need_kb / 1048576)) "$ROWS" $((free_kb / 1048576)) "$STATE_DIR"
 if [ "$free_kb" -lt "$need_kb" ]; then
   echo "bench: not enough free disk for $ROWS rows: free some, or use fewer rows" >&2
   exit 1
 fi
-ROWS=$ROWS DEMO_EXPORTS=0 bash "$REPO/tests/demo.sh" > /dev/null
+ROWS=$ROWS DEMO_DB=$DB DEMO_EXPORTS=0 bash "$REPO/tests/demo.sh" > /dev/null
 OUT="$STATE_DIR/bench"
 rm -rf "$OUT"; install -d -o postgres -g postgres "$OUT"
-EXPORT_DIR=$(psql_at "$PORT" gn_demo -XAtc "SHOW gn_export.export_dir")
+EXPORT_DIR=$(psql_at "$PORT" "$DB" -XAtc "SHOW gn_export.export_dir")
 VIEW=gn_exports.v_synthese_sinp
-P() { psql_at "$PORT" gn_demo -q "$@"; }
-PGCONN="PG:host=$PG_SOCKDIR port=$PORT dbname=gn_demo user=postgres"
+P() { psql_at "$PORT" "$DB" -q "$@"; }
+PGCONN="PG:host=$PG_SOCKDIR port=$PORT dbname=$DB user=postgres"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
@@ -47,8 +51,8 @@ P -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, i
       SELECT v.* FROM (VALUES ('Bench Darwin-SW', 'gn_exports', 'v_exports_synthese_sinp_rdf', true, 1, 'idSynthese'),
                               ('Bench Darwin Core', 'gn_exports', 'v_synthese_dwc', true, 1, 'occurrenceID')) v(l, s, w, p, i, k)
        WHERE NOT EXISTS (SELECT 1 FROM gn_exports.t_exports e WHERE e.label = v.l)" > /dev/null
-TTL_ID=$(psql_at "$PORT" gn_demo -XAtc "SELECT id FROM gn_exports.t_exports WHERE label = 'Bench Darwin-SW'")
-DWC_ID=$(psql_at "$PORT" gn_demo -XAtc "SELECT id FROM gn_exports.t_exports WHERE label = 'Bench Darwin Core'")
+TTL_ID=$(psql_at "$PORT" "$DB" -XAtc "SELECT id FROM gn_exports.t_exports WHERE label = 'Bench Darwin-SW'")
+DWC_ID=$(psql_at "$PORT" "$DB" -XAtc "SELECT id FROM gn_exports.t_exports WHERE label = 'Bench Darwin Core'")
 
 # contenders: label|format|output file|command (run with bash -c)
 contenders=(
@@ -78,6 +82,11 @@ contenders+=("COPY run_bytes() raw|csv.gz|$OUT/run.csv.gz|P -c \"COPY (SELECT gn
 for level in 1 3 9; do
   contenders+=("generate() zstd $level|parquet|$EXPORT_DIR/schedules/Synthese_SINP.parquet|P -c \"SET gn_export.parquet_zstd_level = $level\" -c \"SELECT status FROM gn_export.generate(1, 'parquet')\"")
 done
+contenders+=("generate() GeoParquet 2.0|parquet|$EXPORT_DIR/schedules/Synthese_SINP.parquet|P -c \"SET gn_export.geoparquet_version = '2.0'\" -c \"SELECT status FROM gn_export.generate(1, 'parquet')\"")
+# a user's download is written in the plan's order, a published file in spatial order: the
+# difference is the sort's cost (each run appends the path of its file, which nobody can guess, to a .path file)
+contenders+=("generate() user, no sort|parquet|$OUT/user-parquet.path|P -XAtc \"SELECT path FROM gn_export.generate(1, 'parquet', 3)\" >> $OUT/user-parquet.path")
+contenders+=("generate() user, no sort|gpkg|$OUT/user-gpkg.path|P -XAtc \"SELECT path FROM gn_export.generate(1, 'gpkg', 3)\" >> $OUT/user-gpkg.path")
 if command -v ogr2ogr >/dev/null; then
   ogr="ogr2ogr $(ogr2ogr --version | awk '{print $2}' | tr -d ,)"
   contenders+=("$ogr|geojson|$OUT/ogr2ogr.geojson|rm -f $OUT/ogr2ogr.geojson; ogr2ogr -f GeoJSON $OUT/ogr2ogr.geojson \"$PGCONN\" -sql \"SELECT * FROM $VIEW\"")
@@ -88,7 +97,7 @@ if [ -n "${ONLY:-}" ]; then
   kept=(); for c in "${contenders[@]}"; do IFS='|' read -r l f _ <<< "$c"; [[ "$l|$f" =~ $ONLY ]] && kept+=("$c"); done
   contenders=("${kept[@]}")
 fi
-export -f P psql_at; export PG_BIN PG_SOCKDIR PORT
+export -f P psql_at; export PG_BIN PG_SOCKDIR PORT DB
 
 run_cmd() { bash -c "$1"; }
 LIB="$("$PG_BIN/pg_config" --pkglibdir)/gn_export.so"
@@ -114,7 +123,7 @@ if [ -n "${AB:-}" ]; then
 fi
 baseline="P -c \"COPY (SELECT * FROM $VIEW) TO STDOUT WITH (FORMAT csv)\" > $OUT/native.csv"
 
-printf '# %s rows, %s runs each, %s, %s cores\n' "$ROWS" "$RUNS" "$(psql_at "$PORT" gn_demo -XAtc 'SELECT version()' | cut -d, -f1)" "$(nproc)"
+printf '# %s rows, %s runs each, %s, %s cores\n' "$ROWS" "$RUNS" "$(psql_at "$PORT" "$DB" -XAtc 'SELECT version()' | cut -d, -f1)" "$(nproc)"
 printf '%-28s %-13s %9s %9s %8s %14s %9s %7s\n' contender format rows median_s MB/s bytes peak_MB ratio
 declare -a all_base=()
 for c in "${contenders[@]}"; do
@@ -127,8 +136,11 @@ for c in "${contenders[@]}"; do
   done
   mt=$(printf '%s\n' "${ts[@]}" | median)
   mb=$(printf '%s\n' "${bs[@]}" | median)
+  if [[ "$file" == *.path ]]; then
+    paths=$(cat "$file"); rm -f "$file"; file=$(echo "$paths" | tail -1)
+  fi
   bytes=$(stat -c %s "$file" 2>/dev/null || echo 0)
-  rm -f "$file"
+  rm -f "$file" ${paths:-}; paths=""
   peak=$(printf '%s\n' "${peaks[@]}" | sort -g | tail -1)
   awk -v l="$label" -v f="$format" -v r="$ROWS" -v t="$mt" -v b="$mb" -v by="$bytes" -v p="$peak" \
     'BEGIN {printf "%-28s %-13s %9d %9.2f %8.1f %14.0f %9.1f %6.2fx\n", l, f, r, t, by/1e6/t, by, p/1024, t/b}'

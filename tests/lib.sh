@@ -75,6 +75,9 @@ psql_at() {
 # frozen install scripts of released versions (sql/gn_export--<old>.sql), so that an old version
 # can still be installed and upgraded (tests/client/upgrade.sh)
 install_extension() {
+  # unlinked first: cargo pgrx copies over the file in place, which would change the code under
+  # a backend that has the library mapped (a demo or bench session still running)
+  rm -f "$("$PG_CONFIG" --pkglibdir)/gn_export.so"
   (cd "$REPO" && cargo pgrx install --pg-config "$PG_CONFIG" "$@")
   local f ext
   ext="$("$PG_CONFIG" --sharedir)/extension"

@@ -49,18 +49,22 @@ if ! grep -qs "pg15 *= *\"$PG_CONFIG\"" "$PGRX_HOME/config.toml"; then
 else
   log "pgrx already initialised for pg15"
 fi
-# Python readers and validators for the client tests, in their own virtualenv, pinned in
-# tests/requirements.txt (reinstalled when that file changes)
-VENV="${GN_EXPORT_VENV:-/opt/gn_export-test-venv}"
-REQ="$(cd "$(dirname "$0")" && pwd)/requirements.txt"
-if ! cmp -s "$REQ" "$VENV/.gn_export-requirements.txt"; then
-  log "python venv $VENV with $(grep -vc '^#' "$REQ") pinned packages"
-  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
-  cp "$REQ" "$VENV/.gn_export-requirements.txt"
-else
-  log "python venv present"
-fi
+# Python readers and validators for the client tests, in their own virtualenvs, pinned in
+# tests/requirements.txt and tests/requirements-gpio.txt (geoparquet-io's DuckDB differs from
+# the readers'); each reinstalled when its file changes
+venv() { # venv DIR REQUIREMENTS
+  if ! cmp -s "$2" "$1/.gn_export-requirements.txt"; then
+    log "python venv $1 with $(grep -vc '^#' "$2") pinned packages"
+    [ -x "$1/bin/pip" ] || python3 -m venv "$1"
+    "$1/bin/pip" install -q --disable-pip-version-check -r "$2"
+    cp "$2" "$1/.gn_export-requirements.txt"
+  else
+    log "python venv $1 present"
+  fi
+}
+HERE="$(cd "$(dirname "$0")" && pwd)"
+venv "${GN_EXPORT_VENV:-/opt/gn_export-test-venv}" "$HERE/requirements.txt"
+venv "${GN_EXPORT_GPIO_VENV:-/opt/gn_export-gpio-venv}" "$HERE/requirements-gpio.txt"
 # another Debian's programs: GDAL with its Parquet driver (QGIS's reader), in a forky root
 # and PostgreSQL 17 (Debian 13) and 18 (forky), to build and try gn_export on them
 bash "$(cd "$(dirname "$0")" && pwd)/roots.sh" forky-gdal trixie-pg17 forky-pg18

@@ -24,6 +24,7 @@ pub use value::Value;
 
 use crate::error::{GnError, GnResult};
 use crate::relation::{SpatialRef, ViewColumn};
+use crate::settings::GeoParquetVersion;
 use std::path::Path;
 
 /// A byte-stream format: header, then one piece per row, then footer; concatenated, the file.
@@ -124,6 +125,8 @@ pub struct FileJob<'a> {
     pub versioning: Option<Option<ContentVersion>>,
     /// the zstd level of a format that compresses with it (GeoParquet), 1 to 22
     pub zstd_level: i32,
+    /// the GeoParquet specification a GeoParquet file follows
+    pub geoparquet_version: GeoParquetVersion,
     pub backend: Backend,
 }
 

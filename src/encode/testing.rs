@@ -111,6 +111,30 @@ pub fn write_version(
     rows: &[Vec<Value>],
     versioning: Option<Option<super::ContentVersion>>,
 ) -> GnResult<(Scratch, Option<super::ContentVersion>)> {
+    let knobs = Knobs {
+        versioning,
+        ..Knobs::default()
+    };
+    write_with(format, dataset, types, layout, srid, rows, knobs)
+}
+
+/// What a test may set in a job beyond the rows: the rest is as generate() sets it by default.
+#[derive(Default)]
+pub struct Knobs {
+    pub versioning: Option<Option<super::ContentVersion>>,
+    pub geoparquet_version: crate::settings::GeoParquetVersion,
+}
+
+/// [`write`] with [`Knobs`]: the file, and the version the writer reports.
+pub fn write_with(
+    format: Format,
+    dataset: &Dataset,
+    types: &[ViewColumn],
+    layout: &Layout,
+    srid: i32,
+    rows: &[Vec<Value>],
+    knobs: Knobs,
+) -> GnResult<(Scratch, Option<super::ContentVersion>)> {
     let super::format::Output::Container(make) = format.spec().output else {
         panic!("{} is not a container", format.name());
     };
@@ -136,8 +160,9 @@ pub fn write_version(
         path: scratch.path(),
         file: &file,
         rows_in_key_order: true,
-        versioning,
+        versioning: knobs.versioning,
         zstd_level: 3,
+        geoparquet_version: knobs.geoparquet_version,
         backend: TEST,
     };
     let mut writer = make(&job)?;

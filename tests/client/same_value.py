@@ -30,6 +30,8 @@ def same(a, b, text_uuids=False):
     if isinstance(b, (dict, list)) and isinstance(a, str):
         return json.loads(a) == b
     if isinstance(b, uuid.UUID):
+        if isinstance(a, uuid.UUID):
+            return a == b  # DuckDB reads Parquet's UUID type as a UUID
         if isinstance(a, bytes):
             return not text_uuids and uuid.UUID(bytes=a) == b
         return isinstance(a, str) and uuid.UUID(a) == b

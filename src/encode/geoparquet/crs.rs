@@ -19,6 +19,25 @@ pub enum Crs {
     Projjson(serde_json::Value),
 }
 
+impl Crs {
+    /// The `crs` of Parquet's GEOMETRY type (GeoParquet 2.0): absent for OGC:CRS84, PROJJSON
+    /// inline otherwise, as GeoParquet 2.0 requires. Parquet cannot say that a CRS is unknown
+    /// (absent means OGC:CRS84): an SRID 0 is refused (22023) rather than written as WGS 84.
+    pub fn parquet_crs(&self, srid: i32, export: &str) -> GnResult<Option<String>> {
+        match self {
+            Crs::Default => Ok(None),
+            Crs::Projjson(p) => Ok(Some(p.to_string())),
+            Crs::Unknown => Err(GnError::new(
+                Code::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("{export}: GeoParquet 2.0 cannot hold geometries of SRID {srid}, whose CRS is unknown"),
+            )
+            .hint(
+                "Set the export's geometry_srid to the SRID of its data, or write GeoParquet 1.1 (SET gn_export.geoparquet_version = '1.1'), which can say the CRS is unknown.",
+            )),
+        }
+    }
+}
+
 /// The CRS of `srid` from its definition in PostGIS's `spatial_ref_sys` (`known`), through
 /// PROJ. Errors: 22023 for an SRID PostGIS does not know, 38000 when PROJ is missing or cannot
 /// read the definition.

@@ -1,12 +1,17 @@
-//! GeoParquet 1.1 files, written with the `parquet` crate's column writers (no Arrow): one
-//! typed column per view column ([`column`]), the feature geometry as ISO WKB in the export's
-//! own SRID (as the GeoPackage: GeoParquet allows any CRS), and the `geo` metadata (version,
+//! GeoParquet files, written with the `parquet` crate's column writers (no Arrow): one typed
+//! column per view column ([`column`]), the feature geometry as ISO WKB in the export's own
+//! SRID (as the GeoPackage: GeoParquet allows any CRS), and the `geo` metadata (version,
 //! primary column, encoding, the geometry types and bbox seen in the data, the CRS as PROJJSON
-//! made by PROJ, [`crs`]) with a bbox covering column (`bbox`: xmin, ymin, xmax, ymax per
-//! row, whose row-group statistics let readers skip what lies outside their window). Rows are
-//! buffered column by column up to a row group of about 16 MiB, which a thread of its own
-//! encodes, compresses (zstd) and writes while the next one fills: memory stays at a few row
-//! groups.
+//! made by PROJ, [`crs`]).
+//!
+//! Two versions of the specification (`gn_export.geoparquet_version`): 1.1 writes the WKB as
+//! plain bytes with a bbox covering column (`bbox`: xmin, ymin, xmax, ymax per row, whose
+//! row-group statistics let readers skip what lies outside their window); 2.0 annotates the
+//! column with Parquet's GEOMETRY logical type (its CRS inline as PROJJSON), and the crate's
+//! `geospatial` feature writes each row group's geospatial statistics (bbox and types), which
+//! take the covering's place. Rows are buffered column by column up to a row group of
+//! [`ROW_GROUP_ROWS`], which a thread of its own encodes, compresses (zstd) and writes while
+//! the next one fills: memory stays at a few row groups.
 
 pub mod column;
 pub mod crs;
@@ -19,6 +24,7 @@ use super::{ContentVersion, Feature, FileJob, FileWriter, Format, Value};
 use crate::encode::worker::{Inbox, Worker};
 use crate::error::io_error;
 use crate::error::{GnError, GnResult};
+use crate::settings::GeoParquetVersion;
 use column::{kind_of, Column, Kind};
 use crs::Crs;
 use parquet::basic::{Compression, ZstdLevel};
@@ -55,8 +61,9 @@ pub struct GeoParquet {
     kinds: Vec<(Kind, bool)>,
     columns: Vec<Column>,
     names: Vec<String>,
-    /// the covering column's name and its xmin, ymin, xmax, ymax leaves
-    covering: (String, [Column; 4]),
+    /// GeoParquet 1.1's covering column: its name and its xmin, ymin, xmax, ymax leaves
+    covering: Option<(String, [Column; 4])>,
+    version: GeoParquetVersion,
     /// the export, as errors name it
     export: String,
     feature: Feature,
@@ -100,14 +107,29 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
     let mut fields = Vec::new();
     let mut kinds = Vec::new();
     let mut names = Vec::new();
+    let version = job.geoparquet_version;
     for (i, c) in job.layout.columns.iter().enumerate() {
         let (kind, list) = kind_of(&job.types[i], i == feature.geometry);
-        fields.push(column::field(&c.name, kind, list).map_err(pq)?);
+        fields.push(
+            match version {
+                GeoParquetVersion::V2_0 if i == feature.geometry => {
+                    column::geometry_field(&c.name, crs.parquet_crs(job.srid, &export)?)
+                }
+                _ => column::field(&c.name, kind, list),
+            }
+            .map_err(pq)?,
+        );
         kinds.push((kind, list));
         names.push(c.name.clone());
     }
-    let covering = covering_name(&names);
-    fields.push(column::bbox_field(&covering).map_err(pq)?);
+    let covering = match version {
+        GeoParquetVersion::V1_1 => {
+            let name = covering_name(&names);
+            fields.push(column::bbox_field(&name).map_err(pq)?);
+            Some((name, covering_leaves()))
+        }
+        GeoParquetVersion::V2_0 => None,
+    };
     let schema = Type::group_type_builder("schema")
         .with_fields(fields)
         .build()
@@ -137,10 +159,8 @@ pub fn create(job: &FileJob) -> GnResult<Box<dyn FileWriter>> {
         columns: kinds.iter().map(|&(k, l)| Column::new(k, l)).collect(),
         kinds,
         names,
-        covering: (
-            covering,
-            std::array::from_fn(|_| Column::new(Kind::Float64, false)),
-        ),
+        covering,
+        version,
         export,
         feature,
         crs,
@@ -204,13 +224,14 @@ impl GeoParquet {
         }
         let fresh = self.kinds.iter().map(|&(k, l)| Column::new(k, l)).collect();
         let mut group = std::mem::replace(&mut self.columns, fresh);
-        let leaves = std::array::from_fn(|_| Column::new(Kind::Float64, false));
-        group.extend(std::mem::replace(&mut self.covering.1, leaves));
+        if let Some((_, leaves)) = &mut self.covering {
+            group.extend(std::mem::replace(leaves, covering_leaves()));
+        }
         self.rows_in_group = 0;
         self.worker.send(Message::Group(group))
     }
 
-    /// The `geo` file metadata of GeoParquet 1.1.
+    /// The `geo` file metadata of the file's GeoParquet version.
     fn geo_metadata(&self) -> String {
         let types: Vec<String> = self
             .types
@@ -232,21 +253,31 @@ impl GeoParquet {
                 column.insert("crs".into(), p.clone());
             }
         }
-        let b = &self.covering.0;
-        column.insert(
-            "covering".into(),
-            json!({ "bbox": {
-                "xmin": [b, "xmin"], "ymin": [b, "ymin"], "xmax": [b, "xmax"], "ymax": [b, "ymax"]
-            }}),
-        );
+        if let Some((b, _)) = &self.covering {
+            column.insert(
+                "covering".into(),
+                json!({ "bbox": {
+                    "xmin": [b, "xmin"], "ymin": [b, "ymin"], "xmax": [b, "xmax"], "ymax": [b, "ymax"]
+                }}),
+            );
+        }
         let primary = &self.names[self.feature.geometry];
+        let version = match self.version {
+            GeoParquetVersion::V1_1 => "1.1.0",
+            GeoParquetVersion::V2_0 => "2.0.0",
+        };
         json!({
-            "version": "1.1.0",
+            "version": version,
             "primary_column": primary,
             "columns": { primary: column },
         })
         .to_string()
     }
+}
+
+/// The covering's four leaves, empty.
+fn covering_leaves() -> [Column; 4] {
+    std::array::from_fn(|_| Column::new(Kind::Float64, false))
 }
 
 /// `bbox`, or with underscores until no view column has that name.
@@ -274,9 +305,11 @@ fn type_name(t: u32) -> &'static str {
 impl FileWriter for GeoParquet {
     fn row(&mut self, row: &[Value]) -> GnResult<()> {
         let bbox = self.geometry(row)?;
-        for (i, leaf) in self.covering.1.iter_mut().enumerate() {
-            let v = bbox.map_or(Value::Null, |b| Value::Float8(b[i]));
-            leaf.push(&v).expect("a float column takes floats and NULL");
+        if let Some((_, leaves)) = &mut self.covering {
+            for (i, leaf) in leaves.iter_mut().enumerate() {
+                let v = bbox.map_or(Value::Null, |b| Value::Float8(b[i]));
+                leaf.push(&v).expect("a float column takes floats and NULL");
+            }
         }
         let mut buffered = 0;
         for i in 0..self.columns.len() {

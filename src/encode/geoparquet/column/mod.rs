@@ -130,6 +130,17 @@ pub fn field(name: &str, kind: Kind, list: bool) -> PqResult<Arc<Type>> {
     ))
 }
 
+/// The feature geometry's field in GeoParquet 2.0: WKB in an optional BYTE_ARRAY annotated
+/// with Parquet's GEOMETRY logical type, whose `crs` is PROJJSON inline (None: OGC:CRS84).
+pub fn geometry_field(name: &str, crs: Option<String>) -> PqResult<Arc<Type>> {
+    Ok(Arc::new(
+        Type::primitive_type_builder(name, Physical::BYTE_ARRAY)
+            .with_repetition(Repetition::OPTIONAL)
+            .with_logical_type(Some(LogicalType::geometry(crs)))
+            .build()?,
+    ))
+}
+
 /// The bbox covering column (GeoParquet 1.1): an optional struct of four required doubles,
 /// NULL for a NULL geometry and the inverted box (+inf, +inf, -inf, -inf) for an empty one (a
 /// covering must be present exactly where the geometry is).
