@@ -5,6 +5,7 @@
 # every value the database's; lists of dates and timestamps come as their ISO 8601 texts. GDAL's
 # lists hold no NULL element (it reads one as 0, NaN or an empty string): opened with
 # LISTS_AS_STRING_JSON=YES, as docs/formats.md says, GDAL reads those too as the database has them.
+# GeoParquet 2.0 (Parquet's GEOMETRY type) reads the same.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 FORKY="$ROOTS/forky"
@@ -57,5 +58,16 @@ res=$(gdal_reads "$(Q $DB -c "SELECT path FROM gn_export.generate(1, 'parquet')"
 check "GDAL reads the demo export's GeoParquet: GeoNature's 70 columns, no warning, EPSG:4326, every row" \
   "warnings: none|ignored: none|srs: EPSG:4326|rows: $n of $n" "$(echo "$res" | summary)"
 check "... every value the database's" "differ: none" "$(echo "$res" | grep '^differ:')"
+echo "$res" | grep '^    ' || true
+
+echo "## GeoParquet 2.0: the geometry in Parquet's GEOMETRY type"
+V2="SET gn_export.geoparquet_version = '2.0'"
+res=$(gdal_reads "$(Q $DB -c "$V2" -c "SELECT path FROM gn_export.generate(1, 'parquet')" | tail -1)" | compare "SELECT * FROM gn_exports.v_synthese_sinp" id_synthese geom)
+check "GDAL reads the demo export as GeoParquet 2.0: no warning, EPSG:4326, every row, every value the database's" \
+  "warnings: none|ignored: none|srs: EPSG:4326|rows: $n of $n|differ: none" "$(echo "$res" | grep -E '^(warnings|ignored|srs|rows|differ):' | paste -sd'|')"
+echo "$res" | grep '^    ' || true
+res=$(gdal_reads "$(Q $DB -c "$V2" -c "SELECT path FROM gn_export.generate($TYPES, 'parquet')" | tail -1)" LISTS_AS_STRING_JSON=YES | compare "SELECT * FROM public.types" id geom)
+check "... and every type in Lambert-93 (its CRS from the GEOMETRY type's PROJJSON)" \
+  "warnings: none|ignored: none|srs: EPSG:2154|rows: 3 of 3|differ: none" "$(echo "$res" | grep -E '^(warnings|ignored|srs|rows|differ):' | paste -sd'|')"
 echo "$res" | grep '^    ' || true
 finish
