@@ -10,7 +10,12 @@
 #
 #   bash tests/roots.sh trixie-pg17 forky-pg18
 #       Debian 13's PostgreSQL 17 and forky's 18, each with its PostGIS, pg_cron, headers and
-#       clang, for building and trying gn_export on those servers (tests/client/servers.sh).
+#       clang, for building gn_export and running the tests on those servers (tests/server.sh,
+#       packaging/deb.sh); their postgres user takes this machine's ids.
+#
+#   bash tests/roots.sh clean-bookworm clean-trixie clean-forky
+#       tarballs of minimal roots with nothing added (no Rust, no PostgreSQL), from which
+#       tests/packages.sh installs each Debian package as on a new server.
 #
 # Roots live under $GN_EXPORT_ROOTS (default /opt/gn_export-roots). Their programs run inside
 # them with chroot (they need their own C library). The archive this machine reaches may be a
@@ -77,15 +82,64 @@ apt_in() {
 postgresql() {
   local suite=$1 v=$2
   root "$suite"
-  if [ -x "$ROOTS/$suite/usr/lib/postgresql/$v/bin/pg_config" ] &&
+  if [ -x "$ROOTS/$suite/usr/lib/postgresql/$v/bin/pg_config" ] && [ -x "$ROOTS/$suite/usr/bin/dpkg-shlibdeps" ] &&
      inside "$suite" dpkg-query -W "postgresql-$v-postgis-3" > /dev/null 2>&1; then
     log "$suite root with PostgreSQL $v present"
+  else
+    log "PostgreSQL $v, PostGIS and pg_cron in the $suite root"
+    apt_in "$suite" "postgresql-$v" "postgresql-server-dev-$v" "postgresql-$v-postgis-3" "postgresql-$v-cron" \
+      libclang-dev clang pkg-config gcc make ca-certificates dpkg-dev
+    log "$suite root: $(inside "$suite" "/usr/lib/postgresql/$v/bin/pg_config" --version)"
+  fi
+  same_postgres "$suite"
+}
+
+# same_postgres SUITE: the root's postgres user and group get this machine's ids, so that a
+# cluster the tests make here (owned by postgres) is the root server's own, and its files ours
+same_postgres() {
+  local dir=$ROOTS/$1 uid gid old_uid old_gid
+  uid=$(id -u postgres); gid=$(id -g postgres)
+  old_uid=$(inside "$1" id -u postgres); old_gid=$(inside "$1" id -g postgres)
+  [ "$old_uid:$old_gid" = "$uid:$gid" ] && return
+  log "$1 root: postgres takes this machine's ids $uid:$gid (was $old_uid:$old_gid)"
+  # the files are walked below: never into something lent (a bind mount has the same device)
+  if findmnt -rn -o TARGET | grep -c "^$dir/" > /dev/null; then
+    echo "roots: something is still mounted under $dir: unmount it first" >&2; exit 1
+  fi
+  local taken_by_user taken_by_group
+  taken_by_user=$(inside "$1" getent passwd "$uid" | cut -d: -f1 || true)
+  taken_by_group=$(inside "$1" getent group "$gid" | cut -d: -f1 || true)
+  if { [ -n "$taken_by_user" ] && [ "$taken_by_user" != postgres ]; } ||
+     { [ -n "$taken_by_group" ] && [ "$taken_by_group" != postgres ]; }; then
+    echo "roots: uid $uid or gid $gid is taken in $dir: cannot give postgres this machine's ids" >&2; exit 1
+  fi
+  [ "$old_gid" = "$gid" ] || inside "$1" groupmod -g "$gid" postgres
+  [ "$old_uid" = "$uid" ] || inside "$1" usermod -u "$uid" postgres
+  inside "$1" usermod -g "$gid" postgres
+  # what the packages made for the old ids (usermod moved the home directory's only)
+  find "$dir" -xdev \( -uid "$old_uid" -o -gid "$old_gid" \) -print0 |
+    while IFS= read -r -d '' f; do
+      chown -h "$( [ "$(stat -c %u "$f")" = "$old_uid" ] && echo "$uid" || stat -c %u "$f"):$( [ "$(stat -c %g "$f")" = "$old_gid" ] && echo "$gid" || stat -c %g "$f")" "$f"
+    done
+}
+
+# clean SUITE: a tarball of a minimal SUITE root, never used in place: each package test
+# (tests/packages.sh) unpacks it and installs a package there, as on a new server
+clean() {
+  local suite=$1 tar=$ROOTS/clean-$1.tar dir=$ROOTS/.clean-$1
+  if [ -s "$tar" ]; then
+    log "clean $suite root present"
     return
   fi
-  log "PostgreSQL $v, PostGIS and pg_cron in the $suite root"
-  apt_in "$suite" "postgresql-$v" "postgresql-server-dev-$v" "postgresql-$v-postgis-3" "postgresql-$v-cron" \
-    libclang-dev clang pkg-config gcc make ca-certificates
-  log "$suite root: $(inside "$suite" "/usr/lib/postgresql/$v/bin/pg_config" --version)"
+  log "debootstrap a clean $suite root into $tar"
+  rm -rf --one-file-system "$dir"
+  mkdir -p "$ROOTS"
+  local script=/usr/share/debootstrap/scripts/$suite
+  [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
+  debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" "$script" > "$ROOTS/clean-$suite.log" 2>&1 ||
+    { tail -20 "$ROOTS/clean-$suite.log" >&2; exit 1; }
+  tar -C "$dir" -cf "$tar.part" . && mv "$tar.part" "$tar"
+  rm -rf --one-file-system "$dir"
 }
 
 forky_gdal() {
@@ -123,6 +177,7 @@ for what in "$@"; do
     forky-gdal) forky_gdal ;;
     trixie-pg17) postgresql trixie 17 ;;
     forky-pg18) postgresql forky 18 ;;
-    *) echo "roots: unknown root '$what' (forky-gdal, trixie-pg17, forky-pg18)" >&2; exit 2 ;;
+    clean-bookworm | clean-trixie | clean-forky) clean "${what#clean-}" ;;
+    *) echo "roots: unknown root '$what' (forky-gdal, trixie-pg17, forky-pg18, clean-bookworm, clean-trixie, clean-forky)" >&2; exit 2 ;;
   esac
 done

@@ -6,7 +6,7 @@ set -euo pipefail
 PGRX_VERSION=0.18.1
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3 postgresql-15-cron
-      gdal-bin python3-gdal libclang-dev clang sudo pkg-config python3 python3-venv jq libxml2-utils unzip
+      gdal-bin python3-gdal libclang-dev clang sudo pkg-config python3 python3-venv jq libxml2-utils unzip dpkg-dev
       curl libmagic1 debootstrap)
 
 log() { printf '== setup: %s\n' "$*"; }
@@ -67,5 +67,6 @@ venv "${GN_EXPORT_VENV:-/opt/gn_export-test-venv}" "$HERE/requirements.txt"
 venv "${GN_EXPORT_GPIO_VENV:-/opt/gn_export-gpio-venv}" "$HERE/requirements-gpio.txt"
 # another Debian's programs: GDAL with its Parquet driver (QGIS's reader), in a forky root
 # and PostgreSQL 17 (Debian 13) and 18 (forky), to build and try gn_export on them
-bash "$(cd "$(dirname "$0")" && pwd)/roots.sh" forky-gdal trixie-pg17 forky-pg18
+bash "$(cd "$(dirname "$0")" && pwd)/roots.sh" forky-gdal trixie-pg17 forky-pg18 \
+  clean-bookworm clean-trixie clean-forky
 log "done"

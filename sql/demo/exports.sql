@@ -243,15 +243,19 @@ COMMENT ON VIEW gn_exports.v_synthese_l93 IS 'Observations en Lambert-93 (démo 
 
 INSERT INTO gn_exports.t_exports (label, schema_name, view_name, "desc", geometry_field, geometry_srid,
                                   public, id_licence, view_pk_column)
-SELECT * FROM (VALUES
-    ('Synthese SINP', 'gn_exports', 'v_synthese_sinp', 'Export des observations de la synthèse au format SINP',
+SELECT label, schema_name, view_name, "desc", geometry_field, geometry_srid, public, id_licence, view_pk_column
+FROM (VALUES
+    (1, 'Synthese SINP', 'gn_exports', 'v_synthese_sinp', 'Export des observations de la synthèse au format SINP',
      'geom', 4326, false, 1, 'id_synthese'),
-    ('Jeux de données', 'gn_exports', 'v_jeux_de_donnees', 'Liste publique des jeux de données',
+    (2, 'Jeux de données', 'gn_exports', 'v_jeux_de_donnees', 'Liste publique des jeux de données',
      NULL, NULL::int, true, 3, 'id_dataset'),
-    ('Synthese Lambert-93', 'gn_exports', 'v_synthese_l93', 'Observations en Lambert-93 pour les partenaires',
-     'geom_local', 2154, false, 2, 'id_synthese')) v(label, schema_name, view_name, "desc", geometry_field,
-                                                  geometry_srid, public, id_licence, view_pk_column)
-WHERE NOT EXISTS (SELECT 1 FROM gn_exports.t_exports e WHERE e.label = v.label);
+    (3, 'Synthese Lambert-93', 'gn_exports', 'v_synthese_l93', 'Observations en Lambert-93 pour les partenaires',
+     'geom_local', 2154, false, 2, 'id_synthese')) v(n, label, schema_name, view_name, "desc", geometry_field,
+                                                     geometry_srid, public, id_licence, view_pk_column)
+WHERE NOT EXISTS (SELECT 1 FROM gn_exports.t_exports e WHERE e.label = v.label)
+-- the ids the demo and the tests name (1, 2, 3): in this order whatever the plan (PostgreSQL 17
+-- hashes the anti-join and would give them in another)
+ORDER BY v.n;
 
 -- 'Synthese SINP' is associated with the user 'agent', 'Synthese Lambert-93' with the group
 -- 'Grp_partenaires'. Tokens come from the column default: one fresh random token per row.

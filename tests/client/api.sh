@@ -204,7 +204,7 @@ check "clean_files() removes the snapshots unused for api_snapshot_ttl, and only
 check "nothing but pointers younger than the ttl is left" "" "$(find "$SNAPS" -type f ! -name '*.latest' -printf '%f ')"
 # a snapshot made before the server restarted is never served (a crash may have torn it)
 sid=$(page 0 ', "snapshot": "new"' | cut -d'|' -f2)
-as_postgres "$PG_BIN/pg_ctl" -D "$CLIENT_DIR" restart -w -m fast > /dev/null
+server pg_ctl -D "$CLIENT_DIR" restart -w -m fast > /dev/null
 check "after a restart, a snapshot made before is refused (22023)" 22023 \
   "$(sqlstate_in gn_api "SELECT gn_export.api($OBS, '{\"limit\": 7, \"snapshot\": \"$sid\"}')")"
 check "and clean_files() removes it" 1 \

@@ -18,7 +18,10 @@ client_cluster_up
 make_demo_db gn_trust 100
 export_dir_for gn_trust trust-exports
 tmp=$(mktemp -d); chmod 755 "$tmp"
-VICTIM=/var/lib/postgresql/gn_export_victim.txt
+# a file of the server's user, where the server sees it at the same path (PostgreSQL 17 and 18
+# run in a root that is lent STATE_DIR: tests/server.sh)
+install -d -o postgres -g postgres -m 700 "$STATE_DIR/trust-victim"
+VICTIM="$STATE_DIR/trust-victim/gn_export_victim.txt"
 cleanup() { rm -rf "$tmp"; rm -f "$VICTIM" "$VICTIM.2"; cluster_down "$CLIENT_DIR"; }
 trap cleanup EXIT
 # psql with errors allowed, to read :LAST_ERROR_SQLSTATE
@@ -210,14 +213,14 @@ check "a 360-character label gives a file whose name fits the file system" "done
   "$(echo "$long" | cut -d' ' -f1) $([ "$(basename "$(echo "$long" | cut -d' ' -f2-)" | wc -c)" -le 256 ] && echo ok)"
 
 echo "## 5. parse trees, text, caches, JSON, privileges"
-COPYQ="COPY (WITH c AS (SELECT 1 AS a) SELECT a, (SELECT 2) AS b FROM c) TO STDOUT (FORMAT json)"
+COPYQ="COPY (WITH c AS (SELECT 1 AS a) SELECT a, (SELECT 2) AS b FROM c) TO STDOUT (FORMAT 'json')"
 want=$(psql_at "$CLIENT_PORT" gn_trust -c "$COPYQ" | md5sum | cut -d' ' -f1)
 got=$("$PY" "$(dirname "$0")/prepared_copy.py" "host=$PG_SOCKDIR port=$CLIENT_PORT dbname=gn_trust user=postgres" 5 "$COPYQ" | sort | uniq -c | awk '{print $1, $2}')
 check "a COPY hook statement run 5 times as a named prepared statement gives 5 identical results" "5 $want" "$got"
 out=$(QE gn_trust <<SQL
 DO \$\$ BEGIN
   FOR i IN 1..5 LOOP
-    COPY (WITH c AS (SELECT 1 AS a) SELECT a, (SELECT 2) AS b FROM c) TO '$EXPORTS/plpgsql.json' (FORMAT json);
+    COPY (WITH c AS (SELECT 1 AS a) SELECT a, (SELECT 2) AS b FROM c) TO '$EXPORTS/plpgsql.json' (FORMAT 'json');
   END LOOP;
 END \$\$;
 SQL
@@ -313,7 +316,7 @@ check "without those grants, the procedure is refused (42501)" 42501 \
 check "without that grant, generate() is refused (42501), even to pg_write_server_files" "42501 42501" \
   "$(sqlstate "SET ROLE carol; SELECT gn_export.generate(2)") $(sqlstate "SET ROLE file_writer; SELECT gn_export.generate(2)")"
 check "COPY TO a server file with our formats still needs pg_write_server_files (42501)" 42501 \
-  "$(sqlstate "SET ROLE exporter; COPY (SELECT 1 AS a) TO '$EXPORTS/x.json' (FORMAT json)")"
+  "$(sqlstate "SET ROLE exporter; COPY (SELECT 1 AS a) TO '$EXPORTS/x.json' (FORMAT 'json')")"
 check "... which is enough for it" "" \
-  "$(QE gn_trust -c "SET ROLE file_writer" -c "COPY (SELECT 1 AS a) TO '$EXPORTS/x.json' (FORMAT json)")"
+  "$(QE gn_trust -c "SET ROLE file_writer" -c "COPY (SELECT 1 AS a) TO '$EXPORTS/x.json' (FORMAT 'json')")"
 finish

@@ -77,7 +77,7 @@ check "after the view's error: previous file byte-identical" "$before" "$(md5sum
 check "after the view's error: no temporary file" 0 "$(leftovers "$EXPORTS")"
 
 # the same through the COPY hook to a server file, and to the client
-err=$(Q gn_fail -c "COPY (SELECT * FROM public.v_fail) TO '$EXPORTS/copy.json' WITH (FORMAT json)" 2>&1 || true)
+err=$(Q gn_fail -c "COPY (SELECT * FROM public.v_fail) TO '$EXPORTS/copy.json' WITH (FORMAT 'json')" 2>&1 || true)
 check "COPY TO a file: the error is reported" 1 "$(echo "$err" | grep -c 'boom at row 2500')"
 check "COPY TO a file: no file and no temporary file" "0 0" "$([ -e "$EXPORTS/copy.json" ] && echo 1 || echo 0) $(leftovers "$EXPORTS")"
 rc=0

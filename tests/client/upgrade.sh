@@ -38,7 +38,7 @@ SQL
 # calls still compare the extension's configuration tables (pg_extension_config_dump), its
 # requirements and which privileges are its own (set_record_init_privs) against a DBA's grants
 dump() {
-  as_postgres "$PG_BIN/pg_dump" -h "$PG_SOCKDIR" -p "$CLIENT_PORT" -U postgres --schema-only --binary-upgrade "$1" \
+  server pg_dump -h "$PG_SOCKDIR" -p "$CLIENT_PORT" -U postgres --schema-only --binary-upgrade "$1" \
     | grep -v -e '^-- Dumped ' -e '^SET ' -e '^SELECT pg_catalog.set_config' \
            -e '^\\connect' -e '^\\restrict' -e '^\\unrestrict' \
     | sed -E "s/'[0-9]+'(::pg_catalog\.oid)/'<oid>'\1/g; s/oid = '[0-9]+'/oid = '<oid>'/; s/(relfrozenxid|relminmxid) = '[0-9]+'/\1 = '<xid>'/g; s/ARRAY\['[0-9', ]+'\]::pg_catalog\.oid\[\]/ARRAY[<oids>]::pg_catalog.oid[]/g; s/'\{[0-9,]+\}'/'{<oids>}'/g; s/'\{[0-9A-F\/,]+\}'::pg_catalog\.pg_lsn\[\]/'{<lsns>}'::pg_catalog.pg_lsn[]/g"

@@ -170,12 +170,12 @@ check "pages of 2 over keys (10,10,10,NULL,20) serve each of the 5 rows once" "a
      FROM generate_series(0, 2) p, json_array_elements(gn_export.api($KEYS, json_build_object('limit', 2, 'offset', p)::jsonb)->'items') r")"
 
 echo "## COPY honours column lists and ONLY, as core COPY does"
-check "COPY tbl (id, txt) TO STDOUT (FORMAT json) exports those columns only" '["id","txt"]' \
-  "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.edge (id, txt) TO STDOUT (FORMAT json)" | jq -c '.[0] | keys_unsorted')"
+check "COPY tbl (id, txt) TO STDOUT (FORMAT 'json') exports those columns only" '["id","txt"]' \
+  "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.edge (id, txt) TO STDOUT (FORMAT 'json')" | jq -c '.[0] | keys_unsorted')"
 Q gn_valid -c "CREATE TABLE public.parent (a int)" -c "CREATE TABLE public.child () INHERITS (public.parent)" \
   -c "INSERT INTO public.parent VALUES (1)" -c "INSERT INTO public.child VALUES (2)"
 check "COPY parent TO exports the parent's own rows, not its children's, as core COPY" "1 1" \
-  "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.parent TO STDOUT (FORMAT json)" | jq length) $(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.parent TO STDOUT (FORMAT csv)" | wc -l)"
+  "$(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.parent TO STDOUT (FORMAT 'json')" | jq length) $(psql_at "$CLIENT_PORT" gn_valid -c "COPY public.parent TO STDOUT (FORMAT csv)" | wc -l)"
 
 Q gn_valid -c "CREATE VIEW public.v_dup AS SELECT 1 AS x FROM generate_series(1, 3)" \
   -c "INSERT INTO gn_exports.t_exports (label, schema_name, view_name, public, id_licence, view_pk_column) VALUES ('Doublons', 'public', 'v_dup', true, 1, 'x')"

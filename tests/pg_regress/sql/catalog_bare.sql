@@ -12,8 +12,9 @@ SELECT table_name, column_name, data_type, character_maximum_length AS len, is_n
 FROM information_schema.columns WHERE table_schema = 'gn_exports'
 ORDER BY table_name, ordinal_position;
 
+-- (NOT NULL left out: PostgreSQL 18 lists them here too, 15 and 17 in pg_attribute only)
 SELECT conrelid::regclass AS "table", conname, pg_get_constraintdef(oid) AS definition
-FROM pg_constraint WHERE connamespace = 'gn_exports'::regnamespace ORDER BY 1, 2;
+FROM pg_constraint WHERE connamespace = 'gn_exports'::regnamespace AND contype <> 'n' ORDER BY 1, 2;
 
 SELECT id_licence, name_licence, url_licence FROM gn_exports.t_licences ORDER BY 1;
 
@@ -22,10 +23,15 @@ SELECT count(*) AS fk_to_t_roles FROM pg_constraint
 WHERE conrelid = 'gn_exports.cor_exports_roles'::regclass AND contype = 'f' AND confrelid <> 'gn_exports.t_exports'::regclass;
 
 -- the catalog is not an extension member: nothing in gn_exports depends on the extension
+-- (the types PostgreSQL makes by itself, arrays and tables' and views' row types, left out:
+-- PostgreSQL 17 records them as members too, 15 does not)
 SELECT pg_describe_object(classid, objid, objsubid) AS member
-FROM pg_depend
+FROM pg_depend d
 WHERE refclassid = 'pg_extension'::regclass
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'gn_export')
+  AND NOT EXISTS (SELECT 1 FROM pg_type t LEFT JOIN pg_class c ON c.oid = t.typrelid
+                   WHERE d.classid = 'pg_type'::regclass AND t.oid = d.objid
+                     AND (t.typcategory = 'A' OR c.relkind IN ('r', 'v', 'm', 'p', 'f')))
 ORDER BY 1;
 
 -- every function and procedure of the extension runs with a pinned search_path, but the one

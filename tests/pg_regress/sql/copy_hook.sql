@@ -16,7 +16,7 @@ COPY (SELECT '\x41420a'::bytea) TO STDOUT WITH (FORMAT raw);
 COPY (SELECT * FROM public.obs ORDER BY id) TO STDOUT WITH (FORMAT geojson, ID 'id');
 COPY (SELECT id, autre, geom FROM public.obs ORDER BY id) TO STDOUT WITH (FORMAT geojsonseq, GEOMETRY 'geom');
 -- a table instead of a query
-COPY public.obs TO STDOUT WITH (FORMAT json);
+COPY public.obs TO STDOUT WITH (FORMAT 'json');
 -- the export through run(), byte for byte
 INSERT INTO gn_exports.t_exports (label, schema_name, view_name, geometry_field, public, id_licence, view_pk_column)
 VALUES ('Obs', 'public', 'obs', 'geom', true, 1, 'id');
