@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, #[pg_test]/unit tests, pg_regress golden files and
-# client-side tests. Needs `bash tests/setup.sh` once. Run as root (PostgreSQL runs as postgres).
+# client-side tests on PostgreSQL 15; pg_regress and the main client suites on 17 and 18; the
+# Debian packages. Needs `bash tests/setup.sh` once. Run as root (PostgreSQL runs as postgres).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO"
@@ -34,5 +35,18 @@ for t in tests/client/*.sh; do
   bash "$t"
   suites+=("$(basename "$t")")
 done
+
+# the same on PostgreSQL 17 and 18 (Debian's, each in its root): pg_regress and the client
+# suites tests/server.sh names; then the Debian packages, each installed where no Rust is
+for v in 17 18; do
+  say "PostgreSQL $v: tests/server.sh $v"
+  start=$SECONDS
+  bash tests/server.sh "$v"
+  suites+=("PostgreSQL $v ($((SECONDS - start)) s)")
+done
+say "Debian packages: tests/packages.sh"
+start=$SECONDS
+bash tests/packages.sh
+suites+=("packages ($((SECONDS - start)) s)")
 
 echo "tests: ${#suites[@]} passed, 0 failed"
