@@ -46,16 +46,22 @@ root() {
   if findmnt -rn -o TARGET | grep -c "^$dir/" > /dev/null; then
     echo "roots: something is still mounted under $dir: unmount it first" >&2; exit 1
   fi
+  bootstrap "$suite" "$dir" "$ROOTS/$suite.log"
+  cp /etc/resolv.conf "$dir/etc/resolv.conf"
+  touch "$dir/.gn_export-root"
+}
+
+# bootstrap SUITE DIR LOG: a minimal SUITE root made anew at DIR, debootstrap's output in LOG
+bootstrap() {
+  local suite=$1 dir=$2 out=$3
   rm -rf --one-file-system "$dir"
   mkdir -p "$ROOTS"
   # debootstrap knows a suite by its script; a testing suite newer than this Debian's
   # debootstrap is made as sid is
   local script=/usr/share/debootstrap/scripts/$suite
   [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
-  debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" "$script" > "$ROOTS/$suite.log" 2>&1 ||
-    { tail -20 "$ROOTS/$suite.log" >&2; exit 1; }
-  cp /etc/resolv.conf "$dir/etc/resolv.conf"
-  touch "$dir/.gn_export-root"
+  debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" "$script" > "$out" 2>&1 ||
+    { tail -20 "$out" >&2; exit 1; }
 }
 
 # inside SUITE CMD...: runs CMD inside the root
@@ -132,12 +138,7 @@ clean() {
     return
   fi
   log "debootstrap a clean $suite root into $tar"
-  rm -rf --one-file-system "$dir"
-  mkdir -p "$ROOTS"
-  local script=/usr/share/debootstrap/scripts/$suite
-  [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
-  debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" "$script" > "$ROOTS/clean-$suite.log" 2>&1 ||
-    { tail -20 "$ROOTS/clean-$suite.log" >&2; exit 1; }
+  bootstrap "$suite" "$dir" "$ROOTS/clean-$suite.log"
   tar -C "$dir" -cf "$tar.part" . && mv "$tar.part" "$tar"
   rm -rf --one-file-system "$dir"
 }

@@ -98,24 +98,7 @@ pub fn write(
     srid: i32,
     rows: &[Vec<Value>],
 ) -> GnResult<Scratch> {
-    write_version(format, dataset, types, layout, srid, rows, None).map(|(s, _)| s)
-}
-
-/// [`write`] with the job's `versioning`: the file, and the version the writer reports.
-pub fn write_version(
-    format: Format,
-    dataset: &Dataset,
-    types: &[ViewColumn],
-    layout: &Layout,
-    srid: i32,
-    rows: &[Vec<Value>],
-    versioning: Option<Option<super::ContentVersion>>,
-) -> GnResult<(Scratch, Option<super::ContentVersion>)> {
-    let knobs = Knobs {
-        versioning,
-        ..Knobs::default()
-    };
-    write_with(format, dataset, types, layout, srid, rows, knobs)
+    write_with(format, dataset, types, layout, srid, rows, Knobs::default()).map(|(s, _)| s)
 }
 
 /// What a test may set in a job beyond the rows: the rest is as generate() sets it by default.

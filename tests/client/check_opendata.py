@@ -39,11 +39,14 @@ def pmtiles():
     as hydra calls it), into a directory of the test's own."""
     import os
 
-    from udata_hydra.data_formats import Geojson
+    from udata_hydra.data_formats import Geojson, data_format
     from udata_hydra.data_formats.geojson import to_pmtiles
 
+    # hydra's local storage, not /tmp: both where tippecanoe writes and where hydra's PMTiles
+    # looks for the file it wrote (a file left in /tmp by another run must not answer for it)
     out = Path(tempfile.mkdtemp())
-    to_pmtiles.storage_path = lambda name: str(out / name)  # hydra's local storage, not /tmp
+    to_pmtiles.storage_path = lambda name: str(out / name)
+    data_format.storage_path = lambda name: out / name
     # tippecanoe's progress goes to the process's stderr, and the findings to stdout
     saved, quiet = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)

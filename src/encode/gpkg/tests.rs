@@ -172,7 +172,7 @@ fn a_geometry_postgis_could_not_prepare_names_the_export_and_the_row() {
 
 #[test]
 fn a_published_version_keeps_its_time_while_its_content_stays_the_same() {
-    use crate::encode::testing::write_version;
+    use crate::encode::testing::{write_with, Knobs};
     use crate::encode::ContentVersion;
     let types = types();
     let layout = layout(&types, Some("the_geom"), Some("id_synthese"));
@@ -188,16 +188,12 @@ fn a_published_version_keeps_its_time_while_its_content_stays_the_same() {
     };
     let publish = |rows: &[Vec<Value>], previous: Option<ContentVersion>| {
         let d = dataset("id_synthese");
-        let (file, version) = write_version(
-            Format::Gpkg,
-            &d,
-            &types,
-            &layout,
-            4326,
-            rows,
-            Some(previous),
-        )
-        .unwrap();
+        let knobs = Knobs {
+            versioning: Some(previous),
+            ..Knobs::default()
+        };
+        let (file, version) =
+            write_with(Format::Gpkg, &d, &types, &layout, 4326, rows, knobs).unwrap();
         (std::fs::read(file.path()).unwrap(), version.unwrap())
     };
     let last_change = |bytes: &[u8]| {
@@ -228,14 +224,14 @@ fn a_published_version_keeps_its_time_while_its_content_stays_the_same() {
     assert_eq!(last_change(&changed), v3.since);
     // a user's download is no version: stamped now, nothing reported
     let d = dataset("id_synthese");
-    let (_, none) = write_version(
+    let (_, none) = write_with(
         Format::Gpkg,
         &d,
         &types,
         &layout,
         4326,
         &[row("Lynx")],
-        None,
+        Knobs::default(),
     )
     .unwrap();
     assert_eq!(none, None);
