@@ -43,9 +43,7 @@ root() {
   fi
   log "debootstrap $suite into $dir"
   # never through a mount left inside it (a lent /dev or repository)
-  if findmnt -rn -o TARGET | grep -c "^$dir/" > /dev/null; then
-    echo "roots: something is still mounted under $dir: unmount it first" >&2; exit 1
-  fi
+  nothing_lent "$dir"
   bootstrap "$suite" "$dir" "$ROOTS/$suite.log"
   cp /etc/resolv.conf "$dir/etc/resolv.conf"
   touch "$dir/.gn_export-root"
@@ -62,6 +60,13 @@ bootstrap() {
   [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
   debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" "$script" > "$out" 2>&1 ||
     { tail -20 "$out" >&2; exit 1; }
+}
+
+# nothing_lent DIR: stops when something is still mounted under DIR (a lent /dev or repository)
+nothing_lent() {
+  if findmnt -rn -o TARGET | grep -c "^$1/" > /dev/null; then
+    echo "roots: something is still mounted under $1: unmount it first" >&2; exit 1
+  fi
 }
 
 # inside SUITE CMD...: runs CMD inside the root
@@ -109,9 +114,7 @@ same_postgres() {
   [ "$old_uid:$old_gid" = "$uid:$gid" ] && return
   log "$1 root: postgres takes this machine's ids $uid:$gid (was $old_uid:$old_gid)"
   # the files are walked below: never into something lent (a bind mount has the same device)
-  if findmnt -rn -o TARGET | grep -c "^$dir/" > /dev/null; then
-    echo "roots: something is still mounted under $dir: unmount it first" >&2; exit 1
-  fi
+  nothing_lent "$dir"
   local taken_by_user taken_by_group
   taken_by_user=$(inside "$1" getent passwd "$uid" | cut -d: -f1 || true)
   taken_by_group=$(inside "$1" getent group "$gid" | cut -d: -f1 || true)

@@ -38,17 +38,22 @@ spatial=$("$GPIO_VENV/bin/python" -c 'import duckdb, duckdb_extension_spatial as
 mkdir -p "$tmp/gpio/.duckdb/extensions/v$("$GPIO_VENV/bin/python" -c 'import duckdb; print(duckdb.__version__)')/linux_amd64"
 ln -sf "$spatial" "$tmp/gpio/.duckdb/extensions/"v*/linux_amd64/
 gpio_check() { HOME="$tmp/gpio" "$GPIO_VENV/bin/gpio" check all "$1" 2>&1; }
+# validated PREFIX ID ROWS FILE: geoparquet-validator and `gpio check all` accept the file
+validated() {
+  local out rc
+  out=$("$VALIDATOR" check "$4" 2>&1) && rc=0 || rc=$?
+  check "${1}geoparquet-validator accepts export $2 ($3 rows)" "0" "$rc"
+  [ "$rc" = 0 ] || echo "$out" | grep -v -i -E '\bpass\b|skip' | head -15
+  out=$(gpio_check "$4") && rc=0 || rc=$?
+  check "${1}gpio check all passes export $2" "0" "$rc"
+  [ "$rc" = 0 ] || echo "$out" | grep -E '✗|ERROR|rror' | head -10
+}
 
 for id in 1 3 "$TYPES" "$EDGE" "$EMPTY"; do
   res=$(Q gn_pq -c "SELECT status || '|' || rows || '|' || coalesce(path, error) FROM gn_export.generate($id, 'parquet')")
   IFS='|' read -r status rows path <<< "$res"
   check "generate($id, 'parquet') is done" "done" "$status"
-  out=$("$VALIDATOR" check "$path" 2>&1) && rc=0 || rc=$?
-  check "geoparquet-validator accepts export $id ($rows rows)" "0" "$rc"
-  [ "$rc" = 0 ] || echo "$out" | grep -v -i -E '\bpass\b|skip' | head -15
-  out=$(gpio_check "$path") && rc=0 || rc=$?
-  check "gpio check all passes export $id (GeoParquet 1.1)" "0" "$rc"
-  [ "$rc" = 0 ] || echo "$out" | grep -E '✗|ERROR|rror' | head -10
+  validated "" "$id" "$rows" "$path"
 done
 S="$EXPORTS/schedules"
 
@@ -179,12 +184,7 @@ for id in 1 3 "$TYPES" "$EDGE" "$EMPTY" "$BIG"; do
   check "2.0: generate($id, 'parquet') is done" "done" "$status"
   [ "$status" = done ] || { echo "  $res"; continue; }
   cp "$path" "$tmp/v2-$id.parquet"
-  out=$("$VALIDATOR" check "$path" 2>&1) && rc=0 || rc=$?
-  check "2.0: geoparquet-validator accepts export $id ($rows rows)" "0" "$rc"
-  [ "$rc" = 0 ] || echo "$out" | grep -v -i -E '\bpass\b|skip' | head -15
-  out=$(gpio_check "$path") && rc=0 || rc=$?
-  check "2.0: gpio check all passes export $id" "0" "$rc"
-  [ "$rc" = 0 ] || echo "$out" | grep -E '✗|ERROR|rror' | head -10
+  validated "2.0: " "$id" "$rows" "$path"
 done
 res=$(parquet "$tmp/v2-1.parquet" id_synthese "SELECT *, ST_AsBinary(geom) AS __wkb FROM gn_exports.v_synthese_sinp")
 check "2.0: geo metadata 2.0.0; the geometry in Parquet's GEOMETRY type, OGC:CRS84 (no crs); no covering column" \

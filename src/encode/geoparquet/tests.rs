@@ -44,16 +44,8 @@ fn rows_geometry_covering_and_geo_metadata() {
     )
     .unwrap();
     let reader = SerializedFileReader::new(std::fs::File::open(file.path()).unwrap()).unwrap();
-    let meta = reader.metadata().file_metadata();
-    assert_eq!(meta.num_rows(), 3);
-    let geo = meta
-        .key_value_metadata()
-        .unwrap()
-        .iter()
-        .find(|kv| kv.key == "geo")
-        .and_then(|kv| kv.value.clone())
-        .unwrap();
-    let geo: serde_json::Value = serde_json::from_str(&geo).unwrap();
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 3);
+    let geo = geo_of(&reader);
     assert_eq!(geo["primary_column"], "the_geom");
     let column = &geo["columns"]["the_geom"];
     assert_eq!(column["encoding"], "WKB");
